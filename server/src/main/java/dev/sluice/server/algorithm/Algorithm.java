@@ -1,0 +1,38 @@
+package dev.sluice.server.algorithm;
+
+/**
+ * A rate-limiting algorithm: pure, integer arithmetic, driven by the time it is given.
+ *
+ * <p>Every algorithm answers the same questions for a cost at an instant: is it allowed, what
+ * remains, when is the bucket back at rest, and how long until this cost would fit. Instances
+ * are immutable values; their state lives outside them in {@link BucketState}.
+ */
+public interface Algorithm {
+
+    /** The most units this algorithm ever allows at once: a capacity or a window's limit. */
+    long limit();
+
+    /** The period the limit is expressed over, in nanoseconds (reported to callers). */
+    long windowNanos();
+
+    /**
+     * Decides whether {@code cost} units fit at {@code now}.
+     *
+     * @param state        the bucket's state, or {@code null} for a bucket at rest
+     * @param now          nanoseconds since the epoch, read once by the caller
+     * @param cost         units to spend, from 1 to {@link #limit()}
+     * @param consume      whether to take the units when they fit (false: answer only)
+     * @param countDenied  whether a denied cost is charged anyway
+     */
+    Outcome acquire(BucketState state, long now, long cost, boolean consume, boolean countDenied);
+
+    /**
+     * Gives back {@code cost} units taken by an earlier decision whose outcome carried
+     * {@code marker}. Returns the new state, or {@code null} to leave the state as it is (the
+     * units have already expired, or there is nothing to give back).
+     */
+    BucketState refund(BucketState state, long now, long cost, long marker);
+
+    /** Time from {@code now} until a bucket in {@code state} is back at rest; 0 if it is. */
+    long restAfterNanos(BucketState state, long now);
+}

@@ -1,0 +1,163 @@
+package dev.sluice.server.algorithm;
+
+import java.time.DayOfWeek;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAdjusters;
+import java.util.Objects;
+
+/**
+ * A fixed window: at most {@code limit} units per window; the count starts again at zero when a
+ * window ends. Windows either have a fixed length aligned to the Unix epoch (a 10-second window
+ * starts at every multiple of 10 s), or follow the calendar of a time zone: a day from midnight
+ * to midnight, a week from its first day, a month from its first day, whatever their length.
+ */
+public final class FixedWindow implements Algorithm {
+
+    /** Calendar periods a window can follow. */
+    public enum CalendarUnit {
+        DAY, WEEK, MONTH
+    }
+
+    private final long limit;
+    private final long lengthNanos;
+    private final CalendarUnit calendar;
+    private final ZoneId zone;
+    private final DayOfWeek weekStart;
+
+    private FixedWindow(long limit, long lengthNanos, CalendarUnit calendar, ZoneId zone, DayOfWeek weekStart) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("fixed window limit must be positive, got " + limit);
+        }
+        this.limit = limit;
+        this.lengthNanos = lengthNanos;
+        this.calendar = calendar;
+        this.zone = zone;
+        this.weekStart = weekStart;
+    }
+
+    /** Windows of {@code length}, aligned to the Unix epoch. */
+    public static FixedWindow ofLength(long limit, Duration length) {
+        if (length.isNegative() || length.isZero()) {
+            throw new IllegalArgumentException("fixed window length must be positive, got " + length);
+        }
+        return new FixedWindow(limit, length.toNanos(), null, null, null);
+    }
+
+    /** Calendar windows in {@code zone}; weeks start on {@code weekStart}. */
+    public static FixedWindow ofCalendar(long limit, CalendarUnit unit, ZoneId zone, DayOfWeek weekStart) {
+        Objects.requireNonNull(unit, "unit");
+        Objects.requireNonNull(zone, "zone");
+        Objects.requireNonNull(weekStart, "weekStart");
+        long nominal = switch (unit) {
+            case DAY -> Duration.ofDays(1).toNanos();
+            case WEEK -> Duration.ofDays(7).toNanos();
+            case MONTH -> Duration.ofDays(30).toNanos();
+        };
+        return new FixedWindow(limit, nominal, unit, zone, weekStart);
+    }
+
+    @Override
+    public long limit() {
+        return limit;
+    }
+
+    /** The window's length; for calendar windows the nominal length (a month counts 30 days). */
+    @Override
+    public long windowNanos() {
+        return lengthNanos;
+    }
+
+    public CalendarUnit calendar() {
+        return calendar;
+    }
+
+    public ZoneId zone() {
+        return zone;
+    }
+
+    public DayOfWeek weekStart() {
+        return weekStart;
+    }
+
+    @Override
+    public Outcome acquire(BucketState state, long now, long cost, boolean consume, boolean countDenied) {
+        Costs.check(cost, limit);
+        long end;
+        long count;
+        if (state instanceof WindowState w && now < w.windowEndNanos()) {
+            // Also covers a clock that stepped back into an earlier window: it stays in this one.
+            end = w.windowEndNanos();
+            count = w.count();
+        } else {
+            end = windowEnd(now);
+            count = 0;
+        }
+        long untilEnd = end - now;
+        if (count + cost <= limit) {
+            BucketState next = consume ? new WindowState(end, count + cost) : null;
+            return new Outcome(true, limit - count - cost, untilEnd, 0, next, end);
+        }
+        BucketState next = consume && countDenied ? new WindowState(end, saturatedAdd(count, cost)) : null;
+        return new Outcome(false, Math.max(0, limit - count), untilEnd, untilEnd, next, end);
+    }
+
+    @Override
+    public BucketState refund(BucketState state, long now, long cost, long marker) {
+        if (!(state instanceof WindowState w) || w.windowEndNanos() != marker || now >= marker || w.count() == 0) {
+            return null;
+        }
+        return new WindowState(marker, Math.max(0, w.count() - cost));
+    }
+
+    @Override
+    public long restAfterNanos(BucketState state, long now) {
+        if (state instanceof WindowState w && now < w.windowEndNanos()) {
+            return w.windowEndNanos() - now;
+        }
+        return 0;
+    }
+
+    /** The end of the window containing {@code now}. */
+    long windowEnd(long now) {
+        if (calendar == null) {
+            return Math.floorDiv(now, lengthNanos) * lengthNanos + lengthNanos;
+        }
+        Instant instant = Instant.ofEpochSecond(Math.floorDiv(now, 1_000_000_000L), Math.floorMod(now, 1_000_000_000L));
+        ZonedDateTime start = instant.atZone(zone).truncatedTo(ChronoUnit.DAYS);
+        ZonedDateTime end = switch (calendar) {
+            case DAY -> start.plusDays(1);
+            case WEEK -> start.with(TemporalAdjusters.previousOrSame(weekStart)).plusWeeks(1);
+            case MONTH -> start.withDayOfMonth(1).plusMonths(1);
+        };
+        // Re-resolve midnight: a zone may skip it on a daylight-saving change.
+        Instant endInstant = end.toLocalDate().atStartOfDay(zone).toInstant();
+        return endInstant.getEpochSecond() * 1_000_000_000L + endInstant.getNano();
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return r < a ? Long.MAX_VALUE : r;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FixedWindow f && f.limit == limit && f.lengthNanos == lengthNanos
+                && f.calendar == calendar && Objects.equals(f.zone, zone) && f.weekStart == weekStart;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(limit, lengthNanos, calendar, zone, weekStart);
+    }
+
+    @Override
+    public String toString() {
+        return calendar == null
+                ? "fixed_window(limit=" + limit + ", window=" + Duration.ofNanos(lengthNanos) + ")"
+                : "fixed_window(limit=" + limit + ", calendar=" + calendar + ", zone=" + zone + ")";
+    }
+}
