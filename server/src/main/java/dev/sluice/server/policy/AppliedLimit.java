@@ -1,0 +1,18 @@
+package dev.sluice.server.policy;
+
+import dev.sluice.server.algorithm.Algorithm;
+
+/**
+ * One limit that applies to a request: what to decide, on which bucket, and how to report it.
+ *
+ * @param name        the limit's name from the policy
+ * @param rule        the name of the rule it belongs to
+ * @param algorithm   the algorithm with the numbers for this request (a tier table may choose them)
+ * @param bucketKey   the key of the bucket in the cluster's map
+ * @param shadow      count and report, never deny
+ * @param countDenied charge the limit even when the request is denied
+ * @param response    how to speak when this limit decides the response
+ */
+public record AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey,
+                           boolean shadow, boolean countDenied, ResponseStyle response) {
+}

@@ -1,0 +1,60 @@
+package dev.sluice.server.policy;
+
+import dev.sluice.server.algorithm.Algorithm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A named policy set: the rules applied to requests that name this domain. */
+public final class Domain {
+
+    private final String name;
+    private final List<Rule> rules;
+    private final ResponseStyle response;
+
+    Domain(String name, List<Rule> rules, ResponseStyle response) {
+        this.name = name;
+        this.rules = List.copyOf(rules);
+        this.response = response;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The domain-wide response style (rules may override it). */
+    public ResponseStyle response() {
+        return response;
+    }
+
+    /**
+     * The limits that apply to a request with these descriptors, in policy order: every limit of
+     * every matching rule whose bucket key can be formed. Empty when no rule matches, or when a
+     * matching rule is {@code unlimited} (which exempts the request from every rule).
+     */
+    public List<AppliedLimit> resolve(Map<String, String> descriptors) {
+        List<AppliedLimit> applied = new ArrayList<>(4);
+        for (Rule rule : rules) {
+            if (!rule.matches(descriptors)) {
+                continue;
+            }
+            if (rule.unlimited()) {
+                return List.of();
+            }
+            for (LimitDef limit : rule.limits()) {
+                Algorithm algorithm = limit.algorithmFor(descriptors);
+                if (algorithm == null) {
+                    continue;
+                }
+                String key = limit.key().build(limit.keyPrefix(), descriptors);
+                if (key == null) {
+                    continue;
+                }
+                applied.add(new AppliedLimit(limit.name(), rule.name(), algorithm, key, limit.shadow(),
+                        limit.countDenied(), rule.response()));
+            }
+        }
+        return applied;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.sluice.server.policy;
+
+import java.util.Map;
+import java.util.Set;
+
+/** Every domain a node serves, loaded and validated from one policy source. */
+public final class Policies {
+
+    private final Map<String, Domain> domains;
+    private final String source;
+    private final String version;
+
+    Policies(Map<String, Domain> domains, String source, String version) {
+        this.domains = Map.copyOf(domains);
+        this.source = source;
+        this.version = version;
+    }
+
+    /** The domain of that name, or {@code null}. */
+    public Domain domain(String name) {
+        return domains.get(name);
+    }
+
+    public Set<String> domainNames() {
+        return domains.keySet();
+    }
+
+    /** Where the policies came from: a file name, or {@code bundled demo}. */
+    public String source() {
+        return source;
+    }
+
+    /** A short content hash, to tell which version of a file is in force. */
+    public String version() {
+        return version;
+    }
+}

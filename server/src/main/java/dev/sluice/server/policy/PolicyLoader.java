@@ -1,0 +1,886 @@
+package dev.sluice.server.policy;
+
+import dev.sluice.server.algorithm.Algorithm;
+import dev.sluice.server.algorithm.FixedWindow;
+import dev.sluice.server.algorithm.LeakyBucket;
+import dev.sluice.server.algorithm.SlidingWindow;
+import dev.sluice.server.algorithm.TokenBucket;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.DateTimeException;
+import java.time.DayOfWeek;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a YAML policy file into validated, compiled {@link Policies}. Every problem found is
+ * reported with file, line and reason, and nothing is returned unless there are none: a node
+ * never runs on half a policy. The language is documented in {@code docs/policies.md}.
+ */
+public final class PolicyLoader {
+
+    /** The policies a node serves when none are given: domain {@code demo}, 10 per second per {@code ip}. */
+    public static final String BUNDLED_DEMO_RESOURCE = "/dev/sluice/server/policy/demo-policies.yaml";
+
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
+    static final Pattern DESCRIPTOR = Pattern.compile("[A-Za-z0-9_.:\\-]{1,64}");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ns|us|µs|ms|s|m|h|d)");
+
+    private static final Set<String> ALGORITHMS = Set.of("token_bucket", "leaky_bucket", "fixed_window", "sliding_window");
+    private static final Map<String, Set<String>> ALGORITHM_FIELDS = Map.of(
+            "token_bucket", Set.of("capacity", "refill", "refill_period", "initial"),
+            "leaky_bucket", Set.of("capacity", "leak", "leak_period"),
+            "fixed_window", Set.of("limit", "window", "calendar", "zone", "week_start"),
+            "sliding_window", Set.of("limit", "window", "granularity"));
+    private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
+    private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
+    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables");
+    private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type");
+    private static final Set<String> TABLE_KEYS = Set.of("by", "columns", "rows");
+    private static final Set<String> MATCH_KEYS = Set.of("equals", "one_of", "prefix", "glob", "present");
+
+    private final String source;
+    private final List<Problem> problems = new ArrayList<>();
+
+    private PolicyLoader(String source) {
+        this.source = source;
+    }
+
+    /** Loads and validates a policy file. */
+    public static Policies load(Path file) throws IOException, PolicyException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        return parse(text, file.toString());
+    }
+
+    /** The bundled demo policy. */
+    public static Policies bundledDemo() {
+        try (InputStream in = PolicyLoader.class.getResourceAsStream(BUNDLED_DEMO_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("bundled demo policy missing from the jar: " + BUNDLED_DEMO_RESOURCE);
+            }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "bundled demo");
+        } catch (IOException | PolicyException e) {
+            throw new IllegalStateException("bundled demo policy is unusable", e);
+        }
+    }
+
+    /** Parses and validates policy text; {@code sourceName} is used in problem reports. */
+    public static Policies parse(String text, String sourceName) throws PolicyException {
+        PolicyLoader loader = new PolicyLoader(sourceName);
+        Map<String, Domain> domains = loader.document(text);
+        if (!loader.problems.isEmpty()) {
+            throw new PolicyException(loader.problems);
+        }
+        return new Policies(domains, sourceName, version(text));
+    }
+
+    private Map<String, Domain> document(String text) {
+        Node root;
+        try {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            options.setMaxAliasesForCollections(50);
+            root = new Yaml(new SafeConstructor(options)).compose(new StringReader(text));
+        } catch (MarkedYAMLException e) {
+            int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
+            problem(line, "", "not valid YAML: " + e.getProblem());
+            return Map.of();
+        } catch (YAMLException e) {
+            problem(0, "", "not valid YAML: " + e.getMessage());
+            return Map.of();
+        }
+        if (root == null) {
+            problem(1, "", "the file is empty; it must hold a 'domains' mapping");
+            return Map.of();
+        }
+        Map<String, Node> top = fields(root, "", Set.of("domains"));
+        if (top == null) {
+            return Map.of();
+        }
+        Node domainsNode = top.get("domains");
+        if (domainsNode == null) {
+            problem(line(root), "", "missing 'domains': a policy file holds a mapping of domain names to their rules");
+            return Map.of();
+        }
+        if (!(domainsNode instanceof MappingNode domainsMap)) {
+            problem(line(domainsNode), "domains", "must be a mapping of domain names to domains");
+            return Map.of();
+        }
+        Map<String, Domain> domains = new LinkedHashMap<>();
+        for (NodeTuple t : domainsMap.getValue()) {
+            String name = scalarText(t.getKeyNode());
+            String path = "domains." + name;
+            if (name == null || !NAME.matcher(name).matches()) {
+                problem(line(t.getKeyNode()), "domains", "domain name '" + name + "' must be 1 to 64 letters, digits, '_', '-' or '.'");
+                continue;
+            }
+            Domain d = domain(name, t.getValueNode(), path);
+            if (d != null) {
+                domains.put(name, d);
+            }
+        }
+        if (domains.isEmpty() && problems.isEmpty()) {
+            problem(line(domainsNode), "domains", "no domains defined");
+        }
+        return domains;
+    }
+
+    private Domain domain(String name, Node node, String path) {
+        Map<String, Node> f = fields(node, path, DOMAIN_KEYS);
+        if (f == null) {
+            return null;
+        }
+        ResponseStyle response = f.containsKey("response")
+                ? response(f.get("response"), path + ".response", ResponseStyle.DEFAULT) : ResponseStyle.DEFAULT;
+        Map<String, Table> tables = new LinkedHashMap<>();
+        if (f.containsKey("tables") && f.get("tables") instanceof MappingNode tm) {
+            for (NodeTuple t : tm.getValue()) {
+                String tableName = scalarText(t.getKeyNode());
+                String tpath = path + ".tables." + tableName;
+                if (tableName == null || !NAME.matcher(tableName).matches()) {
+                    problem(line(t.getKeyNode()), path + ".tables", "table name '" + tableName + "' must be 1 to 64 letters, digits, '_', '-' or '.'");
+                    continue;
+                }
+                Table table = table(tableName, t.getValueNode(), tpath);
+                if (table != null) {
+                    tables.put(tableName, table);
+                }
+            }
+        } else if (f.containsKey("tables")) {
+            problem(line(f.get("tables")), path + ".tables", "must be a mapping of table names to tables");
+        }
+        Node rulesNode = f.get("rules");
+        if (rulesNode == null) {
+            problem(line(node), path, "missing 'rules': a domain needs a list of rules");
+            return null;
+        }
+        if (!(rulesNode instanceof SequenceNode rulesSeq)) {
+            problem(line(rulesNode), path + ".rules", "must be a list of rules");
+            return null;
+        }
+        List<Rule> rules = new ArrayList<>();
+        Set<String> ruleNames = new HashSet<>();
+        Set<String> limitNames = new HashSet<>();
+        List<Node> items = rulesSeq.getValue();
+        for (int i = 0; i < items.size(); i++) {
+            Rule r = rule(name, items.get(i), path + ".rules[" + i + "]", response, tables, ruleNames, limitNames);
+            if (r != null) {
+                rules.add(r);
+            }
+        }
+        return new Domain(name, rules, response);
+    }
+
+    private Rule rule(String domain, Node node, String path, ResponseStyle domainResponse, Map<String, Table> tables,
+                      Set<String> ruleNames, Set<String> limitNames) {
+        Map<String, Node> f = fields(node, path, RULE_KEYS);
+        if (f == null) {
+            return null;
+        }
+        String name = requiredName(f, "name", node, path);
+        if (name != null && !ruleNames.add(name)) {
+            problem(line(f.get("name")), path + ".name", "rule name '" + name + "' is used twice in domain '" + domain + "'");
+        }
+        List<Map.Entry<String, Condition>> match = f.containsKey("match") ? match(f.get("match"), path + ".match") : List.of();
+        boolean unlimited = f.containsKey("unlimited") && bool(f.get("unlimited"), path + ".unlimited");
+        boolean shadow = f.containsKey("shadow") && bool(f.get("shadow"), path + ".shadow");
+        ResponseStyle response = f.containsKey("response")
+                ? response(f.get("response"), path + ".response", domainResponse) : domainResponse;
+        List<LimitDef> limits = new ArrayList<>();
+        Node limitsNode = f.get("limits");
+        if (limitsNode == null) {
+            if (!unlimited) {
+                problem(line(node), path, "missing 'limits': a rule needs at least one limit (or 'unlimited: true')");
+            }
+        } else if (unlimited) {
+            problem(line(limitsNode), path + ".limits", "an unlimited rule exempts matching requests from every rule; it cannot have limits");
+        } else if (!(limitsNode instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+            problem(line(limitsNode), path + ".limits", "must be a non-empty list of limits");
+        } else {
+            List<Node> items = seq.getValue();
+            for (int i = 0; i < items.size(); i++) {
+                LimitDef l = limit(domain, name, items.get(i), path + ".limits[" + i + "]", shadow, tables, limitNames);
+                if (l != null) {
+                    limits.add(l);
+                }
+            }
+        }
+        if (name == null) {
+            return null;
+        }
+        return new Rule(name, match, limits, unlimited, response);
+    }
+
+    private List<Map.Entry<String, Condition>> match(Node node, String path) {
+        if (!(node instanceof MappingNode m)) {
+            problem(line(node), path, "must be a mapping of descriptor names to conditions");
+            return List.of();
+        }
+        List<Map.Entry<String, Condition>> conditions = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (NodeTuple t : m.getValue()) {
+            String descriptor = scalarText(t.getKeyNode());
+            String cpath = path + "." + descriptor;
+            if (descriptor == null || !DESCRIPTOR.matcher(descriptor).matches()) {
+                problem(line(t.getKeyNode()), path, "descriptor name '" + descriptor + "' must be 1 to 64 letters, digits, '_', '-', '.' or ':'");
+                continue;
+            }
+            if (!seen.add(descriptor)) {
+                problem(line(t.getKeyNode()), cpath, "condition on '" + descriptor + "' given twice");
+                continue;
+            }
+            Condition matcher = condition(t.getValueNode(), cpath);
+            if (matcher != null) {
+                conditions.add(Map.entry(descriptor, matcher));
+            }
+        }
+        return conditions;
+    }
+
+    private Condition condition(Node node, String path) {
+        if (node instanceof ScalarNode s) {
+            return new Condition.Exact(s.getValue());
+        }
+        if (node instanceof SequenceNode seq) {
+            Set<String> values = new LinkedHashSet<>();
+            for (Node item : seq.getValue()) {
+                String v = scalarText(item);
+                if (v == null) {
+                    problem(line(item), path, "a list of values must hold plain values only");
+                    return null;
+                }
+                values.add(v);
+            }
+            if (values.isEmpty()) {
+                problem(line(node), path, "an empty list matches nothing; remove the condition or list values");
+                return null;
+            }
+            return new Condition.OneOf(Set.copyOf(values));
+        }
+        Map<String, Node> f = fields(node, path, MATCH_KEYS);
+        if (f == null) {
+            return null;
+        }
+        if (f.size() != 1) {
+            problem(line(node), path, "a condition takes exactly one of " + String.join(", ", sorted(MATCH_KEYS)));
+            return null;
+        }
+        Map.Entry<String, Node> e = f.entrySet().iterator().next();
+        if (e.getKey().equals("one_of")) {
+            if (!(e.getValue() instanceof SequenceNode)) {
+                problem(line(e.getValue()), path + ".one_of", "must be a list of values");
+                return null;
+            }
+            return condition(e.getValue(), path + ".one_of");
+        }
+        String text = scalar(e.getValue(), path + "." + e.getKey());
+        if (text == null) {
+            return null;
+        }
+        return switch (e.getKey()) {
+            case "equals" -> new Condition.Exact(text);
+            case "prefix" -> new Condition.Prefix(text);
+            case "glob" -> Condition.Glob.of(text);
+            case "present" -> new Condition.Present(bool(e.getValue(), path + ".present"));
+            default -> null;
+        };
+    }
+
+    private LimitDef limit(String domain, String rule, Node node, String path, boolean ruleShadow,
+                           Map<String, Table> tables, Set<String> limitNames) {
+        if (!(node instanceof MappingNode)) {
+            problem(line(node), path, "a limit must be a mapping with at least 'name', 'algorithm' and 'key'");
+            return null;
+        }
+        String algorithmName = null;
+        Map<String, Node> raw = fields(node, path, null);
+        if (raw == null) {
+            return null;
+        }
+        if (raw.get("algorithm") != null) {
+            algorithmName = scalar(raw.get("algorithm"), path + ".algorithm");
+            if (algorithmName != null && !ALGORITHMS.contains(algorithmName)) {
+                problem(line(raw.get("algorithm")), path + ".algorithm", "unknown algorithm '" + algorithmName
+                        + "'; use one of " + String.join(", ", sorted(ALGORITHMS)));
+                algorithmName = null;
+            }
+        } else {
+            problem(line(node), path, "missing 'algorithm' (one of " + String.join(", ", sorted(ALGORITHMS)) + ")");
+        }
+        Set<String> algorithmFields = algorithmName == null ? Set.of() : ALGORITHM_FIELDS.get(algorithmName);
+        Map<String, Value> numbers = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : raw.entrySet()) {
+            String k = e.getKey();
+            if (LIMIT_KEYS.contains(k)) {
+                continue;
+            }
+            if (algorithmFields.contains(k)) {
+                String v = scalar(e.getValue(), path + "." + k);
+                if (v != null) {
+                    numbers.put(k, new Value(v, line(e.getValue()), path + "." + k));
+                }
+            } else if (algorithmName != null) {
+                problem(line(e.getValue()), path + "." + k, "unknown field '" + k + "' for " + algorithmName
+                        + "; it takes " + String.join(", ", sorted(algorithmFields)));
+            }
+        }
+        String name = requiredName(raw, "name", node, path);
+        if (name != null && !limitNames.add(name)) {
+            problem(line(raw.get("name")), path + ".name", "limit name '" + name + "' is used twice in domain '" + domain
+                    + "'; names identify limits in responses and must be unique");
+        }
+        KeySpec key = raw.containsKey("key") ? key(raw.get("key"), path + ".key") : null;
+        if (!raw.containsKey("key")) {
+            problem(line(node), path, "missing 'key': the descriptors that identify a bucket, e.g. key: [ip]");
+        }
+        boolean shadow = ruleShadow || (raw.containsKey("shadow") && bool(raw.get("shadow"), path + ".shadow"));
+        boolean countDenied = raw.containsKey("count_denied") && bool(raw.get("count_denied"), path + ".count_denied");
+        boolean unlimited = raw.containsKey("unlimited") && bool(raw.get("unlimited"), path + ".unlimited");
+        Table table = null;
+        if (raw.containsKey("numbers")) {
+            String tableName = scalar(raw.get("numbers"), path + ".numbers");
+            table = tableName == null ? null : tables.get(tableName);
+            if (tableName != null && table == null) {
+                problem(line(raw.get("numbers")), path + ".numbers", "no table named '" + tableName + "' in domain '" + domain
+                        + "'" + (tables.isEmpty() ? " (it has no tables)" : "; tables: " + String.join(", ", tables.keySet())));
+            }
+        }
+        if (algorithmName == null || name == null || key == null || rule == null) {
+            return null;
+        }
+        String prefix = domain + KeySpec.SEPARATOR + rule + KeySpec.SEPARATOR + name + KeySpec.SEPARATOR + tag(algorithmName);
+        if (unlimited) {
+            if (table != null) {
+                problem(line(raw.get("unlimited")), path + ".unlimited", "a limit cannot be unlimited and take numbers from a table; mark table rows 'unlimited' instead");
+            }
+            return new LimitDef(name, prefix, key, shadow, countDenied, null, null, null);
+        }
+        if (table == null) {
+            Algorithm algorithm = algorithm(algorithmName, numbers, path, line(node));
+            return algorithm == null ? null : new LimitDef(name, prefix, key, shadow, countDenied, algorithm, null, null);
+        }
+        for (String column : table.columns()) {
+            if (!algorithmFields.contains(column)) {
+                problem(line(raw.get("numbers")), path + ".numbers", "table '" + table.name() + "' has column '" + column
+                        + "', which is not a field of " + algorithmName + " (" + String.join(", ", sorted(algorithmFields)) + ")");
+                return null;
+            }
+            if (numbers.containsKey(column)) {
+                problem(numbers.get(column).line(), numbers.get(column).path(), "'" + column + "' comes from table '" + table.name()
+                        + "'; do not set it on the limit too");
+                return null;
+            }
+        }
+        Algorithm[] rowAlgorithms = new Algorithm[table.rows().size()];
+        for (int r = 0; r < rowAlgorithms.length; r++) {
+            Table.Row row = table.rows().get(r);
+            if (row.values().size() == 1 && "unlimited".equals(row.values().get(0))) {
+                continue;
+            }
+            Map<String, Value> merged = new LinkedHashMap<>(numbers);
+            String rowPath = "domains." + domain + ".tables." + table.name() + ".rows[" + r + "]";
+            for (int c = 0; c < table.columns().size(); c++) {
+                merged.put(table.columns().get(c), new Value(row.values().get(c), row.line(), rowPath));
+            }
+            rowAlgorithms[r] = algorithm(algorithmName, merged, rowPath + " (for limit '" + name + "')", row.line());
+            if (rowAlgorithms[r] == null) {
+                return null;
+            }
+        }
+        return new LimitDef(name, prefix, key, shadow, countDenied, null, table, rowAlgorithms);
+    }
+
+    private static String tag(String algorithm) {
+        return switch (algorithm) {
+            case "token_bucket" -> "tb";
+            case "leaky_bucket" -> "lb";
+            case "fixed_window" -> "fw";
+            default -> "sw";
+        };
+    }
+
+    private record Value(String text, int line, String path) {
+    }
+
+    private Algorithm algorithm(String name, Map<String, Value> f, String path, int line) {
+        int before = problems.size();
+        Algorithm result = null;
+        try {
+            switch (name) {
+                case "token_bucket" -> {
+                    Long capacity = positive(f, "capacity", path, line);
+                    Long refill = positive(f, "refill", path, line);
+                    Duration period = f.containsKey("refill_period") ? duration(f.get("refill_period")) : Duration.ofSeconds(1);
+                    Long initial = f.containsKey("initial") ? nonNegative(f.get("initial")) : capacity;
+                    if (problems.size() == before) {
+                        result = new TokenBucket(capacity, refill, period, initial);
+                    }
+                }
+                case "leaky_bucket" -> {
+                    Long capacity = positive(f, "capacity", path, line);
+                    Long leak = positive(f, "leak", path, line);
+                    Duration period = f.containsKey("leak_period") ? duration(f.get("leak_period")) : Duration.ofSeconds(1);
+                    if (problems.size() == before) {
+                        result = new LeakyBucket(capacity, leak, period);
+                    }
+                }
+                case "fixed_window" -> result = fixedWindow(f, path, line, before);
+                case "sliding_window" -> {
+                    Long limit = positive(f, "limit", path, line);
+                    Duration window = f.containsKey("window") ? duration(f.get("window")) : null;
+                    if (window == null && problems.size() == before) {
+                        problem(line, path, "missing 'window' for sliding_window, e.g. window: 1m");
+                    }
+                    Duration granularity = null;
+                    if (f.containsKey("granularity")) {
+                        granularity = duration(f.get("granularity"));
+                    } else if (window != null) {
+                        if (window.toNanos() % 1_000_000_000L == 0 && window.toSeconds() <= SlidingWindow.MAX_SLOTS) {
+                            granularity = Duration.ofSeconds(1);
+                        } else {
+                            problem(line, path, "sliding_window over " + format(window)
+                                    + " needs an explicit 'granularity' (the default, 1s, fits windows of whole seconds up to 1h)");
+                        }
+                    }
+                    if (problems.size() == before) {
+                        result = new SlidingWindow(limit, window, granularity);
+                    }
+                }
+                default -> throw new IllegalStateException(name);
+            }
+        } catch (IllegalArgumentException e) {
+            problem(line, path, e.getMessage());
+        } catch (FieldProblem e) {
+            problem(e.value.line(), e.value.path(), e.getMessage());
+        }
+        return problems.size() == before ? result : null;
+    }
+
+    private Algorithm fixedWindow(Map<String, Value> f, String path, int line, int before) {
+        Long limit = positive(f, "limit", path, line);
+        boolean hasWindow = f.containsKey("window");
+        boolean hasCalendar = f.containsKey("calendar");
+        if (hasWindow == hasCalendar) {
+            problem(line, path, "fixed_window takes exactly one of 'window' (a duration, aligned to the epoch) or 'calendar' (day, week or month)");
+            return null;
+        }
+        if (hasWindow) {
+            for (String calendarOnly : List.of("zone", "week_start")) {
+                if (f.containsKey(calendarOnly)) {
+                    Value v = f.get(calendarOnly);
+                    problem(v.line(), v.path(), "'" + calendarOnly + "' applies only to calendar windows");
+                }
+            }
+            Duration window = duration(f.get("window"));
+            return problems.size() == before ? FixedWindow.ofLength(limit, window) : null;
+        }
+        Value cal = f.get("calendar");
+        FixedWindow.CalendarUnit unit;
+        try {
+            unit = FixedWindow.CalendarUnit.valueOf(cal.text().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            problem(cal.line(), cal.path(), "calendar must be day, week or month, not '" + cal.text() + "'");
+            return null;
+        }
+        ZoneId zone = ZoneId.of("UTC");
+        if (f.containsKey("zone")) {
+            Value z = f.get("zone");
+            try {
+                zone = ZoneId.of(z.text());
+            } catch (DateTimeException e) {
+                problem(z.line(), z.path(), "unknown time zone '" + z.text() + "'; use a region id such as Asia/Shanghai or an offset such as +08:00");
+                return null;
+            }
+        }
+        DayOfWeek weekStart = DayOfWeek.MONDAY;
+        if (f.containsKey("week_start")) {
+            Value w = f.get("week_start");
+            if (unit != FixedWindow.CalendarUnit.WEEK) {
+                problem(w.line(), w.path(), "'week_start' applies only to 'calendar: week'");
+                return null;
+            }
+            try {
+                weekStart = DayOfWeek.valueOf(w.text().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                problem(w.line(), w.path(), "week_start must be a day name such as monday or sunday, not '" + w.text() + "'");
+                return null;
+            }
+        }
+        return problems.size() == before ? FixedWindow.ofCalendar(limit, unit, zone, weekStart) : null;
+    }
+
+    private static final class FieldProblem extends RuntimeException {
+        private final transient Value value;
+
+        FieldProblem(Value value, String message) {
+            super(message, null, false, false);
+            this.value = value;
+        }
+    }
+
+    private Long positive(Map<String, Value> f, String field, String path, int line) {
+        Value v = f.get(field);
+        if (v == null) {
+            problem(line, path, "missing '" + field + "'");
+            return null;
+        }
+        long n = integer(v);
+        if (n <= 0) {
+            throw new FieldProblem(v, field + " must be a positive whole number, not " + v.text());
+        }
+        return n;
+    }
+
+    private static long nonNegative(Value v) {
+        long n = integer(v);
+        if (n < 0) {
+            throw new FieldProblem(v, "must not be negative, got " + v.text());
+        }
+        return n;
+    }
+
+    private static long integer(Value v) {
+        try {
+            return Long.parseLong(v.text().replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new FieldProblem(v, "'" + v.text() + "' is not a whole number");
+        }
+    }
+
+    private static Duration duration(Value v) {
+        Duration d = parseDuration(v.text());
+        if (d == null) {
+            throw new FieldProblem(v, "'" + v.text() + "' is not a duration; write a number and a unit: ns, us, ms, s, m, h or d (e.g. 500ms, 10s, 1m)");
+        }
+        if (d.isZero() || d.isNegative()) {
+            throw new FieldProblem(v, "duration must be positive, got " + v.text());
+        }
+        return d;
+    }
+
+    /** Parses {@code 10s}, {@code 1m30s}, {@code 500ms}, {@code 1d} or ISO-8601 {@code PT1M}; {@code null} if it is neither. */
+    static Duration parseDuration(String text) {
+        String t = text.trim();
+        if (t.startsWith("P") || t.startsWith("p")) {
+            try {
+                return Duration.parse(t);
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }
+        java.util.regex.Matcher m = DURATION.matcher(t);
+        Duration total = Duration.ZERO;
+        int at = 0;
+        while (at < t.length()) {
+            if (!m.find(at) || m.start() != at) {
+                return null;
+            }
+            long n;
+            try {
+                n = Long.parseLong(m.group(1));
+                total = total.plus(switch (m.group(2)) {
+                    case "ns" -> Duration.ofNanos(n);
+                    case "us", "µs" -> Duration.ofNanos(Math.multiplyExact(n, 1000L));
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                });
+            } catch (ArithmeticException | NumberFormatException e) {
+                return null;
+            }
+            at = m.end();
+            while (at < t.length() && t.charAt(at) == ' ') {
+                at++;
+            }
+        }
+        return at == 0 ? null : total;
+    }
+
+    static String format(Duration d) {
+        return d.toString().substring(2).toLowerCase(Locale.ROOT);
+    }
+
+    private KeySpec key(Node node, String path) {
+        if (!(node instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+            problem(line(node), path, "must be a non-empty list of descriptor names, e.g. [app, shop], or {first_of: [...]} entries");
+            return null;
+        }
+        List<List<String>> parts = new ArrayList<>();
+        List<Node> items = seq.getValue();
+        for (int i = 0; i < items.size(); i++) {
+            Node item = items.get(i);
+            String ipath = path + "[" + i + "]";
+            if (item instanceof ScalarNode s) {
+                if (!DESCRIPTOR.matcher(s.getValue()).matches()) {
+                    problem(line(item), ipath, "descriptor name '" + s.getValue() + "' must be 1 to 64 letters, digits, '_', '-', '.' or ':'");
+                    return null;
+                }
+                parts.add(List.of(s.getValue()));
+                continue;
+            }
+            Map<String, Node> f = fields(item, ipath, Set.of("first_of"));
+            if (f == null) {
+                return null;
+            }
+            Node chain = f.get("first_of");
+            if (!(chain instanceof SequenceNode cs) || cs.getValue().size() < 2) {
+                problem(line(item), ipath + ".first_of", "must list two or more descriptor names, most specific first");
+                return null;
+            }
+            List<String> names = new ArrayList<>();
+            for (Node n : cs.getValue()) {
+                String d = scalarText(n);
+                if (d == null || !DESCRIPTOR.matcher(d).matches()) {
+                    problem(line(n), ipath + ".first_of", "descriptor name '" + d + "' must be 1 to 64 letters, digits, '_', '-', '.' or ':'");
+                    return null;
+                }
+                names.add(d);
+            }
+            parts.add(List.copyOf(names));
+        }
+        return new KeySpec(List.copyOf(parts));
+    }
+
+    private Table table(String name, Node node, String path) {
+        Map<String, Node> f = fields(node, path, TABLE_KEYS);
+        if (f == null) {
+            return null;
+        }
+        List<String> by = nameList(f.get("by"), path + ".by", node, DESCRIPTOR, "descriptor");
+        List<String> columns = nameList(f.get("columns"), path + ".columns", node, NAME, "column");
+        Node rowsNode = f.get("rows");
+        if (by == null || columns == null) {
+            return null;
+        }
+        if (!(rowsNode instanceof SequenceNode rowsSeq) || rowsSeq.getValue().isEmpty()) {
+            problem(line(rowsNode == null ? node : rowsNode), path + ".rows", "must be a non-empty list of rows, each [" + String.join(", ", by)
+                    + ", " + String.join(", ", columns) + "]");
+            return null;
+        }
+        List<Table.Row> rows = new ArrayList<>();
+        List<Node> items = rowsSeq.getValue();
+        int width = by.size() + columns.size();
+        for (int r = 0; r < items.size(); r++) {
+            Node item = items.get(r);
+            String rpath = path + ".rows[" + r + "]";
+            if (!(item instanceof SequenceNode cells)) {
+                problem(line(item), rpath, "a row must be a list: [" + String.join(", ", by) + ", " + String.join(", ", columns) + "]");
+                continue;
+            }
+            List<Node> c = cells.getValue();
+            boolean unlimited = c.size() == by.size() + 1 && "unlimited".equals(scalarText(c.get(by.size())));
+            if (c.size() != width && !unlimited) {
+                problem(line(item), rpath, "has " + c.size() + " cells; expected " + width + " (" + String.join(", ", by) + ", "
+                        + String.join(", ", columns) + "), or the match cells followed by 'unlimited'");
+                continue;
+            }
+            List<Condition> match = new ArrayList<>();
+            for (int i = 0; i < by.size(); i++) {
+                Node cell = c.get(i);
+                if (cell instanceof ScalarNode s && "*".equals(s.getValue())) {
+                    match.add(null);
+                } else {
+                    match.add(condition(cell, rpath + "[" + i + "]"));
+                }
+            }
+            List<String> values = new ArrayList<>();
+            for (int i = by.size(); i < c.size(); i++) {
+                String v = scalar(c.get(i), rpath + "[" + i + "]");
+                values.add(v == null ? "" : v);
+            }
+            rows.add(new Table.Row(match, List.copyOf(values), line(item)));
+        }
+        return new Table(name, by, columns, List.copyOf(rows));
+    }
+
+    private List<String> nameList(Node node, String path, Node parent, Pattern pattern, String what) {
+        if (node == null) {
+            problem(line(parent), path, "missing; list the " + what + " names");
+            return null;
+        }
+        List<Node> items;
+        if (node instanceof ScalarNode) {
+            items = List.of(node);
+        } else if (node instanceof SequenceNode s && !s.getValue().isEmpty()) {
+            items = s.getValue();
+        } else {
+            problem(line(node), path, "must be a " + what + " name or a non-empty list of them");
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        for (Node n : items) {
+            String v = scalarText(n);
+            if (v == null || !pattern.matcher(v).matches()) {
+                problem(line(n), path, what + " name '" + v + "' must be 1 to 64 letters, digits, '_', '-' or '.'");
+                return null;
+            }
+            names.add(v);
+        }
+        return List.copyOf(names);
+    }
+
+    private ResponseStyle response(Node node, String path, ResponseStyle base) {
+        Map<String, Node> f = fields(node, path, RESPONSE_KEYS);
+        if (f == null) {
+            return base;
+        }
+        int status = base.denyStatus();
+        HeaderStyle headers = base.headers();
+        boolean retryAfter = base.retryAfterHeader();
+        BodyTemplate body = base.body();
+        String contentType = base.contentType();
+        if (f.containsKey("status")) {
+            String s = scalar(f.get("status"), path + ".status");
+            try {
+                status = Integer.parseInt(s);
+                if (status < 400 || status > 599) {
+                    problem(line(f.get("status")), path + ".status", "a denial status must be an HTTP error status (400 to 599), not " + s);
+                }
+            } catch (NumberFormatException e) {
+                problem(line(f.get("status")), path + ".status", "'" + s + "' is not an HTTP status code");
+            }
+        }
+        if (f.containsKey("headers")) {
+            String h = scalar(f.get("headers"), path + ".headers");
+            headers = h == null ? headers : HeaderStyle.byConfigName(h);
+            if (headers == null) {
+                List<String> names = new ArrayList<>();
+                for (HeaderStyle hs : HeaderStyle.values()) {
+                    names.add(hs.configName());
+                }
+                problem(line(f.get("headers")), path + ".headers", "unknown header style '" + h + "'; use one of " + String.join(", ", names));
+                headers = base.headers();
+            }
+        }
+        if (f.containsKey("retry_after")) {
+            retryAfter = bool(f.get("retry_after"), path + ".retry_after");
+        }
+        if (f.containsKey("content_type")) {
+            String ct = scalar(f.get("content_type"), path + ".content_type");
+            contentType = ct == null ? contentType : ct;
+        }
+        if (f.containsKey("body")) {
+            String b = scalar(f.get("body"), path + ".body");
+            if (b != null) {
+                try {
+                    body = BodyTemplate.parse(b);
+                } catch (IllegalArgumentException e) {
+                    problem(line(f.get("body")), path + ".body", e.getMessage());
+                }
+            }
+        }
+        return new ResponseStyle(status, headers, retryAfter, body, contentType);
+    }
+
+    // --- YAML helpers -------------------------------------------------------------------------
+
+    /** The fields of a mapping, checking for unknown keys when {@code allowed} is given. */
+    private Map<String, Node> fields(Node node, String path, Set<String> allowed) {
+        if (!(node instanceof MappingNode m)) {
+            problem(line(node), path, "must be a mapping" + (allowed == null ? "" : " with keys from " + String.join(", ", sorted(allowed))));
+            return null;
+        }
+        Map<String, Node> fields = new LinkedHashMap<>();
+        for (NodeTuple t : m.getValue()) {
+            String key = scalarText(t.getKeyNode());
+            String kpath = path.isEmpty() ? String.valueOf(key) : path + "." + key;
+            if (key == null) {
+                problem(line(t.getKeyNode()), path, "keys must be plain names");
+                continue;
+            }
+            if (allowed != null && !allowed.contains(key)) {
+                problem(line(t.getKeyNode()), kpath, "unknown key '" + key + "'; expected one of " + String.join(", ", sorted(allowed)));
+                continue;
+            }
+            fields.put(key, t.getValueNode());
+        }
+        return fields;
+    }
+
+    private String requiredName(Map<String, Node> f, String key, Node parent, String path) {
+        Node n = f.get(key);
+        if (n == null) {
+            problem(line(parent), path, "missing '" + key + "'");
+            return null;
+        }
+        String v = scalar(n, path + "." + key);
+        if (v != null && !NAME.matcher(v).matches()) {
+            problem(line(n), path + "." + key, "'" + v + "' must be 1 to 64 letters, digits, '_', '-' or '.'");
+            return null;
+        }
+        return v;
+    }
+
+    private String scalar(Node node, String path) {
+        String v = scalarText(node);
+        if (v == null) {
+            problem(line(node), path, "must be a single value, not a " + (node instanceof MappingNode ? "mapping" : "list"));
+        }
+        return v;
+    }
+
+    private boolean bool(Node node, String path) {
+        String v = scalar(node, path);
+        if ("true".equals(v)) {
+            return true;
+        }
+        if (v != null && !"false".equals(v)) {
+            problem(line(node), path, "must be true or false, not '" + v + "'");
+        }
+        return false;
+    }
+
+    private static String scalarText(Node node) {
+        return node instanceof ScalarNode s ? s.getValue() : null;
+    }
+
+    private static int line(Node node) {
+        return node == null ? 0 : node.getStartMark().getLine() + 1;
+    }
+
+    private void problem(int line, String path, String message) {
+        problems.add(new Problem(source, line, path, message));
+    }
+
+    private static List<String> sorted(Set<String> s) {
+        return s.stream().sorted().toList();
+    }
+
+    private static String version(String text) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
