@@ -1,0 +1,119 @@
+package dev.sluice.server.api;
+
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.core.OperationTimeoutException;
+import com.hazelcast.spi.exception.RetryableException;
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.policy.AppliedLimit;
+import dev.sluice.server.policy.Domain;
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.time.Clock;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The gRPC edge: validates, resolves the policy, asks the engine, renders the answer. Never
+ * blocks: the response is sent from the callback that completes the decision. When more than
+ * {@code maxInFlight} decisions are outstanding, new calls fail fast with UNAVAILABLE instead of
+ * queueing: overload is not a denial.
+ */
+public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBase {
+
+    private static final Logger LOG = Logger.getLogger(RateLimiterService.class.getName());
+
+    private final Supplier<Policies> policies;
+    private final DecisionEngine engine;
+    private final Clock clock;
+    private final int maxInFlight;
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    public RateLimiterService(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight) {
+        this.policies = policies;
+        this.engine = engine;
+        this.clock = clock;
+        this.maxInFlight = maxInFlight;
+    }
+
+    /** Decisions currently waiting on the cluster. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    @Override
+    public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
+        String problem = RequestValidator.problem(request);
+        if (problem != null) {
+            observer.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
+            return;
+        }
+        Domain domain = policies.get().domain(request.getDomain());
+        if (domain == null) {
+            observer.onError(Status.NOT_FOUND.withDescription(
+                    "domain: \"" + request.getDomain() + "\" has no policies on this cluster").asRuntimeException());
+            return;
+        }
+        Map<String, String> descriptors = request.getDescriptorsMap();
+        long cost = request.getCost() == 0 ? 1 : request.getCost();
+        List<AppliedLimit> limits = domain.resolve(descriptors);
+        for (AppliedLimit limit : limits) {
+            long max = limit.algorithm().limit();
+            if (cost > max) {
+                observer.onError(Status.INVALID_ARGUMENT.withDescription("cost: " + cost + " can never be allowed by limit '"
+                        + limit.name() + "', which allows at most " + max + " at once").asRuntimeException());
+                return;
+            }
+        }
+        if (Context.current().isCancelled()) {
+            observer.onError(Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed before a decision was asked for")
+                    .asRuntimeException());
+            return;
+        }
+        if (inFlight.incrementAndGet() > maxInFlight) {
+            inFlight.decrementAndGet();
+            observer.onError(Status.UNAVAILABLE.withDescription("node overloaded: " + maxInFlight
+                    + " decisions in flight; retry on another node").asRuntimeException());
+            return;
+        }
+        if (observer instanceof ServerCallStreamObserver<AcquireResponse> call) {
+            // A call cancelled by its deadline still completes its decision; the answer is dropped.
+            call.setOnCancelHandler(() -> { });
+        }
+        engine.decide(limits, cost, request.getDryRun()).whenComplete((verdict, error) -> {
+            inFlight.decrementAndGet();
+            try {
+                if (error != null) {
+                    observer.onError(statusOf(error).asRuntimeException());
+                } else {
+                    observer.onNext(ResponseRenderer.render(request.getDomain(), descriptors, verdict, domain.response(),
+                            clock.nanos()));
+                    observer.onCompleted();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
+            }
+        });
+    }
+
+    private static Status statusOf(Throwable error) {
+        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof HazelcastInstanceNotActiveException || e instanceof RetryableException
+                || e instanceof OperationTimeoutException) {
+            return Status.UNAVAILABLE.withDescription("the cluster could not decide: " + e.getMessage());
+        }
+        LOG.log(Level.WARNING, "decision failed", e);
+        return Status.INTERNAL.withDescription("decision failed: " + e);
+    }
+}

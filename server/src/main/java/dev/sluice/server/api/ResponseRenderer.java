@@ -1,0 +1,133 @@
+package dev.sluice.server.api;
+
+import com.google.protobuf.Duration;
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.Decision;
+import dev.sluice.api.v1.Header;
+import dev.sluice.api.v1.LimitStatus;
+import dev.sluice.server.engine.LimitResult;
+import dev.sluice.server.engine.Verdict;
+import dev.sluice.server.policy.AppliedLimit;
+import dev.sluice.server.policy.ResponseStyle;
+
+import java.util.Map;
+
+/** Turns a verdict into the response a gateway relays: decision, statuses, headers, status and body. */
+final class ResponseRenderer {
+
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+    private ResponseRenderer() {
+    }
+
+    /**
+     * @param domain      the request's domain
+     * @param descriptors the request's descriptors, for body placeholders
+     * @param verdict     the decision
+     * @param style       the domain's style, used when no limit applied
+     * @param nowNanos    this node's clock, for headers that carry absolute times
+     */
+    static AcquireResponse render(String domain, Map<String, String> descriptors, Verdict verdict, ResponseStyle style,
+                                  long nowNanos) {
+        AcquireResponse.Builder b = AcquireResponse.newBuilder()
+                .setDecision(verdict.allowed() ? Decision.ALLOWED : Decision.DENIED)
+                .setRetryAfter(duration(verdict.retryAfterNanos()));
+        for (LimitResult r : verdict.results()) {
+            b.addLimits(LimitStatus.newBuilder()
+                    .setName(r.limit().name())
+                    .setDecision(r.allowed() ? Decision.ALLOWED : Decision.DENIED)
+                    .setLimit(r.limit().algorithm().limit())
+                    .setRemaining(r.remaining())
+                    .setResetAfter(duration(r.resetAfterNanos()))
+                    .setWindow(duration(r.limit().algorithm().windowNanos())));
+        }
+        LimitResult binding = verdict.binding();
+        ResponseStyle s = binding == null ? style : binding.limit().response();
+        if (binding != null) {
+            switch (s.headers()) {
+                case IETF -> ietfHeaders(b, verdict);
+                case X_RATELIMIT -> {
+                    header(b, "X-RateLimit-Limit", Long.toString(binding.limit().algorithm().limit()));
+                    header(b, "X-RateLimit-Remaining", Long.toString(binding.remaining()));
+                    header(b, "X-RateLimit-Reset", Long.toString(ceilSeconds(nowNanos + binding.resetAfterNanos())));
+                }
+                case X_RATELIMIT_INTERVAL -> {
+                    header(b, "X-Ratelimit-Limit", Long.toString(binding.limit().algorithm().limit()));
+                    header(b, "X-Ratelimit-Interval", Long.toString(ceilSeconds(binding.limit().algorithm().windowNanos())));
+                    header(b, "X-Ratelimit-Remaining", Long.toString(binding.remaining()));
+                }
+                case NONE -> {
+                }
+            }
+        }
+        if (verdict.allowed()) {
+            return b.setHttpStatus(200).build();
+        }
+        b.setHttpStatus(s.denyStatus());
+        long retrySeconds = Math.max(1, ceilSeconds(verdict.retryAfterNanos()));
+        if (s.retryAfterHeader()) {
+            header(b, "Retry-After", Long.toString(retrySeconds));
+        }
+        if (!s.body().isEmpty()) {
+            String body = s.body().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds), s.jsonBody());
+            b.setBody(body);
+            header(b, "Content-Type", s.contentType());
+        }
+        return b.build();
+    }
+
+    /** The IETF draft fields: every limit's policy, and every limit's current state, in policy order. */
+    private static void ietfHeaders(AcquireResponse.Builder b, Verdict verdict) {
+        StringBuilder policy = new StringBuilder();
+        StringBuilder state = new StringBuilder();
+        for (LimitResult r : verdict.results()) {
+            if (r.limit().shadow()) {
+                continue;
+            }
+            if (policy.length() > 0) {
+                policy.append(", ");
+                state.append(", ");
+            }
+            String name = r.limit().name();
+            policy.append('"').append(name).append("\";q=").append(r.limit().algorithm().limit())
+                    .append(";w=").append(Math.max(1, ceilSeconds(r.limit().algorithm().windowNanos())));
+            state.append('"').append(name).append("\";r=").append(r.remaining())
+                    .append(";t=").append(ceilSeconds(r.resetAfterNanos()));
+        }
+        if (policy.length() > 0) {
+            header(b, "RateLimit-Policy", policy.toString());
+            header(b, "RateLimit", state.toString());
+        }
+    }
+
+    private static String placeholder(String name, String domain, Map<String, String> descriptors, LimitResult binding,
+                                      long retrySeconds) {
+        AppliedLimit limit = binding.limit();
+        long max = limit.algorithm().limit();
+        return switch (name) {
+            case "limit" -> Long.toString(max);
+            case "remaining" -> Long.toString(binding.remaining());
+            case "used" -> Long.toString(max - binding.remaining());
+            case "retry_after" -> Long.toString(retrySeconds);
+            case "reset" -> Long.toString(ceilSeconds(binding.resetAfterNanos()));
+            case "window" -> Long.toString(ceilSeconds(limit.algorithm().windowNanos()));
+            case "name" -> limit.name();
+            case "rule" -> limit.rule();
+            case "domain" -> domain;
+            default -> descriptors.get(name.startsWith("descriptors.") ? name.substring("descriptors.".length()) : name);
+        };
+    }
+
+    private static void header(AcquireResponse.Builder b, String name, String value) {
+        b.addHeaders(Header.newBuilder().setName(name).setValue(value));
+    }
+
+    static long ceilSeconds(long nanos) {
+        return -Math.floorDiv(-nanos, NANOS_PER_SECOND);
+    }
+
+    static Duration duration(long nanos) {
+        return Duration.newBuilder().setSeconds(Math.floorDiv(nanos, NANOS_PER_SECOND))
+                .setNanos((int) Math.floorMod(nanos, NANOS_PER_SECOND)).build();
+    }
+}

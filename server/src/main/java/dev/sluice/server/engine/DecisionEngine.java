@@ -1,0 +1,145 @@
+package dev.sluice.server.engine;
+
+import dev.sluice.server.algorithm.Outcome;
+import dev.sluice.server.policy.AppliedLimit;
+import dev.sluice.server.store.BucketStore;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Decides a request against every limit that applies, all or nothing: each bucket is asked on
+ * its owner at once, and when any limit that is not in shadow mode denies, the units the others
+ * took are given back (except for limits that count denied attempts). One round trip when
+ * allowed, two when a multi-limit request is denied. Nothing here blocks a thread.
+ */
+public final class DecisionEngine {
+
+    private static final Logger LOG = Logger.getLogger(DecisionEngine.class.getName());
+
+    private final BucketStore store;
+
+    public DecisionEngine(BucketStore store) {
+        this.store = store;
+    }
+
+    /**
+     * Decides {@code cost} units against {@code limits}. Every limit must allow the cost
+     * ({@code cost <= limit}), which callers check first. With {@code dryRun}, nothing is consumed.
+     */
+    public CompletableFuture<Verdict> decide(List<AppliedLimit> limits, long cost, boolean dryRun) {
+        int n = limits.size();
+        if (n == 0) {
+            return CompletableFuture.completedFuture(Verdict.NO_LIMITS);
+        }
+        CompletableFuture<Verdict> verdict = new CompletableFuture<>();
+        if (n == 1) {
+            AppliedLimit limit = limits.get(0);
+            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied())
+                    .whenComplete((outcome, error) -> {
+                        if (error != null) {
+                            verdict.completeExceptionally(error);
+                        } else {
+                            verdict.complete(combine(List.of(LimitResult.of(limit, outcome))));
+                        }
+                    });
+            return verdict;
+        }
+        AtomicReferenceArray<Outcome> outcomes = new AtomicReferenceArray<>(n);
+        AtomicReferenceArray<Throwable> errors = new AtomicReferenceArray<>(n);
+        AtomicInteger pending = new AtomicInteger(n);
+        for (int i = 0; i < n; i++) {
+            int at = i;
+            AppliedLimit limit = limits.get(i);
+            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied())
+                    .whenComplete((outcome, error) -> {
+                        if (error != null) {
+                            errors.set(at, error);
+                        } else {
+                            outcomes.set(at, outcome);
+                        }
+                        if (pending.decrementAndGet() == 0) {
+                            finish(limits, cost, dryRun, outcomes, errors, verdict);
+                        }
+                    });
+        }
+        return verdict;
+    }
+
+    private void finish(List<AppliedLimit> limits, long cost, boolean dryRun, AtomicReferenceArray<Outcome> outcomes,
+                        AtomicReferenceArray<Throwable> errors, CompletableFuture<Verdict> verdict) {
+        int n = limits.size();
+        Throwable firstError = null;
+        boolean denied = false;
+        for (int i = 0; i < n; i++) {
+            if (errors.get(i) != null) {
+                firstError = firstError == null ? errors.get(i) : firstError;
+            } else if (!outcomes.get(i).allowed() && !limits.get(i).shadow()) {
+                denied = true;
+            }
+        }
+        boolean giveBack = !dryRun && (denied || firstError != null);
+        List<LimitResult> results = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Outcome outcome = outcomes.get(i);
+            if (outcome == null) {
+                continue;
+            }
+            AppliedLimit limit = limits.get(i);
+            LimitResult result = LimitResult.of(limit, outcome);
+            if (giveBack && outcome.allowed() && !limit.countDenied()) {
+                refund(limit, cost, outcome.marker());
+                result = result.refunded(cost);
+            }
+            results.add(result);
+        }
+        if (firstError != null) {
+            verdict.completeExceptionally(firstError);
+        } else {
+            verdict.complete(combine(results));
+        }
+    }
+
+    private void refund(AppliedLimit limit, long cost, long marker) {
+        store.refund(limit.bucketKey(), limit.algorithm(), cost, marker).whenComplete((r, e) -> {
+            if (e != null) {
+                // The units stay taken until the bucket refills: under-admission, never over-admission.
+                LOG.log(Level.WARNING, "could not give back " + cost + " units to limit '" + limit.name() + "': " + e);
+            }
+        });
+    }
+
+    static Verdict combine(List<LimitResult> results) {
+        boolean allowed = true;
+        long retryAfter = 0;
+        LimitResult binding = null;
+        for (LimitResult r : results) {
+            if (!r.allowed() && !r.limit().shadow()) {
+                if (allowed || r.retryAfterNanos() > retryAfter) {
+                    binding = r;
+                }
+                allowed = false;
+                retryAfter = Math.max(retryAfter, r.retryAfterNanos());
+            }
+        }
+        if (allowed) {
+            for (LimitResult r : results) {
+                if (r.limit().shadow()) {
+                    continue;
+                }
+                if (binding == null || r.remaining() < binding.remaining()) {
+                    binding = r;
+                }
+            }
+            if (binding == null && !results.isEmpty()) {
+                binding = results.get(0);
+            }
+        }
+        return new Verdict(allowed, List.copyOf(results), allowed ? 0 : retryAfter, binding);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.sluice.server.node;
+
+import dev.sluice.server.policy.PolicyException;
+import dev.sluice.server.policy.Problem;
+
+import java.io.IOException;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** {@code java -jar sluice-server.jar}: starts a node and runs it until SIGTERM or SIGINT. */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        Options.Parsed parsed;
+        try {
+            parsed = Options.parse(args, System.getenv());
+        } catch (SettingsException e) {
+            System.err.println("sluice: " + e.getMessage());
+            return 2;
+        } catch (IllegalArgumentException e) {
+            System.err.println("sluice: " + e.getMessage());
+            return 2;
+        }
+        if (parsed.help()) {
+            System.out.print(Options.usage());
+            return 0;
+        }
+        if (parsed.version()) {
+            String v = Main.class.getPackage().getImplementationVersion();
+            System.out.println("sluice " + (v == null ? "(development build)" : v));
+            return 0;
+        }
+        configureLogging(parsed.logLevel());
+        SluiceNode node;
+        try {
+            node = SluiceNode.start(parsed.settings());
+        } catch (PolicyException e) {
+            System.err.println("sluice: the policy file has " + e.problems().size() + " problem(s); not starting:");
+            for (Problem p : e.problems()) {
+                System.err.println("  " + p);
+            }
+            return 2;
+        } catch (IOException e) {
+            System.err.println("sluice: could not start: " + e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            System.err.println("sluice: could not start: " + rootMessage(e));
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "sluice-shutdown"));
+        try {
+            node.awaitTermination();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t + ")";
+    }
+
+    /** One line per record; Hazelcast kept to warnings unless debugging. */
+    static void configureLogging(String level) {
+        if (System.getProperty("java.util.logging.config.file") != null) {
+            return;
+        }
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+        Level root = switch (level) {
+            case "error" -> Level.SEVERE;
+            case "warn" -> Level.WARNING;
+            case "debug" -> Level.FINE;
+            default -> Level.INFO;
+        };
+        Logger rootLogger = Logger.getLogger("");
+        rootLogger.setLevel(root);
+        for (Handler h : rootLogger.getHandlers()) {
+            h.setLevel(root);
+            h.setFormatter(new java.util.logging.SimpleFormatter());
+        }
+        Logger.getLogger("com.hazelcast").setLevel(level.equals("debug") ? Level.INFO : Level.WARNING);
+        Logger.getLogger("io.grpc").setLevel(level.equals("debug") ? Level.INFO : Level.WARNING);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.sluice.server.node;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.store.StoreContext;
+
+/** The embedded Hazelcast member's configuration, sized for small machines. */
+public final class MemberConfig {
+
+    private MemberConfig() {
+    }
+
+    /** A member configuration for these settings: TCP join, small thread pools, the bucket map. */
+    public static Config of(NodeSettings s) {
+        Config c = new Config();
+        c.setClusterName(s.clusterName());
+        c.setInstanceName("sluice-" + s.memberPort() + "-" + Long.toHexString(System.nanoTime()));
+
+        int cores = Runtime.getRuntime().availableProcessors();
+        c.setProperty("hazelcast.logging.type", "jdk");
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        // The node's own shutdown hook stops gRPC first, then leaves the cluster gracefully
+        // (partitions migrated); Hazelcast's hook would race it, and by default it terminates.
+        c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        c.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
+        c.setProperty("hazelcast.graceful.shutdown.max.wait", "60");
+        c.setProperty("hazelcast.partition.count", Integer.toString(s.partitionCount()));
+        c.setProperty("hazelcast.io.input.thread.count", Integer.toString(Math.max(1, Math.min(3, cores / 2))));
+        c.setProperty("hazelcast.io.output.thread.count", Integer.toString(Math.max(1, Math.min(3, cores / 2))));
+        c.setProperty("hazelcast.operation.thread.count", Integer.toString(Math.max(2, cores)));
+        c.setProperty("hazelcast.operation.generic.thread.count", Integer.toString(Math.max(1, cores / 2)));
+        c.setProperty("hazelcast.event.thread.count", "1");
+        c.setProperty("hazelcast.clientengine.thread.count", "1");
+        c.getMetricsConfig().setEnabled(false);
+        c.getJetConfig().setEnabled(false);
+
+        NetworkConfig network = c.getNetworkConfig();
+        network.setPort(s.memberPort()).setPortAutoIncrement(false);
+        String memberHost = s.memberHost();
+        if (memberHost == null && s.members().isEmpty()) {
+            memberHost = "127.0.0.1";
+        }
+        if (memberHost != null) {
+            c.setProperty("hazelcast.local.localAddress", memberHost);
+        }
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(s.members());
+
+        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace()));
+        return c;
+    }
+}

@@ -1,0 +1,227 @@
+package dev.sluice.server.node;
+
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.time.Clock;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything a node needs to start, immutable. Built from flags and environment variables by
+ * {@link Options}, or directly by tests and embedders with {@link #builder()}.
+ */
+public final class NodeSettings {
+
+    private final String host;
+    private final int port;
+    private final String memberHost;
+    private final int memberPort;
+    private final List<String> members;
+    private final String clusterName;
+    private final Path policiesFile;
+    private final Policies policies;
+    private final int maxInFlight;
+    private final Duration shutdownGrace;
+    private final Clock clock;
+    private final Duration expiryGrace;
+    private final int partitionCount;
+
+    private NodeSettings(Builder b) {
+        this.host = b.host;
+        this.port = b.port;
+        this.memberHost = b.memberHost;
+        this.memberPort = b.memberPort;
+        this.members = List.copyOf(b.members);
+        this.clusterName = b.clusterName;
+        this.policiesFile = b.policiesFile;
+        this.policies = b.policies;
+        this.maxInFlight = b.maxInFlight;
+        this.shutdownGrace = b.shutdownGrace;
+        this.clock = b.clock;
+        this.expiryGrace = b.expiryGrace;
+        this.partitionCount = b.partitionCount;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Address the gRPC server binds to. */
+    public String host() {
+        return host;
+    }
+
+    /** gRPC port; 0 picks a free one. */
+    public int port() {
+        return port;
+    }
+
+    /** Address the Hazelcast member binds to and tells other members; {@code null} lets Hazelcast choose. */
+    public String memberHost() {
+        return memberHost;
+    }
+
+    public int memberPort() {
+        return memberPort;
+    }
+
+    /** The cluster's member addresses ({@code host:port}); empty for a single member. */
+    public List<String> members() {
+        return members;
+    }
+
+    public String clusterName() {
+        return clusterName;
+    }
+
+    /** The policy file, or {@code null} for {@link #policies()} or the bundled demo. */
+    public Path policiesFile() {
+        return policiesFile;
+    }
+
+    /** Policies given directly (tests, embedders), or {@code null}. */
+    public Policies policies() {
+        return policies;
+    }
+
+    public int maxInFlight() {
+        return maxInFlight;
+    }
+
+    public Duration shutdownGrace() {
+        return shutdownGrace;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public Duration expiryGrace() {
+        return expiryGrace;
+    }
+
+    public int partitionCount() {
+        return partitionCount;
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.memberHost = memberHost;
+        b.memberPort = memberPort;
+        b.members = members;
+        b.clusterName = clusterName;
+        b.policiesFile = policiesFile;
+        b.policies = policies;
+        b.maxInFlight = maxInFlight;
+        b.shutdownGrace = shutdownGrace;
+        b.clock = clock;
+        b.expiryGrace = expiryGrace;
+        b.partitionCount = partitionCount;
+        return b;
+    }
+
+    /** Builds {@link NodeSettings}; defaults are those of a node started with no flags. */
+    public static final class Builder {
+        private String host = "0.0.0.0";
+        private int port = 8081;
+        private String memberHost;
+        private int memberPort = 5701;
+        private List<String> members = List.of();
+        private String clusterName = "sluice";
+        private Path policiesFile;
+        private Policies policies;
+        private int maxInFlight = 10_000;
+        private Duration shutdownGrace = Duration.ofSeconds(10);
+        private Clock clock = Clock.system();
+        private Duration expiryGrace = Duration.ofSeconds(5);
+        private int partitionCount = 71;
+
+        private Builder() {
+        }
+
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host);
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder memberHost(String memberHost) {
+            this.memberHost = memberHost;
+            return this;
+        }
+
+        public Builder memberPort(int memberPort) {
+            this.memberPort = memberPort;
+            return this;
+        }
+
+        public Builder members(List<String> members) {
+            this.members = List.copyOf(members);
+            return this;
+        }
+
+        public Builder clusterName(String clusterName) {
+            this.clusterName = Objects.requireNonNull(clusterName);
+            return this;
+        }
+
+        public Builder policiesFile(Path policiesFile) {
+            this.policiesFile = policiesFile;
+            return this;
+        }
+
+        public Builder policies(Policies policies) {
+            this.policies = policies;
+            return this;
+        }
+
+        public Builder maxInFlight(int maxInFlight) {
+            this.maxInFlight = maxInFlight;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration shutdownGrace) {
+            this.shutdownGrace = Objects.requireNonNull(shutdownGrace);
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        public Builder expiryGrace(Duration expiryGrace) {
+            this.expiryGrace = Objects.requireNonNull(expiryGrace);
+            return this;
+        }
+
+        public Builder partitionCount(int partitionCount) {
+            this.partitionCount = partitionCount;
+            return this;
+        }
+
+        public NodeSettings build() {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
+            }
+            if (memberPort < 1 || memberPort > 65535) {
+                throw new IllegalArgumentException("member port must be 1 to 65535, got " + memberPort);
+            }
+            if (maxInFlight < 1) {
+                throw new IllegalArgumentException("max in flight must be positive, got " + maxInFlight);
+            }
+            if (partitionCount < 1) {
+                throw new IllegalArgumentException("partition count must be positive, got " + partitionCount);
+            }
+            return new NodeSettings(this);
+        }
+    }
+}

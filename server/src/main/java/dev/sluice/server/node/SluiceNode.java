@@ -1,0 +1,146 @@
+package dev.sluice.server.node;
+
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.server.api.RateLimiterService;
+import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.policy.PolicyException;
+import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.store.BucketStore;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
+
+/**
+ * A running Sluice node: an embedded Hazelcast member holding bucket state, and a gRPC server
+ * answering Acquire, health and reflection. Health turns SERVING once the member has joined
+ * and the policies are loaded.
+ */
+public final class SluiceNode implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(SluiceNode.class.getName());
+
+    private final NodeSettings settings;
+    private final HazelcastInstance hazelcast;
+    private final Server server;
+    private final HealthStatusManager health;
+    private final RateLimiterService service;
+    private final AtomicReference<Policies> policies;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private SluiceNode(NodeSettings settings, Policies initial) throws IOException {
+        this.settings = settings;
+        this.policies = new AtomicReference<>(initial);
+        this.health = new HealthStatusManager();
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+        health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+        this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(settings));
+        try {
+            this.service = new RateLimiterService(policies::get, new DecisionEngine(new BucketStore(hazelcast)),
+                    settings.clock(), settings.maxInFlight());
+            this.server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
+                    .directExecutor()
+                    .maxInboundMessageSize(256 * 1024)
+                    .addService(service)
+                    .addService(health.getHealthService())
+                    .addService(ProtoReflectionServiceV1.newInstance())
+                    .build()
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            hazelcast.shutdown();
+            throw e;
+        }
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        LOG.info(() -> "Sluice node serving gRPC on " + settings.host() + ":" + server.getPort() + ", member "
+                + hazelcast.getCluster().getLocalMember().getAddress() + " in a cluster of "
+                + hazelcast.getCluster().getMembers().size() + ", policies " + initial.source() + " (version "
+                + initial.version() + ", domains " + String.join(", ", initial.domainNames()) + ")");
+    }
+
+    /** Loads the policies and starts a node; fails on an invalid policy file without starting anything. */
+    public static SluiceNode start(NodeSettings settings) throws IOException, PolicyException {
+        Policies initial = settings.policies() != null ? settings.policies()
+                : settings.policiesFile() != null ? PolicyLoader.load(settings.policiesFile())
+                : PolicyLoader.bundledDemo();
+        return new SluiceNode(settings, initial);
+    }
+
+    /** The port gRPC listens on (useful when started on port 0). */
+    public int port() {
+        return server.getPort();
+    }
+
+    public HazelcastInstance hazelcast() {
+        return hazelcast;
+    }
+
+    public NodeSettings settings() {
+        return settings;
+    }
+
+    public Policies policies() {
+        return policies.get();
+    }
+
+    /** Puts new policies in force for every call that starts after this returns. */
+    public void replacePolicies(Policies next) {
+        Policies previous = policies.getAndSet(next);
+        LOG.info(() -> "policies " + next.source() + " version " + next.version() + " in force (was " + previous.version() + ")");
+    }
+
+    /** Blocks until the gRPC server has terminated. */
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /**
+     * Stops gracefully: reports NOT_SERVING, stops taking calls, lets calls in flight finish
+     * (up to the shutdown grace), then leaves the cluster with its partitions migrated to the
+     * remaining members.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        health.enterTerminalState();
+        server.shutdown();
+        try {
+            long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
+            if (!server.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                server.shutdownNow();
+            }
+            // Calls whose answers are still on their way back from the cluster.
+            while (service.inFlight() > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+                Thread.sleep(1);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+        hazelcast.shutdown();
+        LOG.info("Sluice node stopped");
+    }
+
+    /** Stops at once, as a crash would: no migration, no waiting. For tests. */
+    public void crash() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        server.shutdownNow();
+        hazelcast.getLifecycleService().terminate();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.sluice.server.store;
+
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+import dev.sluice.server.algorithm.Outcome;
+
+import java.io.IOException;
+
+/** An {@link Outcome} on its way back from the partition owner (without the state, which stays there). */
+final class AcquireResult implements IdentifiedDataSerializable {
+
+    private boolean allowed;
+    private long remaining;
+    private long resetAfterNanos;
+    private long retryAfterNanos;
+    private long marker;
+
+    AcquireResult() {
+    }
+
+    AcquireResult(Outcome outcome) {
+        this.allowed = outcome.allowed();
+        this.remaining = outcome.remaining();
+        this.resetAfterNanos = outcome.resetAfterNanos();
+        this.retryAfterNanos = outcome.retryAfterNanos();
+        this.marker = outcome.marker();
+    }
+
+    Outcome toOutcome() {
+        return new Outcome(allowed, remaining, resetAfterNanos, retryAfterNanos, null, marker);
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+        out.writeBoolean(allowed);
+        out.writeLong(remaining);
+        out.writeLong(resetAfterNanos);
+        out.writeLong(retryAfterNanos);
+        out.writeLong(marker);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+        allowed = in.readBoolean();
+        remaining = in.readLong();
+        resetAfterNanos = in.readLong();
+        retryAfterNanos = in.readLong();
+        marker = in.readLong();
+    }
+
+    @Override
+    public int getFactoryId() {
+        return StoreSerialization.FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+        return StoreSerialization.ACQUIRE_RESULT;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.sluice.server.store;
+
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import dev.sluice.server.algorithm.Algorithm;
+import dev.sluice.server.algorithm.BucketState;
+import dev.sluice.server.algorithm.FixedWindow;
+import dev.sluice.server.algorithm.GcraState;
+import dev.sluice.server.algorithm.LeakyBucket;
+import dev.sluice.server.algorithm.SlidingWindow;
+import dev.sluice.server.algorithm.SlidingWindowState;
+import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.algorithm.WindowState;
+
+import java.io.IOException;
+import java.time.DayOfWeek;
+import java.time.Duration;
+import java.time.ZoneId;
+
+/**
+ * Wire forms of the pure algorithm types, which know nothing of Hazelcast. Each starts with a
+ * one-byte tag; fields follow in a fixed order.
+ */
+final class Codecs {
+
+    private static final byte TOKEN_BUCKET = 1;
+    private static final byte LEAKY_BUCKET = 2;
+    private static final byte FIXED_WINDOW = 3;
+    private static final byte CALENDAR_WINDOW = 4;
+    private static final byte SLIDING_WINDOW = 5;
+
+    private static final byte NO_STATE = 0;
+    private static final byte GCRA_STATE = 1;
+    private static final byte WINDOW_STATE = 2;
+    private static final byte SLIDING_STATE = 3;
+
+    private Codecs() {
+    }
+
+    static void writeAlgorithm(ObjectDataOutput out, Algorithm algorithm) throws IOException {
+        if (algorithm instanceof TokenBucket t) {
+            out.writeByte(TOKEN_BUCKET);
+            out.writeLong(t.capacity());
+            out.writeLong(t.refillAmount());
+            out.writeLong(t.refillPeriodNanos());
+            out.writeLong(t.initialTokens());
+        } else if (algorithm instanceof LeakyBucket l) {
+            out.writeByte(LEAKY_BUCKET);
+            out.writeLong(l.capacity());
+            out.writeLong(l.leakAmount());
+            out.writeLong(l.leakPeriodNanos());
+        } else if (algorithm instanceof FixedWindow f && f.calendar() == null) {
+            out.writeByte(FIXED_WINDOW);
+            out.writeLong(f.limit());
+            out.writeLong(f.windowNanos());
+        } else if (algorithm instanceof FixedWindow f) {
+            out.writeByte(CALENDAR_WINDOW);
+            out.writeLong(f.limit());
+            out.writeByte(f.calendar().ordinal());
+            out.writeString(f.zone().getId());
+            out.writeByte(f.weekStart().getValue());
+        } else if (algorithm instanceof SlidingWindow s) {
+            out.writeByte(SLIDING_WINDOW);
+            out.writeLong(s.limit());
+            out.writeLong(s.windowNanos());
+            out.writeLong(s.granularityNanos());
+        } else {
+            throw new IOException("no wire form for " + algorithm);
+        }
+    }
+
+    static Algorithm readAlgorithm(ObjectDataInput in) throws IOException {
+        byte tag = in.readByte();
+        return switch (tag) {
+            case TOKEN_BUCKET -> new TokenBucket(in.readLong(), in.readLong(), Duration.ofNanos(in.readLong()), in.readLong());
+            case LEAKY_BUCKET -> new LeakyBucket(in.readLong(), in.readLong(), Duration.ofNanos(in.readLong()));
+            case FIXED_WINDOW -> FixedWindow.ofLength(in.readLong(), Duration.ofNanos(in.readLong()));
+            case CALENDAR_WINDOW -> FixedWindow.ofCalendar(in.readLong(), FixedWindow.CalendarUnit.values()[in.readByte()],
+                    ZoneId.of(in.readString()), DayOfWeek.of(in.readByte()));
+            case SLIDING_WINDOW -> new SlidingWindow(in.readLong(), Duration.ofNanos(in.readLong()), Duration.ofNanos(in.readLong()));
+            default -> throw new IOException("unknown algorithm tag " + tag);
+        };
+    }
+
+    static void writeState(ObjectDataOutput out, BucketState state) throws IOException {
+        if (state == null) {
+            out.writeByte(NO_STATE);
+        } else if (state instanceof GcraState g) {
+            out.writeByte(GCRA_STATE);
+            out.writeLong(g.tatNanos());
+            out.writeLong(g.tatFraction());
+        } else if (state instanceof WindowState w) {
+            out.writeByte(WINDOW_STATE);
+            out.writeLong(w.windowEndNanos());
+            out.writeLong(w.count());
+        } else if (state instanceof SlidingWindowState s) {
+            out.writeByte(SLIDING_STATE);
+            out.writeLong(s.headSlot());
+            out.writeLong(s.total());
+            out.writeIntArray(s.counts());
+        } else {
+            throw new IOException("no wire form for " + state);
+        }
+    }
+
+    static BucketState readState(ObjectDataInput in) throws IOException {
+        byte tag = in.readByte();
+        return switch (tag) {
+            case NO_STATE -> null;
+            case GCRA_STATE -> new GcraState(in.readLong(), in.readLong());
+            case WINDOW_STATE -> new WindowState(in.readLong(), in.readLong());
+            case SLIDING_STATE -> new SlidingWindowState(in.readLong(), in.readLong(), in.readIntArray());
+            default -> throw new IOException("unknown state tag " + tag);
+        };
+    }
+}

@@ -1,0 +1,32 @@
+package dev.sluice.server.store;
+
+import dev.sluice.server.time.Clock;
+
+import java.time.Duration;
+
+/**
+ * What the entry processors need from the member they run on: the clock that decides, and how
+ * long past its resting time an idle bucket is kept. Registered in the member's user context,
+ * so every member uses its own clock for the buckets it owns.
+ *
+ * @param clock        the decision clock
+ * @param expiryGrace  added to each bucket's time-to-rest before it may expire; Hazelcast expires
+ *                     entries on its own wall clock and in whole milliseconds, so the grace keeps
+ *                     a live bucket from being evicted early (an early eviction is a silent reset)
+ */
+public record StoreContext(Clock clock, Duration expiryGrace) {
+
+    static final String USER_CONTEXT_KEY = "sluice.store-context";
+
+    public StoreContext {
+        if (expiryGrace.isNegative()) {
+            throw new IllegalArgumentException("expiry grace must not be negative");
+        }
+    }
+
+    /** Entry TTL in milliseconds for a bucket that is back at rest after {@code restNanos}; never 0 (0 means forever). */
+    long ttlMillis(long restNanos) {
+        long restMillis = -Math.floorDiv(-restNanos, 1_000_000L);
+        return Math.max(1, restMillis + expiryGrace.toMillis());
+    }
+}

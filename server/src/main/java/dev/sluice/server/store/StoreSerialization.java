@@ -1,0 +1,29 @@
+package dev.sluice.server.store;
+
+import com.hazelcast.nio.serialization.DataSerializableFactory;
+import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+
+/** Identifiers of everything the store sends between members or keeps in the map. */
+public final class StoreSerialization implements DataSerializableFactory {
+
+    /** Hazelcast factory id for Sluice's classes; must be the same on every member. */
+    public static final int FACTORY_ID = 0x51CE;
+
+    static final int BUCKET_RECORD = 1;
+    static final int ACQUIRE_PROCESSOR = 2;
+    static final int ACQUIRE_RESULT = 3;
+    static final int STATE_BACKUP = 4;
+    static final int REFUND_PROCESSOR = 5;
+
+    @Override
+    public IdentifiedDataSerializable create(int typeId) {
+        return switch (typeId) {
+            case BUCKET_RECORD -> new BucketRecord();
+            case ACQUIRE_PROCESSOR -> new AcquireProcessor();
+            case ACQUIRE_RESULT -> new AcquireResult();
+            case STATE_BACKUP -> new StateBackup();
+            case REFUND_PROCESSOR -> new RefundProcessor();
+            default -> null;
+        };
+    }
+}
