@@ -1,0 +1,131 @@
+package dev.sluice.server.node;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class OptionsTest {
+
+    private static NodeSettings parse(Map<String, String> env, String... args) throws SettingsException {
+        return Options.parse(args, env).settings();
+    }
+
+    @Test
+    void noArgumentsGiveTheEmbeddedDefault() throws SettingsException {
+        NodeSettings s = parse(Map.of());
+        assertEquals(8081, s.port());
+        assertEquals(5701, s.memberPort());
+        assertEquals(List.of(), s.members());
+        assertNull(s.policiesFile());
+        assertNull(s.memberHost());
+    }
+
+    @Test
+    void everyFlagHasAnEnvironmentVariableAndTheFlagWins(@TempDir Path dir) throws Exception {
+        Path policies = Files.writeString(dir.resolve("p.yaml"), "domains: {}");
+        NodeSettings fromEnv = parse(Map.of("SLUICE_PORT", "9000", "SLUICE_MEMBER_PORT", "5800",
+                "SLUICE_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701", "SLUICE_POLICIES", policies.toString(),
+                "SLUICE_SHUTDOWN_GRACE", "30s"));
+        assertEquals(9000, fromEnv.port());
+        assertEquals(5800, fromEnv.memberPort());
+        assertEquals(List.of("10.0.0.1:5701", "10.0.0.2:5701"), fromEnv.members());
+        assertEquals(policies, fromEnv.policiesFile());
+        assertEquals(Duration.ofSeconds(30), fromEnv.shutdownGrace());
+
+        NodeSettings flagWins = parse(Map.of("SLUICE_PORT", "9000"), "--port", "9100");
+        assertEquals(9100, flagWins.port());
+        assertEquals(9200, parse(Map.of(), "--port=9200").port());
+        for (Options.Option o : Options.ALL) {
+            assertTrue(o.env().startsWith("SLUICE_"), o.flag());
+        }
+    }
+
+    @Test
+    void badPortIsOneLineNamingTheFlag() {
+        SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of(), "--port", "eighty"));
+        assertEquals("--port: 'eighty' is not a port number (1-65535)", e.getMessage());
+    }
+
+    @Test
+    void badEnvironmentValueNamesTheVariable() {
+        SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of("SLUICE_MEMBER_PORT", "70000")));
+        assertEquals("SLUICE_MEMBER_PORT: '70000' is not a port number (1-65535)", e.getMessage());
+    }
+
+    @Test
+    void memberWithoutPortIsRejected() {
+        SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of(), "--members", "10.0.0.1"));
+        assertEquals("--members: '10.0.0.1' is not host:port", e.getMessage());
+    }
+
+    @Test
+    void missingPolicyFileIsRejectedBeforeStart() {
+        SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of(), "--policies", "/no/such/file.yaml"));
+        assertTrue(e.getMessage().startsWith("--policies: no policy file at"), e.getMessage());
+    }
+
+    @Test
+    void unknownOptionAndMissingValueAreRejected() {
+        assertEquals("unknown option --prot; see --help",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--prot", "1")).getMessage());
+        assertEquals("--port: needs a value (PORT)",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--port")).getMessage());
+    }
+
+    @Test
+    void helpListsEveryOptionWithItsVariable() throws SettingsException {
+        assertTrue(Options.parse(new String[] {"--help"}, Map.of()).help());
+        String usage = Options.usage();
+        for (Options.Option o : Options.ALL) {
+            assertTrue(usage.contains(o.flag()) && usage.contains(o.env()), o.flag());
+        }
+    }
+
+    @Test
+    void mainPrintsOneLineAndExitsTwoOnABadValue() {
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.run(new String[] {"--max-in-flight", "0"});
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals(2, code);
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertEquals("sluice: --max-in-flight: '0' is not a positive whole number\n", out);
+        assertFalse(out.contains("Exception"));
+    }
+
+    @Test
+    void mainRefusesAnInvalidPolicyFileWithFileAndLine(@TempDir Path dir) throws Exception {
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "domains:\n  demo:\n    rules:\n      - name: r\n        limits: []\n");
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.run(new String[] {"--policies", bad.toString()});
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals(2, code);
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains(bad + ":5: domains.demo.rules[0].limits: must be a non-empty list of limits"), out);
+    }
+}

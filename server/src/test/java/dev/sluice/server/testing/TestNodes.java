@@ -1,0 +1,64 @@
+package dev.sluice.server.testing;
+
+import dev.sluice.server.node.NodeSettings;
+import dev.sluice.server.node.SluiceNode;
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.policy.PolicyException;
+import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.time.Clock;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+
+/** Starts real nodes (real gRPC socket, real Hazelcast member over TCP on 127.0.0.1) for tests. */
+public final class TestNodes {
+
+    private TestNodes() {
+    }
+
+    /** Settings for a node on loopback with free ports, its own cluster name, and the given clock. */
+    public static NodeSettings.Builder settings(String clusterName, Clock clock) {
+        return NodeSettings.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .memberHost("127.0.0.1")
+                .memberPort(Ports.free())
+                .clusterName(clusterName)
+                .clock(clock)
+                // Time in tests stands still unless advanced: keep idle buckets long enough
+                // that real time never expires one in the middle of a test.
+                .expiryGrace(Duration.ofMinutes(10))
+                .shutdownGrace(Duration.ofSeconds(2));
+    }
+
+    public static SluiceNode start(NodeSettings settings) {
+        try {
+            return SluiceNode.start(settings);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (PolicyException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** A single member serving {@code policies}. */
+    public static SluiceNode single(String clusterName, Clock clock, Policies policies) {
+        return start(settings(clusterName, clock).policies(policies).members(List.of()).build());
+    }
+
+    /** Policies from YAML text; fails the test with every problem if the text is invalid. */
+    public static Policies policies(String yaml) {
+        try {
+            return PolicyLoader.parse(yaml, "test.yaml");
+        } catch (PolicyException e) {
+            throw new AssertionError("test policy is invalid:\n" + e.getMessage(), e);
+        }
+    }
+
+    /** A unique cluster name, so concurrently running test classes never join each other. */
+    public static String uniqueCluster(String prefix) {
+        return prefix + "-" + Long.toHexString(System.nanoTime());
+    }
+}
