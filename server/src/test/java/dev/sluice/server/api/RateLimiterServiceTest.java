@@ -23,10 +23,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -160,21 +163,29 @@ class RateLimiterServiceTest {
     }
 
     @Test
-    void overloadedNodeFailsFastWithUnavailableInsteadOfQueueing() {
+    void overloadedNodeFailsFastWithUnavailableInsteadOfQueueing() throws Exception {
         String key = policies.domain("shop").resolve(java.util.Map.of("user", "held")).get(0).bucketKey();
         IMap<String, Object> buckets = member.getMap(BucketStore.MAP_NAME);
-        buckets.lock(key);
-        // With the bucket locked, the first decision waits on its owner, filling the one slot.
-        var pending = RateLimiterGrpc.newFutureStub(channel).acquire(request().putDescriptors("user", "held").build());
+        // Hazelcast locks belong to a thread, and calls here may run on the test thread: hold
+        // the lock from a thread of its own so the decision really has to wait for it.
+        ExecutorService holder = Executors.newSingleThreadExecutor();
         try {
-            StatusRuntimeException e = failure(request().putDescriptors("user", "other").build());
-            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
-            assertTrue(e.getStatus().getDescription().contains("overloaded"), e.getStatus().getDescription());
+            holder.submit(() -> buckets.lock(key)).get();
+            // With the bucket locked, the first decision waits on its owner, filling the one slot.
+            var pending = RateLimiterGrpc.newFutureStub(channel).acquire(request().putDescriptors("user", "held").build());
+            try {
+                StatusRuntimeException e = failure(request().putDescriptors("user", "other").build());
+                assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+                assertTrue(e.getStatus().getDescription().contains("overloaded"), e.getStatus().getDescription());
+                assertFalse(pending.isDone(), "the first decision is still waiting for the bucket");
+            } finally {
+                holder.submit(() -> buckets.unlock(key)).get();
+            }
+            await().atMost(java.time.Duration.ofSeconds(10)).until(pending::isDone);
+            assertEquals(Decision.ALLOWED, pending.get().getDecision());
+            assertEquals(Decision.ALLOWED, stub.acquire(request().putDescriptors("user", "other").build()).getDecision());
         } finally {
-            buckets.unlock(key);
+            holder.shutdownNow();
         }
-        await().atMost(java.time.Duration.ofSeconds(10)).until(pending::isDone);
-        assertEquals(Decision.ALLOWED, stub.acquire(request().putDescriptors("user", "other").build()).getDecision());
     }
-
 }
