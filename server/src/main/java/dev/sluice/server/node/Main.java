@@ -55,7 +55,13 @@ public final class Main {
             System.err.println("sluice: could not start: " + rootMessage(e));
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "sluice-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Written directly: the JDK resets java.util.logging in a shutdown hook of its own,
+            // which may run before this one and swallow the node's log lines.
+            System.err.println("sluice: stopping: finishing calls in flight, then leaving the cluster");
+            node.close();
+            System.err.println("sluice: stopped");
+        }, "sluice-shutdown"));
         try {
             node.awaitTermination();
         } catch (InterruptedException e) {

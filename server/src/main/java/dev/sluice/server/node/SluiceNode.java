@@ -94,6 +94,11 @@ public final class SluiceNode implements AutoCloseable {
         return policies.get();
     }
 
+    /** Acquire calls this node has taken and not yet answered. */
+    public int callsInFlight() {
+        return service.inFlight();
+    }
+
     /** Puts new policies in force for every call that starts after this returns. */
     public void replacePolicies(Policies next) {
         Policies previous = policies.getAndSet(next);
