@@ -128,6 +128,32 @@ class SingleNodeAcquireTest {
         assertEquals(1, node.hazelcast().getCluster().getMembers().size());
     }
 
+    @Test
+    void reflectionListsTheRateLimiterSoGrpcurlWorks() throws InterruptedException {
+        java.util.concurrent.BlockingQueue<io.grpc.reflection.v1.ServerReflectionResponse> answers =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        var requests = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel).serverReflectionInfo(
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(io.grpc.reflection.v1.ServerReflectionResponse value) {
+                        answers.add(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+        var answer = answers.poll(5, TimeUnit.SECONDS);
+        requests.onCompleted();
+        assertEquals(true, answer != null && answer.getListServicesResponse().getServiceList().stream()
+                .anyMatch(s -> s.getName().equals("sluice.v1.RateLimiter")), String.valueOf(answer));
+    }
+
     static Duration toDuration(com.google.protobuf.Duration d) {
         return Duration.ofSeconds(d.getSeconds(), d.getNanos());
     }

@@ -1,0 +1,85 @@
+package dev.sluice.server.store;
+
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.EntryView;
+import com.hazelcast.map.IMap;
+import dev.sluice.server.algorithm.GcraState;
+import dev.sluice.server.algorithm.Outcome;
+import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.testing.Ports;
+import dev.sluice.server.testing.TestMembers;
+import dev.sluice.server.testing.TestNodes;
+import dev.sluice.server.time.ManualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two members over TCP whose clocks disagree by an hour. The owner decides with its own clock
+ * and the backup stores the owner's result: were the backup to re-run the arithmetic, its state
+ * would be an hour off, and a failover would mint an hour of tokens.
+ */
+class BackupReceivesStateTest {
+
+    private HazelcastInstance first;
+    private HazelcastInstance second;
+
+    @AfterEach
+    void stop() {
+        if (first != null) {
+            first.getLifecycleService().terminate();
+        }
+        if (second != null) {
+            second.getLifecycleService().terminate();
+        }
+    }
+
+    @Test
+    void backupHoldsTheOwnersStateNotOneComputedWithItsOwnClock() {
+        ManualClock ownerClock = ManualClock.fixed();
+        ManualClock skewed = ManualClock.fixed().advance(Duration.ofHours(1));
+        String cluster = TestNodes.uniqueCluster("backup");
+        int p1 = Ports.free();
+        int p2 = Ports.free();
+        List<String> members = List.of("127.0.0.1:" + p1, "127.0.0.1:" + p2);
+        first = Hazelcast.newHazelcastInstance(TestMembers.config(cluster, ownerClock, p1, members));
+        second = Hazelcast.newHazelcastInstance(TestMembers.config(cluster, skewed, p2, members));
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.getCluster().getMembers().size() == 2);
+
+        // A key owned by the first member, so its backup lives on the skewed second member.
+        String key = keyOwnedBy(first, "bucket-");
+        TokenBucket bucket = new TokenBucket(10, 1, Duration.ofSeconds(1));
+        Outcome outcome = new BucketStore(first).acquire(key, bucket, 4, true, false).join();
+        assertEquals(6, outcome.remaining());
+        GcraState expected = new GcraState(ownerClock.nanos() + Duration.ofSeconds(4).toNanos(), 0);
+
+        IMap<String, BucketRecord> map = first.getMap(BucketStore.MAP_NAME);
+        assertEquals(expected, map.get(key).state());
+        EntryView<String, BucketRecord> view = map.getEntryView(key);
+        // Back at rest after 4 s, plus the test's 10-minute expiry grace.
+        assertEquals(Duration.ofSeconds(4).plusMinutes(10).toMillis(), view.getTtl());
+
+        first.getLifecycleService().terminate();
+        first = null;
+        await().atMost(Duration.ofSeconds(30)).until(() -> second.getCluster().getMembers().size() == 1);
+        IMap<String, BucketRecord> promoted = second.getMap(BucketStore.MAP_NAME);
+        assertEquals(expected, promoted.get(key).state(), "the promoted backup holds exactly the owner's state");
+        assertTrue(promoted.getEntryView(key).getTtl() > 0, "the backup carries the TTL too");
+    }
+
+    static String keyOwnedBy(HazelcastInstance member, String prefix) {
+        for (int i = 0; ; i++) {
+            String key = prefix + i;
+            if (member.getPartitionService().getPartition(key).getOwner().localMember()) {
+                return key;
+            }
+        }
+    }
+}
