@@ -66,7 +66,7 @@ public final class SlidingWindow implements Algorithm {
             long reset;
             if (consume) {
                 v.counts[at] += (int) cost;
-                next = new SlidingWindowState(v.slot, v.total + cost, v.counts);
+                next = new SlidingWindowState(granularityNanos, v.slot, v.total + cost, v.counts);
                 reset = untilAllExpire(v.counts, v.slot, now);
             } else {
                 reset = Math.max(untilAllExpire(v.counts, v.slot, now), expiryOf(v.slot) - now);
@@ -79,7 +79,7 @@ public final class SlidingWindow implements Algorithm {
         if (consume && countDenied) {
             v.counts[at] = (int) Math.min(Integer.MAX_VALUE, v.counts[at] + cost);
             total = Math.min(Integer.MAX_VALUE, total + cost);
-            next = new SlidingWindowState(v.slot, total, v.counts);
+            next = new SlidingWindowState(granularityNanos, v.slot, total, v.counts);
             retry = retryAfter(new View(v.slot, total, v.counts), cost, now);
         }
         return new Outcome(false, Math.max(0, limit - total), untilAllExpire(v.counts, v.slot, now), retry, next, v.slot);
@@ -100,7 +100,7 @@ public final class SlidingWindow implements Algorithm {
             return null;
         }
         v.counts[at] -= back;
-        return new SlidingWindowState(v.slot, v.total - back, v.counts);
+        return new SlidingWindowState(granularityNanos, v.slot, v.total - back, v.counts);
     }
 
     @Override
@@ -119,6 +119,9 @@ public final class SlidingWindow implements Algorithm {
             return new View(slot, 0, new int[slots]);
         }
         SlidingWindowState s = (SlidingWindowState) state;
+        if (s.granularityNanos() != granularityNanos || s.counts().length != slots) {
+            return rescaled(s, slot);
+        }
         // A clock that stepped back stays in the newest slot written: nothing expires early.
         slot = Math.max(slot, s.headSlot());
         int[] counts = s.counts().clone();
@@ -134,6 +137,23 @@ public final class SlidingWindow implements Algorithm {
                 counts[i] = 0;
             }
         }
+        return new View(slot, total, counts);
+    }
+
+    /**
+     * A state written under other window settings (the policy changed): every unit still
+     * counted is kept, as if taken at the end of the newest old slot, so nothing expires early.
+     */
+    private View rescaled(SlidingWindowState s, long slot) {
+        long oldHeadEnd = (s.headSlot() + 1) * s.granularityNanos() - 1;
+        long head = Math.floorDiv(oldHeadEnd, granularityNanos);
+        int[] counts = new int[slots];
+        long total = s.total();
+        if (slot - head >= slots) {
+            total = 0;
+        }
+        slot = Math.max(slot, head);
+        counts[index(head)] = (int) Math.min(Integer.MAX_VALUE, total);
         return new View(slot, total, counts);
     }
 

@@ -3,19 +3,26 @@ package dev.sluice.server.algorithm;
 import java.util.Arrays;
 
 /**
- * State of a sliding window: per-slot counts in a ring, the index of the newest slot written and
- * the total over the ring. The array is never modified after construction.
+ * State of a sliding window: per-slot counts in a ring, the index of the newest slot written, the
+ * total over the ring, and the slot length the indexes are in (so a state written under other
+ * window settings can still be read). The array is never modified after construction.
  */
 public final class SlidingWindowState implements BucketState {
 
+    private final long granularityNanos;
     private final long headSlot;
     private final long total;
     private final int[] counts;
 
-    public SlidingWindowState(long headSlot, long total, int[] counts) {
+    public SlidingWindowState(long granularityNanos, long headSlot, long total, int[] counts) {
+        this.granularityNanos = granularityNanos;
         this.headSlot = headSlot;
         this.total = total;
         this.counts = counts;
+    }
+
+    public long granularityNanos() {
+        return granularityNanos;
     }
 
     public long headSlot() {
@@ -34,7 +41,7 @@ public final class SlidingWindowState implements BucketState {
     @Override
     public boolean equals(Object o) {
         return o instanceof SlidingWindowState s
-                && s.headSlot == headSlot && s.total == total && Arrays.equals(s.counts, counts);
+                && s.granularityNanos == granularityNanos && s.headSlot == headSlot && s.total == total && Arrays.equals(s.counts, counts);
     }
 
     @Override
@@ -44,6 +51,6 @@ public final class SlidingWindowState implements BucketState {
 
     @Override
     public String toString() {
-        return "SlidingWindowState[head=" + headSlot + ", total=" + total + ", counts=" + Arrays.toString(counts) + "]";
+        return "SlidingWindowState[granularity=" + granularityNanos + ", head=" + headSlot + ", total=" + total + ", counts=" + Arrays.toString(counts) + "]";
     }
 }

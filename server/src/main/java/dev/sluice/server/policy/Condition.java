@@ -52,6 +52,13 @@ sealed interface Condition {
         }
     }
 
+    record Not(Condition inner) implements Condition {
+        @Override
+        public boolean test(String value) {
+            return !inner.test(value);
+        }
+    }
+
     record Present(boolean present) implements Condition {
         @Override
         public boolean test(String value) {

@@ -64,7 +64,7 @@ public final class PolicyLoader {
     private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables");
     private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type");
     private static final Set<String> TABLE_KEYS = Set.of("by", "columns", "rows");
-    private static final Set<String> MATCH_KEYS = Set.of("equals", "one_of", "prefix", "glob", "present");
+    private static final Set<String> MATCH_KEYS = Set.of("equals", "one_of", "prefix", "glob", "present", "not");
 
     private final String source;
     private final List<Problem> problems = new ArrayList<>();
@@ -293,6 +293,10 @@ public final class PolicyLoader {
             return null;
         }
         Map.Entry<String, Node> e = f.entrySet().iterator().next();
+        if (e.getKey().equals("not")) {
+            Condition inner = condition(e.getValue(), path + ".not");
+            return inner == null ? null : new Condition.Not(inner);
+        }
         if (e.getKey().equals("one_of")) {
             if (!(e.getValue() instanceof SequenceNode)) {
                 problem(line(e.getValue()), path + ".one_of", "must be a list of values");

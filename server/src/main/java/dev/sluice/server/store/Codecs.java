@@ -95,6 +95,7 @@ final class Codecs {
             out.writeLong(w.count());
         } else if (state instanceof SlidingWindowState s) {
             out.writeByte(SLIDING_STATE);
+            out.writeLong(s.granularityNanos());
             out.writeLong(s.headSlot());
             out.writeLong(s.total());
             out.writeIntArray(s.counts());
@@ -109,7 +110,7 @@ final class Codecs {
             case NO_STATE -> null;
             case GCRA_STATE -> new GcraState(in.readLong(), in.readLong());
             case WINDOW_STATE -> new WindowState(in.readLong(), in.readLong());
-            case SLIDING_STATE -> new SlidingWindowState(in.readLong(), in.readLong(), in.readIntArray());
+            case SLIDING_STATE -> new SlidingWindowState(in.readLong(), in.readLong(), in.readLong(), in.readIntArray());
             default -> throw new IOException("unknown state tag " + tag);
         };
     }
