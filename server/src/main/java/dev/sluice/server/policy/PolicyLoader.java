@@ -141,6 +141,10 @@ public final class PolicyLoader {
                 problem(line(t.getKeyNode()), "domains", "domain name '" + name + "' must be 1 to 64 letters, digits, '_', '-' or '.'");
                 continue;
             }
+            if (domains.containsKey(name)) {
+                problem(line(t.getKeyNode()), path, "domain '" + name + "' is defined twice");
+                continue;
+            }
             Domain d = domain(name, t.getValueNode(), path);
             if (d != null) {
                 domains.put(name, d);
@@ -376,19 +380,20 @@ public final class PolicyLoader {
                         + "'" + (tables.isEmpty() ? " (it has no tables)" : "; tables: " + String.join(", ", tables.keySet())));
             }
         }
-        if (algorithmName == null || name == null || key == null || rule == null) {
+        if (algorithmName == null) {
             return null;
         }
+        boolean incomplete = name == null || key == null || rule == null;
         String prefix = domain + KeySpec.SEPARATOR + rule + KeySpec.SEPARATOR + name + KeySpec.SEPARATOR + tag(algorithmName);
         if (unlimited) {
             if (table != null) {
                 problem(line(raw.get("unlimited")), path + ".unlimited", "a limit cannot be unlimited and take numbers from a table; mark table rows 'unlimited' instead");
             }
-            return new LimitDef(name, prefix, key, shadow, countDenied, null, null, null);
+            return incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, null, null, null);
         }
         if (table == null) {
             Algorithm algorithm = algorithm(algorithmName, numbers, path, line(node));
-            return algorithm == null ? null : new LimitDef(name, prefix, key, shadow, countDenied, algorithm, null, null);
+            return algorithm == null || incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, algorithm, null, null);
         }
         for (String column : table.columns()) {
             if (!algorithmFields.contains(column)) {
@@ -414,11 +419,9 @@ public final class PolicyLoader {
                 merged.put(table.columns().get(c), new Value(row.values().get(c), row.line(), rowPath));
             }
             rowAlgorithms[r] = algorithm(algorithmName, merged, rowPath + " (for limit '" + name + "')", row.line());
-            if (rowAlgorithms[r] == null) {
-                return null;
-            }
+            incomplete |= rowAlgorithms[r] == null;
         }
-        return new LimitDef(name, prefix, key, shadow, countDenied, null, table, rowAlgorithms);
+        return incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, null, table, rowAlgorithms);
     }
 
     private static String tag(String algorithm) {
@@ -435,7 +438,6 @@ public final class PolicyLoader {
 
     private Algorithm algorithm(String name, Map<String, Value> f, String path, int line) {
         int before = problems.size();
-        Algorithm result = null;
         try {
             switch (name) {
                 case "token_bucket" -> {
@@ -443,23 +445,21 @@ public final class PolicyLoader {
                     Long refill = positive(f, "refill", path, line);
                     Duration period = f.containsKey("refill_period") ? duration(f.get("refill_period")) : Duration.ofSeconds(1);
                     Long initial = f.containsKey("initial") ? nonNegative(f.get("initial")) : capacity;
-                    if (problems.size() == before) {
-                        result = new TokenBucket(capacity, refill, period, initial);
-                    }
+                    return problems.size() > before ? null : new TokenBucket(capacity, refill, period, initial);
                 }
                 case "leaky_bucket" -> {
                     Long capacity = positive(f, "capacity", path, line);
                     Long leak = positive(f, "leak", path, line);
                     Duration period = f.containsKey("leak_period") ? duration(f.get("leak_period")) : Duration.ofSeconds(1);
-                    if (problems.size() == before) {
-                        result = new LeakyBucket(capacity, leak, period);
-                    }
+                    return problems.size() > before ? null : new LeakyBucket(capacity, leak, period);
                 }
-                case "fixed_window" -> result = fixedWindow(f, path, line, before);
+                case "fixed_window" -> {
+                    return fixedWindow(f, path, line, before);
+                }
                 case "sliding_window" -> {
                     Long limit = positive(f, "limit", path, line);
                     Duration window = f.containsKey("window") ? duration(f.get("window")) : null;
-                    if (window == null && problems.size() == before) {
+                    if (!f.containsKey("window")) {
                         problem(line, path, "missing 'window' for sliding_window, e.g. window: 1m");
                     }
                     Duration granularity = null;
@@ -473,18 +473,15 @@ public final class PolicyLoader {
                                     + " needs an explicit 'granularity' (the default, 1s, fits windows of whole seconds up to 1h)");
                         }
                     }
-                    if (problems.size() == before) {
-                        result = new SlidingWindow(limit, window, granularity);
-                    }
+                    return problems.size() > before ? null : new SlidingWindow(limit, window, granularity);
                 }
                 default -> throw new IllegalStateException(name);
             }
         } catch (IllegalArgumentException e) {
+            // The algorithm's own checks: numbers that are each valid but do not fit together.
             problem(line, path, e.getMessage());
-        } catch (FieldProblem e) {
-            problem(e.value.line(), e.value.path(), e.getMessage());
+            return null;
         }
-        return problems.size() == before ? result : null;
     }
 
     private Algorithm fixedWindow(Map<String, Value> f, String path, int line, int before) {
@@ -503,15 +500,14 @@ public final class PolicyLoader {
                 }
             }
             Duration window = duration(f.get("window"));
-            return problems.size() == before ? FixedWindow.ofLength(limit, window) : null;
+            return problems.size() > before ? null : FixedWindow.ofLength(limit, window);
         }
         Value cal = f.get("calendar");
-        FixedWindow.CalendarUnit unit;
+        FixedWindow.CalendarUnit unit = null;
         try {
             unit = FixedWindow.CalendarUnit.valueOf(cal.text().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             problem(cal.line(), cal.path(), "calendar must be day, week or month, not '" + cal.text() + "'");
-            return null;
         }
         ZoneId zone = ZoneId.of("UTC");
         if (f.containsKey("zone")) {
@@ -520,71 +516,65 @@ public final class PolicyLoader {
                 zone = ZoneId.of(z.text());
             } catch (DateTimeException e) {
                 problem(z.line(), z.path(), "unknown time zone '" + z.text() + "'; use a region id such as Asia/Shanghai or an offset such as +08:00");
-                return null;
             }
         }
         DayOfWeek weekStart = DayOfWeek.MONDAY;
         if (f.containsKey("week_start")) {
             Value w = f.get("week_start");
-            if (unit != FixedWindow.CalendarUnit.WEEK) {
+            if (unit != null && unit != FixedWindow.CalendarUnit.WEEK) {
                 problem(w.line(), w.path(), "'week_start' applies only to 'calendar: week'");
-                return null;
             }
             try {
                 weekStart = DayOfWeek.valueOf(w.text().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 problem(w.line(), w.path(), "week_start must be a day name such as monday or sunday, not '" + w.text() + "'");
-                return null;
             }
         }
-        return problems.size() == before ? FixedWindow.ofCalendar(limit, unit, zone, weekStart) : null;
+        return problems.size() > before ? null : FixedWindow.ofCalendar(limit, unit, zone, weekStart);
     }
 
-    private static final class FieldProblem extends RuntimeException {
-        private final transient Value value;
-
-        FieldProblem(Value value, String message) {
-            super(message, null, false, false);
-            this.value = value;
-        }
-    }
-
+    /** A required positive whole number; {@code null} (with a problem recorded) when missing or bad. */
     private Long positive(Map<String, Value> f, String field, String path, int line) {
         Value v = f.get(field);
         if (v == null) {
             problem(line, path, "missing '" + field + "'");
             return null;
         }
-        long n = integer(v);
-        if (n <= 0) {
-            throw new FieldProblem(v, field + " must be a positive whole number, not " + v.text());
+        Long n = integer(v);
+        if (n != null && n <= 0) {
+            problem(v.line(), v.path(), field + " must be a positive whole number, not " + v.text());
+            return null;
         }
         return n;
     }
 
-    private static long nonNegative(Value v) {
-        long n = integer(v);
-        if (n < 0) {
-            throw new FieldProblem(v, "must not be negative, got " + v.text());
+    private Long nonNegative(Value v) {
+        Long n = integer(v);
+        if (n != null && n < 0) {
+            problem(v.line(), v.path(), "must not be negative, got " + v.text());
+            return null;
         }
         return n;
     }
 
-    private static long integer(Value v) {
+    private Long integer(Value v) {
         try {
             return Long.parseLong(v.text().replace("_", ""));
         } catch (NumberFormatException e) {
-            throw new FieldProblem(v, "'" + v.text() + "' is not a whole number");
+            problem(v.line(), v.path(), "'" + v.text() + "' is not a whole number");
+            return null;
         }
     }
 
-    private static Duration duration(Value v) {
+    private Duration duration(Value v) {
         Duration d = parseDuration(v.text());
         if (d == null) {
-            throw new FieldProblem(v, "'" + v.text() + "' is not a duration; write a number and a unit: ns, us, ms, s, m, h or d (e.g. 500ms, 10s, 1m)");
+            problem(v.line(), v.path(), "'" + v.text() + "' is not a duration; write a number and a unit: ns, us, ms, s, m, h or d (e.g. 500ms, 10s, 1m)");
+            return null;
         }
         if (d.isZero() || d.isNegative()) {
-            throw new FieldProblem(v, "duration must be positive, got " + v.text());
+            problem(v.line(), v.path(), "duration must be positive, got " + v.text());
+            return null;
         }
         return d;
     }
@@ -819,6 +809,10 @@ public final class PolicyLoader {
             String kpath = path.isEmpty() ? String.valueOf(key) : path + "." + key;
             if (key == null) {
                 problem(line(t.getKeyNode()), path, "keys must be plain names");
+                continue;
+            }
+            if (fields.containsKey(key)) {
+                problem(line(t.getKeyNode()), kpath, "'" + key + "' is given twice");
                 continue;
             }
             if (allowed != null && !allowed.contains(key)) {
