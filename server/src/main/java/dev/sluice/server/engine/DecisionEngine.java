@@ -7,6 +7,8 @@ import dev.sluice.server.store.BucketStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.logging.Level;
@@ -22,10 +24,26 @@ public final class DecisionEngine {
 
     private static final Logger LOG = Logger.getLogger(DecisionEngine.class.getName());
 
+    private static final Executor FOLLOW_UPS = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sluice-refunds");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final BucketStore store;
+    private final Executor followUps;
 
     public DecisionEngine(BucketStore store) {
+        this(store, FOLLOW_UPS);
+    }
+
+    /**
+     * @param followUps runs the refunds a denial triggers. Decisions complete on Hazelcast's
+     *                  partition threads, which must not start further cluster calls.
+     */
+    public DecisionEngine(BucketStore store, Executor followUps) {
         this.store = store;
+        this.followUps = followUps;
     }
 
     /**
@@ -64,7 +82,12 @@ public final class DecisionEngine {
                             outcomes.set(at, outcome);
                         }
                         if (pending.decrementAndGet() == 0) {
-                            finish(limits, cost, dryRun, outcomes, errors, verdict);
+                            try {
+                                finish(limits, cost, dryRun, outcomes, errors, verdict);
+                            } catch (RuntimeException e) {
+                                // Never leave a caller waiting: a bug here must still answer.
+                                verdict.completeExceptionally(e);
+                            }
                         }
                     });
         }
@@ -106,12 +129,12 @@ public final class DecisionEngine {
     }
 
     private void refund(AppliedLimit limit, long cost, long marker) {
-        store.refund(limit.bucketKey(), limit.algorithm(), cost, marker).whenComplete((r, e) -> {
+        followUps.execute(() -> store.refund(limit.bucketKey(), limit.algorithm(), cost, marker).whenComplete((r, e) -> {
             if (e != null) {
                 // The units stay taken until the bucket refills: under-admission, never over-admission.
                 LOG.log(Level.WARNING, "could not give back " + cost + " units to limit '" + limit.name() + "': " + e);
             }
-        });
+        }));
     }
 
     static Verdict combine(List<LimitResult> results) {
