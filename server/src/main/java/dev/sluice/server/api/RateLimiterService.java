@@ -65,7 +65,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                     "domain: \"" + request.getDomain() + "\" has no policies on this cluster").asRuntimeException());
             return;
         }
-        Map<String, String> descriptors = request.getDescriptorsMap();
+        Map<String, String> descriptors = domain.withDefaults(request.getDescriptorsMap());
         long cost = request.getCost() == 0 ? 1 : request.getCost();
         List<AppliedLimit> limits = domain.resolve(descriptors);
         for (AppliedLimit limit : limits) {

@@ -17,7 +17,8 @@ import java.util.logging.Logger;
 /**
  * Decides a request against every limit that applies, all or nothing: each bucket is asked on
  * its owner at once, and when any limit that is not in shadow mode denies, the units the others
- * took are given back (except for limits that count denied attempts). One round trip when
+ * took are given back (except for limits that count denied attempts) before the answer is
+ * given, so a caller who sees a denial never finds those units missing. One round trip when
  * allowed, two when a multi-limit request is denied. Nothing here blocks a thread.
  */
 public final class DecisionEngine {
@@ -38,8 +39,9 @@ public final class DecisionEngine {
     }
 
     /**
-     * @param followUps runs the refunds a denial triggers. Decisions complete on Hazelcast's
-     *                  partition threads, which must not start further cluster calls.
+     * @param followUps starts the refunds a denial triggers. Decisions complete on Hazelcast's
+     *                  partition threads, which must not start further cluster calls; this
+     *                  executor only starts asynchronous calls, it never waits on them.
      */
     public DecisionEngine(BucketStore store, Executor followUps) {
         this.store = store;
@@ -108,6 +110,7 @@ public final class DecisionEngine {
         }
         boolean giveBack = !dryRun && (denied || firstError != null);
         List<LimitResult> results = new ArrayList<>(n);
+        List<Refund> refunds = new ArrayList<>(0);
         for (int i = 0; i < n; i++) {
             Outcome outcome = outcomes.get(i);
             if (outcome == null) {
@@ -116,25 +119,34 @@ public final class DecisionEngine {
             AppliedLimit limit = limits.get(i);
             LimitResult result = LimitResult.of(limit, outcome);
             if (giveBack && outcome.allowed() && !limit.countDenied()) {
-                refund(limit, cost, outcome.marker());
+                refunds.add(new Refund(limit, outcome.marker()));
                 result = result.refunded(cost);
             }
             results.add(result);
         }
-        if (firstError != null) {
-            verdict.completeExceptionally(firstError);
-        } else {
-            verdict.complete(combine(results));
+        Throwable error = firstError;
+        Runnable answer = error != null ? () -> verdict.completeExceptionally(error) : () -> verdict.complete(combine(results));
+        if (refunds.isEmpty()) {
+            answer.run();
+            return;
         }
+        AtomicInteger left = new AtomicInteger(refunds.size());
+        followUps.execute(() -> {
+            for (Refund r : refunds) {
+                store.refund(r.limit().bucketKey(), r.limit().algorithm(), cost, r.marker()).whenComplete((done, e) -> {
+                    if (e != null) {
+                        // The units stay taken until the bucket refills: under-admission, never over-admission.
+                        LOG.log(Level.WARNING, "could not give back " + cost + " units to limit '" + r.limit().name() + "': " + e);
+                    }
+                    if (left.decrementAndGet() == 0) {
+                        answer.run();
+                    }
+                });
+            }
+        });
     }
 
-    private void refund(AppliedLimit limit, long cost, long marker) {
-        followUps.execute(() -> store.refund(limit.bucketKey(), limit.algorithm(), cost, marker).whenComplete((r, e) -> {
-            if (e != null) {
-                // The units stay taken until the bucket refills: under-admission, never over-admission.
-                LOG.log(Level.WARNING, "could not give back " + cost + " units to limit '" + limit.name() + "': " + e);
-            }
-        }));
+    private record Refund(AppliedLimit limit, long marker) {
     }
 
     static Verdict combine(List<LimitResult> results) {

@@ -52,6 +52,30 @@ sealed interface Condition {
         }
     }
 
+    record AllOf(java.util.List<Condition> all) implements Condition {
+        @Override
+        public boolean test(String value) {
+            for (Condition c : all) {
+                if (!c.test(value)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    record AnyOf(java.util.List<Condition> any) implements Condition {
+        @Override
+        public boolean test(String value) {
+            for (Condition c : any) {
+                if (c.test(value)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     record Not(Condition inner) implements Condition {
         @Override
         public boolean test(String value) {

@@ -3,6 +3,7 @@ package dev.sluice.server.policy;
 import dev.sluice.server.algorithm.Algorithm;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -12,11 +13,26 @@ public final class Domain {
     private final String name;
     private final List<Rule> rules;
     private final ResponseStyle response;
+    private final Map<String, String> defaults;
 
-    Domain(String name, List<Rule> rules, ResponseStyle response) {
+    Domain(String name, List<Rule> rules, ResponseStyle response, Map<String, String> defaults) {
         this.name = name;
         this.rules = List.copyOf(rules);
         this.response = response;
+        this.defaults = Map.copyOf(defaults);
+    }
+
+    /**
+     * The request's descriptors with the domain's defaults filled in for those it lacks; rules,
+     * keys, tables and body templates all see this view.
+     */
+    public Map<String, String> withDefaults(Map<String, String> descriptors) {
+        if (defaults.isEmpty()) {
+            return descriptors;
+        }
+        Map<String, String> merged = new HashMap<>(defaults);
+        merged.putAll(descriptors);
+        return merged;
     }
 
     public String name() {
@@ -31,7 +47,8 @@ public final class Domain {
     /**
      * The limits that apply to a request with these descriptors, in policy order: every limit of
      * every matching rule whose bucket key can be formed. Empty when no rule matches, or when a
-     * matching rule is {@code unlimited} (which exempts the request from every rule).
+     * matching rule is {@code unlimited} (which exempts the request from every rule). Callers
+     * pass descriptors through {@link #withDefaults} first.
      */
     public List<AppliedLimit> resolve(Map<String, String> descriptors) {
         List<AppliedLimit> applied = new ArrayList<>(4);

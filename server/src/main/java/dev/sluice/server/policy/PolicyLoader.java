@@ -61,10 +61,10 @@ public final class PolicyLoader {
             "sliding_window", Set.of("limit", "window", "granularity"));
     private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
     private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
-    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables");
+    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults");
     private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type");
     private static final Set<String> TABLE_KEYS = Set.of("by", "columns", "rows");
-    private static final Set<String> MATCH_KEYS = Set.of("equals", "one_of", "prefix", "glob", "present", "not");
+    private static final Set<String> MATCH_KEYS = Set.of("equals", "one_of", "prefix", "glob", "present", "not", "all_of", "any_of");
 
     private final String source;
     private final List<Problem> problems = new ArrayList<>();
@@ -180,6 +180,23 @@ public final class PolicyLoader {
         } else if (f.containsKey("tables")) {
             problem(line(f.get("tables")), path + ".tables", "must be a mapping of table names to tables");
         }
+        Map<String, String> defaults = new LinkedHashMap<>();
+        if (f.containsKey("defaults")) {
+            if (f.get("defaults") instanceof MappingNode dm) {
+                for (NodeTuple t : dm.getValue()) {
+                    String descriptor = scalarText(t.getKeyNode());
+                    String value = scalar(t.getValueNode(), path + ".defaults." + descriptor);
+                    if (descriptor == null || !DESCRIPTOR.matcher(descriptor).matches()) {
+                        problem(line(t.getKeyNode()), path + ".defaults", "descriptor name '" + descriptor
+                                + "' must be 1 to 64 letters, digits, '_', '-', '.' or ':'");
+                    } else if (value != null) {
+                        defaults.put(descriptor, value);
+                    }
+                }
+            } else {
+                problem(line(f.get("defaults")), path + ".defaults", "must be a mapping of descriptor names to values");
+            }
+        }
         Node rulesNode = f.get("rules");
         if (rulesNode == null) {
             problem(line(node), path, "missing 'rules': a domain needs a list of rules");
@@ -199,7 +216,7 @@ public final class PolicyLoader {
                 rules.add(r);
             }
         }
-        return new Domain(name, rules, response);
+        return new Domain(name, rules, response, defaults);
     }
 
     private Rule rule(String domain, Node node, String path, ResponseStyle domainResponse, Map<String, Table> tables,
@@ -297,6 +314,22 @@ public final class PolicyLoader {
             return null;
         }
         Map.Entry<String, Node> e = f.entrySet().iterator().next();
+        if (e.getKey().equals("all_of") || e.getKey().equals("any_of")) {
+            String cpath = path + "." + e.getKey();
+            if (!(e.getValue() instanceof SequenceNode seq) || seq.getValue().size() < 2) {
+                problem(line(e.getValue()), cpath, "must list two or more conditions");
+                return null;
+            }
+            List<Condition> parts = new ArrayList<>();
+            for (int i = 0; i < seq.getValue().size(); i++) {
+                Condition c = condition(seq.getValue().get(i), cpath + "[" + i + "]");
+                if (c == null) {
+                    return null;
+                }
+                parts.add(c);
+            }
+            return e.getKey().equals("all_of") ? new Condition.AllOf(List.copyOf(parts)) : new Condition.AnyOf(List.copyOf(parts));
+        }
         if (e.getKey().equals("not")) {
             Condition inner = condition(e.getValue(), path + ".not");
             return inner == null ? null : new Condition.Not(inner);

@@ -1,0 +1,84 @@
+package dev.sluice.server.seeds;
+
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.Header;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.server.node.SluiceNode;
+import dev.sluice.server.policy.PolicyException;
+import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.testing.TestNodes;
+import dev.sluice.server.time.ManualClock;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real node (gRPC over a socket, a Hazelcast member over TCP) serving one of the shipped seed
+ * policies from {@code examples/policies/}, with time driven through the clock seam.
+ */
+final class SeedNode implements AutoCloseable {
+
+    final ManualClock clock;
+    private final SluiceNode node;
+    private final ManagedChannel channel;
+    private final RateLimiterGrpc.RateLimiterBlockingStub stub;
+    private final String domain;
+
+    SeedNode(String file, String domain, Instant start) {
+        this.clock = new ManualClock(start);
+        this.domain = domain;
+        try {
+            Path path = examples().resolve(file);
+            node = TestNodes.single(TestNodes.uniqueCluster("seed"), clock, PolicyLoader.load(path));
+        } catch (IOException | PolicyException e) {
+            throw new AssertionError("cannot load " + file + ": " + e.getMessage(), e);
+        }
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
+        stub = RateLimiterGrpc.newBlockingStub(channel);
+    }
+
+    static Path examples() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("examples/policies");
+            if (Files.isDirectory(candidate)) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("examples/policies not found above " + Path.of("").toAbsolutePath());
+    }
+
+    AcquireResponse acquire(Map<String, String> descriptors) {
+        return acquire(descriptors, 1);
+    }
+
+    AcquireResponse acquire(Map<String, String> descriptors, long cost) {
+        return stub.withDeadlineAfter(10, TimeUnit.SECONDS).acquire(AcquireRequest.newBuilder()
+                .setDomain(domain).putAllDescriptors(descriptors).setCost(cost).build());
+    }
+
+    void advance(Duration d) {
+        clock.advance(d);
+    }
+
+    static String header(AcquireResponse r, String name) {
+        return r.getHeadersList().stream().filter(h -> h.getName().equals(name)).map(Header::getValue).findFirst().orElse(null);
+    }
+
+    static Duration retryAfter(AcquireResponse r) {
+        return Duration.ofSeconds(r.getRetryAfter().getSeconds(), r.getRetryAfter().getNanos());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        node.close();
+    }
+}
