@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import static dev.sluice.server.seeds.SeedNode.retryAfter;
+import static dev.sluice.server.seeds.SeedNode.descriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,31 +34,16 @@ class Seed000DropshippingTest {
         seed.close();
     }
 
-    private static Map<String, String> call(String... pairs) {
-        Map<String, String> m = new HashMap<>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            m.put(pairs[i], pairs[i + 1]);
-        }
-        return m;
-    }
 
-    /** How many calls pass in one instant before the first denial. */
-    private static int burst(Map<String, String> descriptors) {
-        int allowed = 0;
-        while (seed.acquire(descriptors).getDecision() == Decision.ALLOWED) {
-            allowed++;
-        }
-        return allowed;
-    }
 
     @Test
     void tenRequestsPerSecondPerIp() {
-        assertEquals(10, burst(call("ip", "10.0.0.1", "interface", "/product/list", "login", "none")));
-        assertEquals(Decision.ALLOWED, seed.acquire(call("ip", "10.0.0.2", "interface", "/product/query", "login", "none")).getDecision(),
+        assertEquals(10, seed.burst(descriptors("ip", "10.0.0.1", "interface", "/product/list", "login", "none")));
+        assertEquals(Decision.ALLOWED, seed.acquire(descriptors("ip", "10.0.0.2", "interface", "/product/query", "login", "none")).getDecision(),
                 "another IP has its own limit");
         seed.advance(Duration.ofMillis(100));
-        assertEquals(1, burst(call("ip", "10.0.0.1", "interface", "/product/list2", "login", "none")), "one more every 100 ms");
-        AcquireResponse denied = seed.acquire(call("ip", "10.0.0.1"));
+        assertEquals(1, seed.burst(descriptors("ip", "10.0.0.1", "interface", "/product/list2", "login", "none")), "one more every 100 ms");
+        AcquireResponse denied = seed.acquire(descriptors("ip", "10.0.0.1"));
         assertEquals(429, denied.getHttpStatus());
         assertEquals("Too Many Requests", denied.getBody());
         assertEquals("per-ip", denied.getLimits(0).getName());
@@ -68,7 +54,7 @@ class Seed000DropshippingTest {
         int allowed = 0;
         for (int i = 0; i < 40; i++) {
             // Many callers, each well under its own 10/s.
-            if (seed.acquire(call("ip", "10.1.0." + i, "interface", "/public/categories", "login", "none")).getDecision()
+            if (seed.acquire(descriptors("ip", "10.1.0." + i, "interface", "/public/categories", "login", "none")).getDecision()
                     == Decision.ALLOWED) {
                 allowed++;
             }
@@ -81,19 +67,19 @@ class Seed000DropshippingTest {
         String[][] levels = {{"0", "1"}, {"1", "1"}, {"free", "1"}, {"2", "2"}, {"plus", "2"}, {"3", "4"}, {"prime", "4"},
                 {"4", "6"}, {"5", "6"}, {"advanced", "6"}, {"unknown", "1"}};
         for (int i = 0; i < levels.length; i++) {
-            Map<String, String> d = call("ip", "10.2.0." + i, "user", "level-user-" + i, "level", levels[i][0],
+            Map<String, String> d = descriptors("ip", "10.2.0." + i, "user", "level-user-" + i, "level", levels[i][0],
                     "interface", "/product/list", "verified", "true");
-            assertEquals(Integer.parseInt(levels[i][1]), burst(d), "level " + levels[i][0]);
+            assertEquals(Integer.parseInt(levels[i][1]), seed.burst(d), "level " + levels[i][0]);
         }
-        Map<String, String> prime = call("ip", "10.2.1.1", "user", "prime-user", "level", "3", "verified", "true", "interface", "/x");
-        burst(prime);
+        Map<String, String> prime = descriptors("ip", "10.2.1.1", "user", "prime-user", "level", "3", "verified", "true", "interface", "/x");
+        seed.burst(prime);
         seed.advance(Duration.ofMillis(250));
-        assertEquals(1, burst(prime), "4 per second: one more every 250 ms");
+        assertEquals(1, seed.burst(prime), "4 per second: one more every 250 ms");
     }
 
     @Test
     void unverifiedUsersGetAThousandCallsADayPerInterfaceUntilChinaMidnight() {
-        Map<String, String> user = call("ip", "10.3.0.1", "user", "new-seller", "level", "4", "interface", "/order/create");
+        Map<String, String> user = descriptors("ip", "10.3.0.1", "user", "new-seller", "level", "4", "interface", "/order/create");
         for (int i = 1; i <= 1000; i++) {
             AcquireResponse r = seed.acquire(user);
             assertEquals(Decision.ALLOWED, r.getDecision(), "call " + i);

@@ -8,10 +8,10 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 
 import static dev.sluice.server.seeds.SeedNode.header;
+import static dev.sluice.server.seeds.SeedNode.descriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Seed 002: the whole tier table, the scope fallback, Retry-After and the JSON error body. */
@@ -29,13 +29,6 @@ class Seed002TieredBucketsTest {
         seed.close();
     }
 
-    private static Map<String, String> call(String... pairs) {
-        Map<String, String> m = new HashMap<>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            m.put(pairs[i], pairs[i + 1]);
-        }
-        return m;
-    }
 
     @Test
     void everyTierAndTypeHasItsCapacityAndRefillRate() {
@@ -49,7 +42,7 @@ class Seed002TieredBucketsTest {
             String type = (String) row[1];
             int capacity = (Integer) row[2];
             int refill = (Integer) row[3];
-            Map<String, String> d = call("org", "org-" + tier + "-" + type, "tier", tier, "type", type);
+            Map<String, String> d = descriptors("org", "org-" + tier + "-" + type, "tier", tier, "type", type);
             String what = tier + "/" + type;
             AcquireResponse first = seed.acquire(d, capacity - 1);
             assertEquals(Decision.ALLOWED, first.getDecision(), what);
@@ -64,7 +57,7 @@ class Seed002TieredBucketsTest {
         // The refill rate itself: after one second, exactly `refill` tokens are back.
         seed.advance(Duration.ofSeconds(1));
         for (Object[] row : table) {
-            Map<String, String> d = call("org", "org-" + row[0] + "-" + row[1], "tier", (String) row[0], "type", (String) row[1]);
+            Map<String, String> d = descriptors("org", "org-" + row[0] + "-" + row[1], "tier", (String) row[0], "type", (String) row[1]);
             int refill = (Integer) row[3];
             assertEquals(Decision.ALLOWED, seed.acquire(d, refill).getDecision(), row[0] + "/" + row[1]);
             assertEquals(Decision.DENIED, seed.acquire(d).getDecision(), row[0] + "/" + row[1]);
@@ -74,23 +67,23 @@ class Seed002TieredBucketsTest {
     @Test
     void theOrganisationIsTheScopeElseApiKeyElseUserElseIp() {
         // Two API keys of one organisation share the organisation's bucket.
-        seed.acquire(call("org", "acme", "api_key", "k1", "ip", "1.1.1.1"), 30);
-        AcquireResponse second = seed.acquire(call("org", "acme", "api_key", "k2", "ip", "2.2.2.2"), 20);
+        seed.acquire(descriptors("org", "acme", "api_key", "k1", "ip", "1.1.1.1"), 30);
+        AcquireResponse second = seed.acquire(descriptors("org", "acme", "api_key", "k2", "ip", "2.2.2.2"), 20);
         assertEquals(0, second.getLimits(0).getRemaining());
-        assertEquals(Decision.DENIED, seed.acquire(call("org", "acme", "user", "u9")).getDecision());
+        assertEquals(Decision.DENIED, seed.acquire(descriptors("org", "acme", "user", "u9")).getDecision());
         // Without an org, the API key is the scope; without one, the user; without one, the IP.
-        assertEquals(49, seed.acquire(call("api_key", "k1", "user", "u1", "ip", "1.1.1.1")).getLimits(0).getRemaining());
-        assertEquals(48, seed.acquire(call("api_key", "k1", "ip", "3.3.3.3")).getLimits(0).getRemaining());
-        assertEquals(49, seed.acquire(call("user", "u1", "ip", "1.1.1.1")).getLimits(0).getRemaining());
-        assertEquals(49, seed.acquire(call("ip", "1.1.1.1")).getLimits(0).getRemaining());
-        assertEquals(48, seed.acquire(call("ip", "1.1.1.1")).getLimits(0).getRemaining());
+        assertEquals(49, seed.acquire(descriptors("api_key", "k1", "user", "u1", "ip", "1.1.1.1")).getLimits(0).getRemaining());
+        assertEquals(48, seed.acquire(descriptors("api_key", "k1", "ip", "3.3.3.3")).getLimits(0).getRemaining());
+        assertEquals(49, seed.acquire(descriptors("user", "u1", "ip", "1.1.1.1")).getLimits(0).getRemaining());
+        assertEquals(49, seed.acquire(descriptors("ip", "1.1.1.1")).getLimits(0).getRemaining());
+        assertEquals(48, seed.acquire(descriptors("ip", "1.1.1.1")).getLimits(0).getRemaining());
         // Each request type has its own bucket.
-        assertEquals(9, seed.acquire(call("org", "acme", "type", "PAYMENTS")).getLimits(0).getRemaining());
+        assertEquals(9, seed.acquire(descriptors("org", "acme", "type", "PAYMENTS")).getLimits(0).getRemaining());
     }
 
     @Test
     void anEmptyBucketAnswersTheDocumentedErrorBody() {
-        Map<String, String> d = call("org", "globex", "tier", "TIER_1", "type", "AUTH", "resource", "sessions");
+        Map<String, String> d = descriptors("org", "globex", "tier", "TIER_1", "type", "AUTH", "resource", "sessions");
         seed.acquire(d, 5);
         AcquireResponse denied = seed.acquire(d);
         assertEquals(429, denied.getHttpStatus());
@@ -100,7 +93,7 @@ class Seed002TieredBucketsTest {
                 + "\"log\": {\"support\": \"Reach out to support to request a higher tier, or upgrade your plan.\", "
                 + "\"rate_limit\": {\"resource\": \"sessions\", \"tier\": \"TIER_1\", \"type\": \"AUTH\"}}}", denied.getBody());
 
-        Map<String, String> base = call("org", "initech", "resource", "invoices");
+        Map<String, String> base = descriptors("org", "initech", "resource", "invoices");
         seed.acquire(base, 50);
         AcquireResponse baseDenied = seed.acquire(base);
         assertEquals("{\"status\": 429, \"error\": \"Rate limit exceeded, try again in 1 seconds\", "

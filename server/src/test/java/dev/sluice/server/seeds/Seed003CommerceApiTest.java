@@ -34,13 +34,6 @@ class Seed003CommerceApiTest {
         return Map.of("ip", ip, "env", env, "method", method, "endpoint", endpoint);
     }
 
-    private static int burst(Map<String, String> d) {
-        int allowed = 0;
-        while (seed.acquire(d).getDecision() == Decision.ALLOWED) {
-            allowed++;
-        }
-        return allowed;
-    }
 
     @Test
     void oauthTokenAllowsTwentyAMinuteInAWindowThatSlidesAndNeverResets() {
@@ -49,7 +42,7 @@ class Seed003CommerceApiTest {
             seed.acquire(token);
         }
         seed.advance(Duration.ofSeconds(30));
-        assertEquals(10, burst(token));
+        assertEquals(10, seed.burst(token));
         AcquireResponse denied = seed.acquire(token);
         assertEquals("20", header(denied, "X-Ratelimit-Limit"));
         assertEquals("60", header(denied, "X-Ratelimit-Interval"));
@@ -58,18 +51,18 @@ class Seed003CommerceApiTest {
         assertNull(header(denied, "Retry-After"));
         assertEquals(Duration.ofSeconds(30), SeedNode.retryAfter(denied), "the first ten leave the window at 60 s");
         seed.advance(Duration.ofSeconds(30));
-        assertEquals(10, burst(token), "only the first ten have left the window; the count did not reset");
+        assertEquals(10, seed.burst(token), "only the first ten have left the window; the count did not reset");
     }
 
     @Test
     void cacheableReadsHaveABurstPerEndpointAndAnAverageAcrossEndpoints() {
-        assertEquals(250, burst(call("6.6.6.6", "live", "GET", "/api/skus")));
+        assertEquals(250, seed.burst(call("6.6.6.6", "live", "GET", "/api/skus")));
         AcquireResponse burstDenied = seed.acquire(call("6.6.6.6", "live", "GET", "/api/skus"));
         assertEquals(429, burstDenied.getHttpStatus());
         assertEquals("250", header(burstDenied, "X-Ratelimit-Limit"));
         assertEquals("10", header(burstDenied, "X-Ratelimit-Interval"));
-        assertEquals(250, burst(call("6.6.6.6", "live", "HEAD", "/api/prices")), "each endpoint has its own burst");
-        assertEquals(250, burst(call("6.6.6.6", "live", "OPTIONS", "/api/bundles")));
+        assertEquals(250, seed.burst(call("6.6.6.6", "live", "HEAD", "/api/prices")), "each endpoint has its own burst");
+        assertEquals(250, seed.burst(call("6.6.6.6", "live", "OPTIONS", "/api/bundles")));
         AcquireResponse averageDenied = seed.acquire(call("6.6.6.6", "live", "GET", "/api/orders"));
         assertEquals(Decision.DENIED, averageDenied.getDecision(), "750 reads a minute across all endpoints");
         assertEquals("750", header(averageDenied, "X-Ratelimit-Limit"));
@@ -80,31 +73,31 @@ class Seed003CommerceApiTest {
 
     @Test
     void testEnvironmentHasHalfTheLiveNumbers() {
-        assertEquals(125, burst(call("7.7.7.7", "test", "GET", "/api/skus")));
-        assertEquals(125, burst(call("7.7.7.7", "test", "GET", "/api/prices")));
-        assertEquals(125, burst(call("7.7.7.7", "test", "GET", "/api/bundles")));
-        assertEquals(0, burst(call("7.7.7.7", "test", "GET", "/api/orders")), "375 a minute in test");
+        assertEquals(125, seed.burst(call("7.7.7.7", "test", "GET", "/api/skus")));
+        assertEquals(125, seed.burst(call("7.7.7.7", "test", "GET", "/api/prices")));
+        assertEquals(125, seed.burst(call("7.7.7.7", "test", "GET", "/api/bundles")));
+        assertEquals(0, seed.burst(call("7.7.7.7", "test", "GET", "/api/orders")), "375 a minute in test");
     }
 
     @Test
     void promotionsAreUncacheableWithTheLowerNumbers() {
-        assertEquals(50, burst(call("8.8.8.8", "live", "GET", "/api/percentage_discount_promotions")));
-        assertEquals(50, burst(call("8.8.8.8", "live", "GET", "/api/free_shipping_promotions")));
-        assertEquals(50, burst(call("8.8.8.8", "live", "GET", "/api/buy_x_pay_y_promotions")));
-        assertEquals(0, burst(call("8.8.8.8", "live", "GET", "/api/fixed_price_promotions")), "150 a minute");
+        assertEquals(50, seed.burst(call("8.8.8.8", "live", "GET", "/api/percentage_discount_promotions")));
+        assertEquals(50, seed.burst(call("8.8.8.8", "live", "GET", "/api/free_shipping_promotions")));
+        assertEquals(50, seed.burst(call("8.8.8.8", "live", "GET", "/api/buy_x_pay_y_promotions")));
+        assertEquals(0, seed.burst(call("8.8.8.8", "live", "GET", "/api/fixed_price_promotions")), "150 a minute");
         assertEquals(Decision.ALLOWED, seed.acquire(call("8.8.8.8", "live", "GET", "/api/skus")).getDecision(),
                 "cacheable reads are another class");
     }
 
     @Test
     void writesHaveTheirOwnBurstAndAverage() {
-        assertEquals(50, burst(call("9.9.9.9", "live", "POST", "/api/orders")));
+        assertEquals(50, seed.burst(call("9.9.9.9", "live", "POST", "/api/orders")));
         AcquireResponse allowedHeaders = seed.acquire(call("9.9.9.9", "live", "PATCH", "/api/line_items"));
         assertEquals("50", header(allowedHeaders, "X-Ratelimit-Limit"), "the burst is closest to denying");
         assertEquals("49", header(allowedHeaders, "X-Ratelimit-Remaining"));
-        assertEquals(25, burst(call("9.9.9.10", "test", "POST", "/api/orders")));
+        assertEquals(25, seed.burst(call("9.9.9.10", "test", "POST", "/api/orders")));
         seed.advance(Duration.ofSeconds(10));
-        assertEquals(50, burst(call("9.9.9.9", "live", "POST", "/api/orders")), "the 10 s burst window slid on");
-        assertEquals(49, burst(call("9.9.9.9", "live", "POST", "/api/customers")), "150 a minute in all");
+        assertEquals(50, seed.burst(call("9.9.9.9", "live", "POST", "/api/orders")), "the 10 s burst window slid on");
+        assertEquals(49, seed.burst(call("9.9.9.9", "live", "POST", "/api/customers")), "150 a minute in all");
     }
 }

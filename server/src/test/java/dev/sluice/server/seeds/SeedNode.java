@@ -64,6 +64,24 @@ final class SeedNode implements AutoCloseable {
                 .setDomain(domain).putAllDescriptors(descriptors).setCost(cost).build());
     }
 
+    /** How many calls pass, one after another at this instant, before the first denial. */
+    int burst(Map<String, String> descriptors) {
+        int allowed = 0;
+        while (acquire(descriptors).getDecision() == dev.sluice.api.v1.Decision.ALLOWED) {
+            allowed++;
+        }
+        return allowed;
+    }
+
+    /** Descriptors from alternating names and values. */
+    static Map<String, String> descriptors(String... pairs) {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return m;
+    }
+
     void advance(Duration d) {
         clock.advance(d);
     }

@@ -1,13 +1,11 @@
 package dev.sluice.server.store;
 
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.EntryView;
 import com.hazelcast.map.IMap;
 import dev.sluice.server.algorithm.GcraState;
 import dev.sluice.server.algorithm.Outcome;
 import dev.sluice.server.algorithm.TokenBucket;
-import dev.sluice.server.testing.Ports;
 import dev.sluice.server.testing.TestMembers;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
@@ -45,13 +43,9 @@ class BackupReceivesStateTest {
     void backupHoldsTheOwnersStateNotOneComputedWithItsOwnClock() {
         ManualClock ownerClock = ManualClock.fixed();
         ManualClock skewed = ManualClock.fixed().advance(Duration.ofHours(1));
-        String cluster = TestNodes.uniqueCluster("backup");
-        int p1 = Ports.free();
-        int p2 = Ports.free();
-        List<String> members = List.of("127.0.0.1:" + p1, "127.0.0.1:" + p2);
-        first = Hazelcast.newHazelcastInstance(TestMembers.config(cluster, ownerClock, p1, members));
-        second = Hazelcast.newHazelcastInstance(TestMembers.config(cluster, skewed, p2, members));
-        await().atMost(Duration.ofSeconds(30)).until(() -> first.getCluster().getMembers().size() == 2);
+        List<HazelcastInstance> members = TestMembers.cluster(TestNodes.uniqueCluster("backup"), ownerClock, skewed);
+        first = members.get(0);
+        second = members.get(1);
 
         // A key owned by the first member, so its backup lives on the skewed second member.
         String key = keyOwnedBy(first, "bucket-");

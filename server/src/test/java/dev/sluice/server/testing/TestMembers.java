@@ -1,9 +1,14 @@
 package dev.sluice.server.testing;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.server.node.MemberConfig;
 import dev.sluice.server.time.Clock;
+import org.awaitility.Awaitility;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Hazelcast member configurations for tests that use the store without a whole node. */
@@ -15,6 +20,23 @@ public final class TestMembers {
     /** A member on loopback over TCP, joining {@code members} (none: alone), deciding with {@code clock}. */
     public static Config config(String clusterName, Clock clock, int port, List<String> members) {
         return MemberConfig.of(TestNodes.settings(clusterName, clock).memberPort(port).members(members).build());
+    }
+
+    /** Starts one member per clock, all joined over TCP, and waits until they see each other. */
+    public static List<HazelcastInstance> cluster(String clusterName, Clock... clocks) {
+        List<Integer> ports = new ArrayList<>();
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < clocks.length; i++) {
+            ports.add(Ports.free());
+            members.add("127.0.0.1:" + ports.get(i));
+        }
+        List<HazelcastInstance> started = new ArrayList<>();
+        for (int i = 0; i < clocks.length; i++) {
+            started.add(Hazelcast.newHazelcastInstance(config(clusterName, clocks[i], ports.get(i), members)));
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(60))
+                .until(() -> started.stream().allMatch(m -> m.getCluster().getMembers().size() == clocks.length));
+        return started;
     }
 
     public static Config config(String clusterName, Clock clock) {
