@@ -10,9 +10,10 @@ import java.time.Duration;
  * so every member uses its own clock for the buckets it owns.
  *
  * @param clock        the decision clock
- * @param expiryGrace  added to each bucket's time-to-rest before it may expire; Hazelcast expires
- *                     entries on its own wall clock and in whole milliseconds, so the grace keeps
- *                     a live bucket from being evicted early (an early eviction is a silent reset)
+ * @param expiryGrace  added to each bucket's time-to-rest before it may expire. Hazelcast expires
+ *                     entries on its members' wall clocks, which may disagree with the decision
+ *                     clock by a little; the grace keeps a live bucket from being evicted early
+ *                     (an early eviction is a silent reset)
  */
 public record StoreContext(Clock clock, Duration expiryGrace) {
 
@@ -24,9 +25,14 @@ public record StoreContext(Clock clock, Duration expiryGrace) {
         }
     }
 
-    /** Entry TTL in milliseconds for a bucket that is back at rest after {@code restNanos}; never 0 (0 means forever). */
+    /**
+     * Entry TTL in milliseconds for a bucket that is back at rest after {@code restNanos}.
+     * Hazelcast keeps TTLs and expiration times in whole seconds, truncating both, so an entry
+     * may go up to two seconds before the TTL it was given: the rest time is rounded up to whole
+     * seconds and one more second added, then the grace. Never 0, which would mean forever.
+     */
     long ttlMillis(long restNanos) {
-        long restMillis = -Math.floorDiv(-restNanos, 1_000_000L);
-        return Math.max(1, restMillis + expiryGrace.toMillis());
+        long restSeconds = -Math.floorDiv(-restNanos, 1_000_000_000L);
+        return (restSeconds + 1) * 1000 + expiryGrace.toMillis();
     }
 }
