@@ -1,12 +1,14 @@
 package dev.sluice.server.api;
 
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.core.OperationTimeoutException;
 import com.hazelcast.spi.exception.RetryableException;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.engine.RequestIds;
 import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.policy.Domain;
 import dev.sluice.server.policy.Policies;
@@ -91,7 +93,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             // A call cancelled by its deadline still completes its decision; the answer is dropped.
             call.setOnCancelHandler(() -> { });
         }
-        engine.decide(limits, cost, request.getDryRun()).whenComplete((verdict, error) -> {
+        engine.decide(limits, cost, request.getDryRun(), RequestIds.of(request.getRequestId())).whenComplete((verdict, error) -> {
             inFlight.decrementAndGet();
             try {
                 if (error != null) {
@@ -109,6 +111,10 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
 
     private static Status statusOf(Throwable error) {
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof IndeterminateOperationStateException) {
+            return Status.UNAVAILABLE.withDescription("a member left while deciding, so whether the units were taken is unknown;"
+                    + " retry with a request_id to be answered without being counted twice");
+        }
         if (e instanceof HazelcastInstanceNotActiveException || e instanceof RetryableException
                 || e instanceof OperationTimeoutException) {
             return Status.UNAVAILABLE.withDescription("the cluster could not decide: " + e.getMessage());

@@ -53,6 +53,15 @@ public final class DecisionEngine {
      * ({@code cost <= limit}), which callers check first. With {@code dryRun}, nothing is consumed.
      */
     public CompletableFuture<Verdict> decide(List<AppliedLimit> limits, long cost, boolean dryRun) {
+        return decide(limits, cost, dryRun, 0);
+    }
+
+    /**
+     * As {@link #decide(List, long, boolean)}, for a request with an id ({@link RequestIds#of}):
+     * each bucket remembers it, so a repeat of the request is answered without being applied
+     * twice, and the node may retry operations whose outcome a member crash left unknown.
+     */
+    public CompletableFuture<Verdict> decide(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId) {
         int n = limits.size();
         if (n == 0) {
             return CompletableFuture.completedFuture(Verdict.NO_LIMITS);
@@ -60,7 +69,7 @@ public final class DecisionEngine {
         CompletableFuture<Verdict> verdict = new CompletableFuture<>();
         if (n == 1) {
             AppliedLimit limit = limits.get(0);
-            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied())
+            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied(), requestId)
                     .whenComplete((outcome, error) -> {
                         if (error != null) {
                             verdict.completeExceptionally(error);
@@ -76,7 +85,7 @@ public final class DecisionEngine {
         for (int i = 0; i < n; i++) {
             int at = i;
             AppliedLimit limit = limits.get(i);
-            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied())
+            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied(), requestId)
                     .whenComplete((outcome, error) -> {
                         if (error != null) {
                             errors.set(at, error);
@@ -85,7 +94,7 @@ public final class DecisionEngine {
                         }
                         if (pending.decrementAndGet() == 0) {
                             try {
-                                finish(limits, cost, dryRun, outcomes, errors, verdict);
+                                finish(limits, cost, dryRun, requestId, outcomes, errors, verdict);
                             } catch (RuntimeException e) {
                                 // Never leave a caller waiting: a bug here must still answer.
                                 verdict.completeExceptionally(e);
@@ -96,7 +105,7 @@ public final class DecisionEngine {
         return verdict;
     }
 
-    private void finish(List<AppliedLimit> limits, long cost, boolean dryRun, AtomicReferenceArray<Outcome> outcomes,
+    private void finish(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId, AtomicReferenceArray<Outcome> outcomes,
                         AtomicReferenceArray<Throwable> errors, CompletableFuture<Verdict> verdict) {
         int n = limits.size();
         Throwable firstError = null;
@@ -133,7 +142,7 @@ public final class DecisionEngine {
         AtomicInteger left = new AtomicInteger(refunds.size());
         followUps.execute(() -> {
             for (Refund r : refunds) {
-                store.refund(r.limit().bucketKey(), r.limit().algorithm(), cost, r.marker()).whenComplete((done, e) -> {
+                store.refund(r.limit().bucketKey(), r.limit().algorithm(), cost, r.marker(), requestId).whenComplete((done, e) -> {
                     if (e != null) {
                         // The units stay taken until the bucket refills: under-admission, never over-admission.
                         LOG.log(Level.WARNING, "could not give back " + cost + " units to limit '" + r.limit().name() + "': " + e);

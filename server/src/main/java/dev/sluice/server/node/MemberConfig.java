@@ -50,7 +50,7 @@ public final class MemberConfig {
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).setMembers(s.members());
 
-        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace()));
+        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory()));
         return c;
     }
 }

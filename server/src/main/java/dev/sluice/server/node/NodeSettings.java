@@ -26,6 +26,7 @@ public final class NodeSettings {
     private final Duration shutdownGrace;
     private final Clock clock;
     private final Duration expiryGrace;
+    private final Duration requestMemory;
     private final int partitionCount;
 
     private NodeSettings(Builder b) {
@@ -41,6 +42,7 @@ public final class NodeSettings {
         this.shutdownGrace = b.shutdownGrace;
         this.clock = b.clock;
         this.expiryGrace = b.expiryGrace;
+        this.requestMemory = b.requestMemory;
         this.partitionCount = b.partitionCount;
     }
 
@@ -102,6 +104,11 @@ public final class NodeSettings {
         return expiryGrace;
     }
 
+    /** How long a bucket remembers a request id, so a retry within it is not applied twice. */
+    public Duration requestMemory() {
+        return requestMemory;
+    }
+
     public int partitionCount() {
         return partitionCount;
     }
@@ -120,6 +127,7 @@ public final class NodeSettings {
         b.shutdownGrace = shutdownGrace;
         b.clock = clock;
         b.expiryGrace = expiryGrace;
+        b.requestMemory = requestMemory;
         b.partitionCount = partitionCount;
         return b;
     }
@@ -138,6 +146,7 @@ public final class NodeSettings {
         private Duration shutdownGrace = Duration.ofSeconds(10);
         private Clock clock = Clock.system();
         private Duration expiryGrace = Duration.ofSeconds(5);
+        private Duration requestMemory = Duration.ofSeconds(30);
         private int partitionCount = 71;
 
         private Builder() {
@@ -200,6 +209,11 @@ public final class NodeSettings {
 
         public Builder expiryGrace(Duration expiryGrace) {
             this.expiryGrace = Objects.requireNonNull(expiryGrace);
+            return this;
+        }
+
+        public Builder requestMemory(Duration requestMemory) {
+            this.requestMemory = Objects.requireNonNull(requestMemory);
             return this;
         }
 

@@ -17,9 +17,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Decides one cost for one bucket, on the partition owner, atomically. Carries only the command
- * (algorithm, cost, flags); reads the owner's clock once; stores the new state with a TTL equal to
- * the time until the bucket is back at rest; and hands the backup the resulting state instead of
- * letting it re-run the arithmetic with a clock of its own.
+ * (algorithm, cost, flags, request id); reads the owner's clock once; stores the new state with a
+ * TTL equal to the time until the bucket is back at rest; and hands the backup the resulting
+ * state instead of letting it re-run the arithmetic with a clock of its own.
+ *
+ * <p>With a request id, a request this bucket has already applied (and not given back) is
+ * answered again from the bucket as it is, without being applied a second time.
  */
 final class AcquireProcessor implements EntryProcessor<String, BucketRecord, AcquireResult>,
         IdentifiedDataSerializable, HazelcastInstanceAware {
@@ -28,6 +31,7 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
     private long cost;
     private boolean consume;
     private boolean countDenied;
+    private long requestId;
 
     private transient StoreContext context;
     private transient StateBackup backup;
@@ -35,11 +39,12 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
     AcquireProcessor() {
     }
 
-    AcquireProcessor(Algorithm algorithm, long cost, boolean consume, boolean countDenied) {
+    AcquireProcessor(Algorithm algorithm, long cost, boolean consume, boolean countDenied, long requestId) {
         this.algorithm = algorithm;
         this.cost = cost;
         this.consume = consume;
         this.countDenied = countDenied;
+        this.requestId = requestId;
     }
 
     @Override
@@ -50,17 +55,44 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
     @Override
     public AcquireResult process(Map.Entry<String, BucketRecord> entry) {
         long now = context.clock().nanos();
-        BucketRecord current = entry.getValue();
-        BucketState state = current == null ? null : current.state();
-        Outcome outcome = algorithm.acquire(state, now, cost, consume, countDenied);
         backup = null;
-        if (outcome.next() != null) {
-            long ttl = context.ttlMillis(algorithm.restAfterNanos(outcome.next(), now));
-            BucketRecord record = new BucketRecord(outcome.next());
-            ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttl, TimeUnit.MILLISECONDS);
-            backup = new StateBackup(record, ttl);
+        BucketRecord record = entry.getValue();
+        BucketState state = record == null ? null : record.state();
+        int known = -1;
+        if (consume && requestId != 0 && record != null && record.recent() != null) {
+            RecentRequests recent = record.recent();
+            recent.prune(now);
+            known = recent.find(requestId);
+            if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) == 0) {
+                return replay(state, now, recent.flags(known), recent.marker(known));
+            }
         }
-        return new AcquireResult(outcome);
+        Outcome outcome = algorithm.acquire(state, now, cost, consume, countDenied);
+        if (outcome.next() == null) {
+            return new AcquireResult(outcome, false);
+        }
+        if (record == null) {
+            record = new BucketRecord();
+        }
+        record.state(outcome.next());
+        int flags = outcome.allowed() ? RecentRequests.ALLOWED : 0;
+        long remembered = now + context.requestMemoryNanos();
+        if (requestId != 0) {
+            record.recentOrNew().record(requestId, now, remembered, flags, outcome.marker());
+        }
+        long ttl = context.ttlMillis(algorithm.restAfterNanos(outcome.next(), now));
+        ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttl, TimeUnit.MILLISECONDS);
+        backup = new StateBackup(outcome.next(), ttl, requestId, now, remembered, flags, outcome.marker());
+        return new AcquireResult(outcome, false);
+    }
+
+    /** The answer to a request applied before: its decision, and the bucket as it is now. */
+    private AcquireResult replay(BucketState state, long now, int flags, long marker) {
+        Outcome peek = algorithm.acquire(state, now, 1, false, false);
+        long remaining = peek.allowed() ? peek.remaining() + 1 : peek.remaining();
+        boolean allowed = (flags & RecentRequests.ALLOWED) != 0;
+        long retry = allowed ? 0 : algorithm.acquire(state, now, cost, false, false).retryAfterNanos();
+        return new AcquireResult(new Outcome(allowed, remaining, algorithm.restAfterNanos(state, now), retry, null, marker), true);
     }
 
     @Override
@@ -77,6 +109,7 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
         out.writeLong(cost);
         out.writeBoolean(consume);
         out.writeBoolean(countDenied);
+        out.writeLong(requestId);
     }
 
     @Override
@@ -85,6 +118,7 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
         cost = in.readLong();
         consume = in.readBoolean();
         countDenied = in.readBoolean();
+        requestId = in.readLong();
     }
 
     @Override

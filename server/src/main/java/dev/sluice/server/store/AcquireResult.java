@@ -15,16 +15,23 @@ final class AcquireResult implements IdentifiedDataSerializable {
     private long resetAfterNanos;
     private long retryAfterNanos;
     private long marker;
+    private boolean replayed;
 
     AcquireResult() {
     }
 
-    AcquireResult(Outcome outcome) {
+    AcquireResult(Outcome outcome, boolean replayed) {
+        this.replayed = replayed;
         this.allowed = outcome.allowed();
         this.remaining = outcome.remaining();
         this.resetAfterNanos = outcome.resetAfterNanos();
         this.retryAfterNanos = outcome.retryAfterNanos();
         this.marker = outcome.marker();
+    }
+
+    /** Whether this answers a request the bucket had already applied. */
+    boolean replayed() {
+        return replayed;
     }
 
     Outcome toOutcome() {
@@ -38,6 +45,7 @@ final class AcquireResult implements IdentifiedDataSerializable {
         out.writeLong(resetAfterNanos);
         out.writeLong(retryAfterNanos);
         out.writeLong(marker);
+        out.writeBoolean(replayed);
     }
 
     @Override
@@ -47,6 +55,7 @@ final class AcquireResult implements IdentifiedDataSerializable {
         resetAfterNanos = in.readLong();
         retryAfterNanos = in.readLong();
         marker = in.readLong();
+        replayed = in.readBoolean();
     }
 
     @Override

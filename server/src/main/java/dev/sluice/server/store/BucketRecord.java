@@ -7,10 +7,14 @@ import dev.sluice.server.algorithm.BucketState;
 
 import java.io.IOException;
 
-/** The value stored for a bucket key: the algorithm's state. */
+/**
+ * The value stored for a bucket key: the algorithm's state and the requests applied recently.
+ * Held in object form and changed in place by entry processors on the partition's thread.
+ */
 final class BucketRecord implements IdentifiedDataSerializable {
 
     private BucketState state;
+    private RecentRequests recent;
 
     BucketRecord() {
     }
@@ -23,14 +27,33 @@ final class BucketRecord implements IdentifiedDataSerializable {
         return state;
     }
 
+    void state(BucketState next) {
+        this.state = next;
+    }
+
+    /** The recent requests, or {@code null} when none were ever remembered. */
+    RecentRequests recent() {
+        return recent;
+    }
+
+    RecentRequests recentOrNew() {
+        if (recent == null) {
+            recent = new RecentRequests();
+        }
+        return recent;
+    }
+
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         Codecs.writeState(out, state);
+        out.writeLongArray(recent == null || recent.size() == 0 ? null : recent.toArray());
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
         state = Codecs.readState(in);
+        long[] triples = in.readLongArray();
+        recent = triples == null ? null : RecentRequests.fromArray(triples);
     }
 
     @Override

@@ -4,27 +4,50 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.IndeterminateOperationStateException;
+import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.Outcome;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * Bucket state in a partitioned {@link IMap}, one entry per bucket key, one synchronous backup.
  * Every decision is a single entry-processor call on the key's partition owner; nothing here
  * reads a bucket and writes it back from the caller's side.
+ *
+ * <p>Hazelcast is told to fail, rather than silently retry, an operation whose outcome is
+ * unknown (its member died after it may have run). Such an operation is retried here only when it
+ * carries a request id, which the bucket remembers: a retry is then answered without being
+ * applied twice. Without an id the failure is reported, never guessed at.
  */
 public final class BucketStore {
 
     /** The map holding every bucket. */
     public static final String MAP_NAME = "sluice-buckets";
 
+    /** How many times an operation whose outcome is unknown is tried again. */
+    static final int INDETERMINATE_RETRIES = 3;
+
     /** Completes callbacks on the thread that completes Hazelcast's future: no hop, no new thread. */
     private static final Executor DIRECT = Runnable::run;
 
+    /** Starts retries; Hazelcast's partition threads must not start cluster calls themselves. */
+    private static final Executor RETRIES = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sluice-store-retries");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final IMap<String, BucketRecord> map;
+    private final AtomicLong retried = new AtomicLong();
+    private final AtomicLong replayed = new AtomicLong();
 
     public BucketStore(HazelcastInstance hazelcast) {
         this.map = hazelcast.getMap(MAP_NAME);
@@ -34,42 +57,84 @@ public final class BucketStore {
     public static void configure(Config config, StoreContext context) {
         config.getSerializationConfig().addDataSerializableFactory(StoreSerialization.FACTORY_ID, new StoreSerialization());
         config.getUserContext().put(StoreContext.USER_CONTEXT_KEY, context);
+        // An operation whose member died after it may have run fails instead of being re-run blindly.
+        config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
         config.addMapConfig(new MapConfig(MAP_NAME)
                 .setBackupCount(1)
                 .setAsyncBackupCount(0)
-                .setInMemoryFormat(InMemoryFormat.BINARY)
+                // Entry processors change the record in place; backups receive deltas.
+                .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setStatisticsEnabled(true));
     }
 
     /**
      * Decides {@code cost} units of {@code algorithm} for the bucket at {@code key}, on its owner.
-     * The future completes on a Hazelcast thread; callers must not block in its callbacks.
+     * A non-zero {@code requestId} is remembered by the bucket, so a repeat of it is answered
+     * without being applied twice. The future completes on a Hazelcast thread; callers must not
+     * block in its callbacks or start cluster calls from them.
      */
+    public CompletableFuture<Outcome> acquire(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied,
+                                              long requestId) {
+        AcquireProcessor processor = new AcquireProcessor(algorithm, cost, consume, countDenied, requestId);
+        return submit(key, processor, requestId, r -> {
+            if (r.replayed()) {
+                replayed.incrementAndGet();
+            }
+            return r.toOutcome();
+        });
+    }
+
+    /** {@link #acquire(String, Algorithm, long, boolean, boolean, long)} without a request id. */
     public CompletableFuture<Outcome> acquire(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied) {
-        CompletableFuture<Outcome> result = new CompletableFuture<>();
-        map.submitToKey(key, new AcquireProcessor(algorithm, cost, consume, countDenied))
-                .whenCompleteAsync((r, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(e);
-                    } else {
-                        result.complete(r.toOutcome());
-                    }
-                }, DIRECT);
+        return acquire(key, algorithm, cost, consume, countDenied, 0);
+    }
+
+    /**
+     * Gives back {@code cost} units taken by an earlier decision that returned {@code marker}; with
+     * the request's id, at most once.
+     */
+    public CompletableFuture<Boolean> refund(String key, Algorithm algorithm, long cost, long marker, long requestId) {
+        return submit(key, new RefundProcessor(algorithm, cost, marker, requestId), requestId, Function.identity());
+    }
+
+    public CompletableFuture<Boolean> refund(String key, Algorithm algorithm, long cost, long marker) {
+        return refund(key, algorithm, cost, marker, 0);
+    }
+
+    private <R, T> CompletableFuture<T> submit(String key, EntryProcessor<String, BucketRecord, R> processor, long requestId,
+                                               Function<R, T> convert) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        attempt(key, processor, requestId, convert, result, 0);
         return result;
     }
 
-    /** Gives back {@code cost} units taken by an earlier decision that returned {@code marker}. */
-    public CompletableFuture<Boolean> refund(String key, Algorithm algorithm, long cost, long marker) {
-        CompletableFuture<Boolean> result = new CompletableFuture<>();
-        map.submitToKey(key, new RefundProcessor(algorithm, cost, marker))
-                .whenCompleteAsync((r, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(e);
-                    } else {
-                        result.complete(r);
-                    }
-                }, DIRECT);
-        return result;
+    private <R, T> void attempt(String key, EntryProcessor<String, BucketRecord, R> processor, long requestId,
+                                Function<R, T> convert, CompletableFuture<T> result, int tries) {
+        map.submitToKey(key, processor).whenCompleteAsync((r, e) -> {
+            if (e == null) {
+                result.complete(convert.apply(r));
+            } else if (requestId != 0 && tries < INDETERMINATE_RETRIES && indeterminate(e)) {
+                retried.incrementAndGet();
+                RETRIES.execute(() -> attempt(key, processor, requestId, convert, result, tries + 1));
+            } else {
+                result.completeExceptionally(e);
+            }
+        }, DIRECT);
+    }
+
+    private static boolean indeterminate(Throwable e) {
+        Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return t instanceof IndeterminateOperationStateException;
+    }
+
+    /** Operations retried after their outcome was unknown, since this store was made. */
+    public long indeterminateRetries() {
+        return retried.get();
+    }
+
+    /** Requests answered as repeats of ones already applied, since this store was made. */
+    public long replays() {
+        return replayed.get();
     }
 
     /** Number of buckets held by this member as owner. */

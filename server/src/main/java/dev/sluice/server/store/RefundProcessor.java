@@ -14,13 +14,17 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Gives back units an earlier decision took, when another limit of the same request denied it. */
+/**
+ * Gives back units an earlier decision took, when another limit of the same request denied it.
+ * With a request id it gives back at most once, however often it is retried.
+ */
 final class RefundProcessor implements EntryProcessor<String, BucketRecord, Boolean>,
         IdentifiedDataSerializable, HazelcastInstanceAware {
 
     private Algorithm algorithm;
     private long cost;
     private long marker;
+    private long requestId;
 
     private transient StoreContext context;
     private transient StateBackup backup;
@@ -28,10 +32,11 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
     RefundProcessor() {
     }
 
-    RefundProcessor(Algorithm algorithm, long cost, long marker) {
+    RefundProcessor(Algorithm algorithm, long cost, long marker, long requestId) {
         this.algorithm = algorithm;
         this.cost = cost;
         this.marker = marker;
+        this.requestId = requestId;
     }
 
     @Override
@@ -42,20 +47,37 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
     @Override
     public Boolean process(Map.Entry<String, BucketRecord> entry) {
         backup = null;
-        BucketRecord current = entry.getValue();
-        if (current == null) {
+        BucketRecord record = entry.getValue();
+        if (record == null) {
             return Boolean.FALSE;
         }
         long now = context.clock().nanos();
-        BucketState next = algorithm.refund(current.state(), now, cost, marker);
-        if (next == null) {
+        RecentRequests recent = requestId == 0 ? null : record.recent();
+        int known = -1;
+        if (recent != null) {
+            recent.prune(now);
+            known = recent.find(requestId);
+            if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) != 0) {
+                return Boolean.FALSE;
+            }
+        }
+        BucketState next = algorithm.refund(record.state(), now, cost, marker);
+        if (next == null && known < 0) {
             return Boolean.FALSE;
         }
-        long ttl = context.ttlMillis(algorithm.restAfterNanos(next, now));
-        BucketRecord record = new BucketRecord(next);
+        if (next != null) {
+            record.state(next);
+        }
+        int flags = 0;
+        if (known >= 0) {
+            flags = recent.flags(known) | RecentRequests.REFUNDED;
+            recent.update(known, flags, marker);
+        }
+        long ttl = context.ttlMillis(algorithm.restAfterNanos(record.state(), now));
         ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttl, TimeUnit.MILLISECONDS);
-        backup = new StateBackup(record, ttl);
-        return Boolean.TRUE;
+        backup = new StateBackup(record.state(), ttl, known >= 0 ? requestId : 0, now, now + context.requestMemoryNanos(),
+                flags, marker);
+        return next != null;
     }
 
     @Override
@@ -70,6 +92,7 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
         Codecs.writeAlgorithm(out, algorithm);
         out.writeLong(cost);
         out.writeLong(marker);
+        out.writeLong(requestId);
     }
 
     @Override
@@ -77,6 +100,7 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
         algorithm = Codecs.readAlgorithm(in);
         cost = in.readLong();
         marker = in.readLong();
+        requestId = in.readLong();
     }
 
     @Override

@@ -5,27 +5,50 @@ import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+import dev.sluice.server.algorithm.BucketState;
 
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs on a backup replica: stores the state the owner computed, with the owner's TTL. */
+/**
+ * Runs on a backup replica: stores the state the owner computed, with the owner's TTL, and
+ * records the request the owner applied, exactly as the owner did (same clock reading), so the
+ * replica's memory of requests matches the owner's when it is promoted.
+ */
 final class StateBackup implements EntryProcessor<String, BucketRecord, Object>, IdentifiedDataSerializable {
 
-    private BucketRecord record;
+    private BucketState state;
     private long ttlMillis;
+    private long requestId;
+    private long now;
+    private long rememberedUntil;
+    private int flags;
+    private long marker;
 
     StateBackup() {
     }
 
-    StateBackup(BucketRecord record, long ttlMillis) {
-        this.record = record;
+    StateBackup(BucketState state, long ttlMillis, long requestId, long now, long rememberedUntil, int flags, long marker) {
+        this.state = state;
         this.ttlMillis = ttlMillis;
+        this.requestId = requestId;
+        this.now = now;
+        this.rememberedUntil = rememberedUntil;
+        this.flags = flags;
+        this.marker = marker;
     }
 
     @Override
     public Object process(Map.Entry<String, BucketRecord> entry) {
+        BucketRecord record = entry.getValue();
+        if (record == null) {
+            record = new BucketRecord();
+        }
+        record.state(state);
+        if (requestId != 0) {
+            record.recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
+        }
         ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttlMillis, TimeUnit.MILLISECONDS);
         return null;
     }
@@ -37,15 +60,28 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
-        record.writeData(out);
+        Codecs.writeState(out, state);
         out.writeLong(ttlMillis);
+        out.writeLong(requestId);
+        if (requestId != 0) {
+            out.writeLong(now);
+            out.writeLong(rememberedUntil);
+            out.writeInt(flags);
+            out.writeLong(marker);
+        }
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
-        record = new BucketRecord();
-        record.readData(in);
+        state = Codecs.readState(in);
         ttlMillis = in.readLong();
+        requestId = in.readLong();
+        if (requestId != 0) {
+            now = in.readLong();
+            rememberedUntil = in.readLong();
+            flags = in.readInt();
+            marker = in.readLong();
+        }
     }
 
     @Override
