@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.core.OperationTimeoutException;
 import com.hazelcast.spi.exception.RetryableException;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.RateLimiterGrpc;
@@ -114,6 +115,10 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         if (e instanceof IndeterminateOperationStateException) {
             return Status.UNAVAILABLE.withDescription("a member left while deciding, so whether the units were taken is unknown;"
                     + " retry with a request_id to be answered without being counted twice");
+        }
+        if (e instanceof SplitBrainProtectionException) {
+            return Status.UNAVAILABLE.withDescription("this node's side of the cluster is below its minimum size;"
+                    + " it refuses to decide alone: " + e.getMessage());
         }
         if (e instanceof HazelcastInstanceNotActiveException || e instanceof RetryableException
                 || e instanceof OperationTimeoutException) {

@@ -2,6 +2,7 @@ package dev.sluice.server.node;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.KubernetesConfig;
 import com.hazelcast.config.NetworkConfig;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.store.StoreContext;
@@ -48,9 +49,27 @@ public final class MemberConfig {
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true).setMembers(s.members());
+        if (s.kubernetesDiscovery()) {
+            KubernetesConfig k8s = join.getKubernetesConfig().setEnabled(true);
+            if (s.kubernetesServiceDns() != null) {
+                k8s.setProperty("service-dns", s.kubernetesServiceDns());
+                k8s.setProperty("service-port", Integer.toString(s.memberPort()));
+            } else {
+                k8s.setProperty("service-name", s.kubernetesServiceName());
+                if (s.kubernetesNamespace() != null) {
+                    k8s.setProperty("namespace", s.kubernetesNamespace());
+                }
+            }
+            join.getTcpIpConfig().setEnabled(false);
+        } else {
+            join.getTcpIpConfig().setEnabled(true).setMembers(s.members());
+        }
+        // After a split, look for the other side every 30 s (the default waits minutes) so the
+        // time both sides decide alone, and may over-admit, stays short.
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", "30");
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", "30");
 
-        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory()));
+        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory()), s.minClusterSize());
         return c;
     }
 }

@@ -28,6 +28,10 @@ public final class NodeSettings {
     private final Duration expiryGrace;
     private final Duration requestMemory;
     private final int partitionCount;
+    private final int minClusterSize;
+    private final String kubernetesNamespace;
+    private final String kubernetesServiceName;
+    private final String kubernetesServiceDns;
 
     private NodeSettings(Builder b) {
         this.host = b.host;
@@ -44,6 +48,10 @@ public final class NodeSettings {
         this.expiryGrace = b.expiryGrace;
         this.requestMemory = b.requestMemory;
         this.partitionCount = b.partitionCount;
+        this.minClusterSize = b.minClusterSize;
+        this.kubernetesNamespace = b.kubernetesNamespace;
+        this.kubernetesServiceName = b.kubernetesServiceName;
+        this.kubernetesServiceDns = b.kubernetesServiceDns;
     }
 
     public static Builder builder() {
@@ -113,6 +121,31 @@ public final class NodeSettings {
         return partitionCount;
     }
 
+    /** Headless service whose DNS records list the members (Kubernetes DNS discovery), or {@code null}. */
+    public String kubernetesServiceDns() {
+        return kubernetesServiceDns;
+    }
+
+    /** Service whose endpoints the Kubernetes API lists as members (API discovery), or {@code null}. */
+    public String kubernetesServiceName() {
+        return kubernetesServiceName;
+    }
+
+    /** Namespace for Kubernetes API discovery; {@code null} for the pod's own. */
+    public String kubernetesNamespace() {
+        return kubernetesNamespace;
+    }
+
+    /** Below this many members, a member refuses to decide rather than decide alone (1: never). */
+    public int minClusterSize() {
+        return minClusterSize;
+    }
+
+    /** Whether members are found through Kubernetes (DNS or API) rather than a static list. */
+    public boolean kubernetesDiscovery() {
+        return kubernetesServiceDns != null || kubernetesServiceName != null;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.host = host;
@@ -129,6 +162,10 @@ public final class NodeSettings {
         b.expiryGrace = expiryGrace;
         b.requestMemory = requestMemory;
         b.partitionCount = partitionCount;
+        b.minClusterSize = minClusterSize;
+        b.kubernetesNamespace = kubernetesNamespace;
+        b.kubernetesServiceName = kubernetesServiceName;
+        b.kubernetesServiceDns = kubernetesServiceDns;
         return b;
     }
 
@@ -148,6 +185,10 @@ public final class NodeSettings {
         private Duration expiryGrace = Duration.ofSeconds(5);
         private Duration requestMemory = Duration.ofSeconds(30);
         private int partitionCount = 71;
+        private int minClusterSize = 1;
+        private String kubernetesNamespace;
+        private String kubernetesServiceName;
+        private String kubernetesServiceDns;
 
         private Builder() {
         }
@@ -222,6 +263,26 @@ public final class NodeSettings {
             return this;
         }
 
+        public Builder kubernetesServiceDns(String kubernetesServiceDns) {
+            this.kubernetesServiceDns = kubernetesServiceDns;
+            return this;
+        }
+
+        public Builder kubernetesServiceName(String kubernetesServiceName) {
+            this.kubernetesServiceName = kubernetesServiceName;
+            return this;
+        }
+
+        public Builder kubernetesNamespace(String kubernetesNamespace) {
+            this.kubernetesNamespace = kubernetesNamespace;
+            return this;
+        }
+
+        public Builder minClusterSize(int minClusterSize) {
+            this.minClusterSize = minClusterSize;
+            return this;
+        }
+
         public NodeSettings build() {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
@@ -231,6 +292,15 @@ public final class NodeSettings {
             }
             if (maxInFlight < 1) {
                 throw new IllegalArgumentException("max in flight must be positive, got " + maxInFlight);
+            }
+            if (minClusterSize < 1) {
+                throw new IllegalArgumentException("minimum cluster size must be positive, got " + minClusterSize);
+            }
+            if (kubernetesServiceDns != null && kubernetesServiceName != null) {
+                throw new IllegalArgumentException("Kubernetes discovery is by DNS or by the API, not both");
+            }
+            if ((kubernetesServiceDns != null || kubernetesServiceName != null) && !members.isEmpty()) {
+                throw new IllegalArgumentException("a static member list and Kubernetes discovery exclude each other");
             }
             if (partitionCount < 1) {
                 throw new IllegalArgumentException("partition count must be positive, got " + partitionCount);

@@ -28,6 +28,14 @@ final class Options {
                     "the cluster's member addresses; this node's own may be among them"),
             new Option("--member-host", "SLUICE_MEMBER_HOST", "ADDRESS", "127.0.0.1 alone, else chosen by Hazelcast",
                     "address this member binds to and gives other members"),
+            new Option("--kubernetes-service-dns", "SLUICE_KUBERNETES_SERVICE_DNS", "NAME", "none",
+                    "find members by DNS lookup of this headless service (Kubernetes)"),
+            new Option("--kubernetes-service-name", "SLUICE_KUBERNETES_SERVICE_NAME", "NAME", "none",
+                    "find members through the Kubernetes API: this service's endpoints"),
+            new Option("--kubernetes-namespace", "SLUICE_KUBERNETES_NAMESPACE", "NAME", "the pod's own",
+                    "namespace for Kubernetes API discovery"),
+            new Option("--min-cluster-size", "SLUICE_MIN_CLUSTER_SIZE", "N", "1",
+                    "below this many members, refuse to decide (UNAVAILABLE) instead of deciding alone"),
             new Option("--cluster-name", "SLUICE_CLUSTER_NAME", "NAME", "sluice", "members join only a cluster of the same name"),
             new Option("--max-in-flight", "SLUICE_MAX_IN_FLIGHT", "N", "10000",
                     "decisions outstanding before new calls fail fast with UNAVAILABLE"),
@@ -101,13 +109,21 @@ final class Options {
                 case "--members" -> b.members(members(name, v));
                 case "--member-host" -> b.memberHost(nonEmpty(name, v));
                 case "--cluster-name" -> b.clusterName(nonEmpty(name, v));
+                case "--kubernetes-service-dns" -> b.kubernetesServiceDns(nonEmpty(name, v));
+                case "--kubernetes-service-name" -> b.kubernetesServiceName(nonEmpty(name, v));
+                case "--kubernetes-namespace" -> b.kubernetesNamespace(nonEmpty(name, v));
+                case "--min-cluster-size" -> b.minClusterSize(positiveInt(name, v));
                 case "--max-in-flight" -> b.maxInFlight(positiveInt(name, v));
                 case "--shutdown-grace" -> b.shutdownGrace(duration(name, v));
                 case "--log-level" -> logLevel = logLevel(name, v);
                 default -> throw new IllegalStateException(e.getKey());
             }
         }
-        return new Parsed(b.build(), logLevel, false, false);
+        try {
+            return new Parsed(b.build(), logLevel, false, false);
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(e.getMessage());
+        }
     }
 
     static String usage() {

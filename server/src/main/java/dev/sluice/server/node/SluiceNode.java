@@ -9,6 +9,7 @@ import dev.sluice.server.policy.Policies;
 import dev.sluice.server.policy.PolicyException;
 import dev.sluice.server.policy.PolicyLoader;
 import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.time.Clock;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -17,6 +18,8 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,6 +41,8 @@ public final class SluiceNode implements AutoCloseable {
     private final RateLimiterService service;
     private final AtomicReference<Policies> policies;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final ClusterEvents events = new ClusterEvents();
+    private final ScheduledExecutorService calibration;
 
     private SluiceNode(NodeSettings settings, Policies initial) throws IOException {
         this.settings = settings;
@@ -45,10 +50,27 @@ public final class SluiceNode implements AutoCloseable {
         this.health = new HealthStatusManager();
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
-        this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(settings));
+        // A production node decides with the cluster's time, so members with skewed wall
+        // clocks agree; tests bring a clock of their own.
+        ClusterClock clusterClock = settings.clock() == Clock.system() ? new ClusterClock() : null;
+        NodeSettings effective = clusterClock == null ? settings : settings.toBuilder().clock(clusterClock).build();
+        this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(effective));
+        if (clusterClock != null) {
+            clusterClock.calibrate(() -> hazelcast.getCluster().getClusterTime());
+            this.calibration = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sluice-clock");
+                t.setDaemon(true);
+                return t;
+            });
+            calibration.scheduleWithFixedDelay(() -> clusterClock.calibrate(() -> hazelcast.getCluster().getClusterTime()),
+                    5, 5, TimeUnit.SECONDS);
+        } else {
+            this.calibration = null;
+        }
+        events.watch(hazelcast);
         try {
             this.service = new RateLimiterService(policies::get, new DecisionEngine(new BucketStore(hazelcast)),
-                    settings.clock(), settings.maxInFlight());
+                    effective.clock(), settings.maxInFlight());
             this.server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
                     .directExecutor()
                     .maxInboundMessageSize(256 * 1024)
@@ -137,6 +159,9 @@ public final class SluiceNode implements AutoCloseable {
             server.shutdownNow();
         }
         hazelcast.shutdown();
+        if (calibration != null) {
+            calibration.shutdownNow();
+        }
         LOG.info("Sluice node stopped");
     }
 
@@ -147,5 +172,8 @@ public final class SluiceNode implements AutoCloseable {
         }
         server.shutdownNow();
         hazelcast.getLifecycleService().terminate();
+        if (calibration != null) {
+            calibration.shutdownNow();
+        }
     }
 }

@@ -3,6 +3,8 @@ package dev.sluice.server.store;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.map.EntryProcessor;
@@ -53,18 +55,37 @@ public final class BucketStore {
         this.map = hazelcast.getMap(MAP_NAME);
     }
 
+    /** Name of the split-brain protection the bucket map uses when a minimum cluster size is set. */
+    public static final String MINIMUM_SIZE_PROTECTION = "sluice-minimum-cluster-size";
+
     /** Adds the bucket map, the serializers and the member's store context to a member configuration. */
     public static void configure(Config config, StoreContext context) {
+        configure(config, context, 0);
+    }
+
+    /**
+     * As {@link #configure(Config, StoreContext)}; with {@code minimumClusterSize} above 1, a
+     * member that sees fewer members than that refuses to decide (its side of a split is too small
+     * to be trusted with the limits) instead of deciding alone.
+     */
+    public static void configure(Config config, StoreContext context, int minimumClusterSize) {
         config.getSerializationConfig().addDataSerializableFactory(StoreSerialization.FACTORY_ID, new StoreSerialization());
         config.getUserContext().put(StoreContext.USER_CONTEXT_KEY, context);
         // An operation whose member died after it may have run fails instead of being re-run blindly.
         config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
-        config.addMapConfig(new MapConfig(MAP_NAME)
+        MapConfig map = new MapConfig(MAP_NAME)
                 .setBackupCount(1)
                 .setAsyncBackupCount(0)
                 // Entry processors change the record in place; backups receive deltas.
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
-                .setStatisticsEnabled(true));
+                .setStatisticsEnabled(true);
+        map.getMergePolicyConfig().setPolicy(MostConsumedMergePolicy.class.getName());
+        if (minimumClusterSize > 1) {
+            config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MINIMUM_SIZE_PROTECTION, true, minimumClusterSize)
+                    .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+            map.setSplitBrainProtectionName(MINIMUM_SIZE_PROTECTION);
+        }
+        config.addMapConfig(map);
     }
 
     /**

@@ -14,6 +14,7 @@ public final class StoreSerialization implements DataSerializableFactory {
     static final int ACQUIRE_RESULT = 3;
     static final int STATE_BACKUP = 4;
     static final int REFUND_PROCESSOR = 5;
+    static final int MERGE_POLICY = 6;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
@@ -23,6 +24,7 @@ public final class StoreSerialization implements DataSerializableFactory {
             case ACQUIRE_RESULT -> new AcquireResult();
             case STATE_BACKUP -> new StateBackup();
             case REFUND_PROCESSOR -> new RefundProcessor();
+            case MERGE_POLICY -> new MostConsumedMergePolicy();
             default -> null;
         };
     }

@@ -87,6 +87,39 @@ class OptionsTest {
     }
 
     @Test
+    void kubernetesDiscoveryIsByDnsOrByTheApiAndExcludesAStaticList() throws SettingsException {
+        NodeSettings dns = parse(Map.of("SLUICE_KUBERNETES_SERVICE_DNS", "sluice-members.default.svc.cluster.local"));
+        assertTrue(dns.kubernetesDiscovery());
+        var join = MemberConfig.of(dns).getNetworkConfig().getJoin();
+        assertTrue(join.getKubernetesConfig().isEnabled());
+        assertFalse(join.getTcpIpConfig().isEnabled());
+        assertEquals("sluice-members.default.svc.cluster.local", join.getKubernetesConfig().getProperty("service-dns"));
+        assertEquals("5701", join.getKubernetesConfig().getProperty("service-port"));
+
+        NodeSettings api = parse(Map.of(), "--kubernetes-service-name", "sluice-members", "--kubernetes-namespace", "limits");
+        var apiJoin = MemberConfig.of(api).getNetworkConfig().getJoin();
+        assertEquals("sluice-members", apiJoin.getKubernetesConfig().getProperty("service-name"));
+        assertEquals("limits", apiJoin.getKubernetesConfig().getProperty("namespace"));
+
+        assertEquals("a static member list and Kubernetes discovery exclude each other", assertThrows(SettingsException.class,
+                () -> parse(Map.of(), "--members", "a:5701", "--kubernetes-service-dns", "x")).getMessage());
+        assertEquals("Kubernetes discovery is by DNS or by the API, not both", assertThrows(SettingsException.class,
+                () -> parse(Map.of(), "--kubernetes-service-name", "a", "--kubernetes-service-dns", "x")).getMessage());
+    }
+
+    @Test
+    void minimumClusterSizeProtectsTheBucketMap() throws SettingsException {
+        NodeSettings s = parse(Map.of(), "--min-cluster-size", "2");
+        var config = MemberConfig.of(s);
+        assertEquals(2, config.getSplitBrainProtectionConfig(dev.sluice.server.store.BucketStore.MINIMUM_SIZE_PROTECTION)
+                .getMinimumClusterSize());
+        assertEquals(dev.sluice.server.store.BucketStore.MINIMUM_SIZE_PROTECTION,
+                config.getMapConfig(dev.sluice.server.store.BucketStore.MAP_NAME).getSplitBrainProtectionName());
+        assertEquals(dev.sluice.server.store.MostConsumedMergePolicy.class.getName(),
+                config.getMapConfig(dev.sluice.server.store.BucketStore.MAP_NAME).getMergePolicyConfig().getPolicy());
+    }
+
+    @Test
     void helpListsEveryOptionWithItsVariable() throws SettingsException {
         assertTrue(Options.parse(new String[] {"--help"}, Map.of()).help());
         String usage = Options.usage();
