@@ -1,0 +1,148 @@
+package dev.sluice.cluster;
+
+import dev.sluice.server.testing.Ports;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import org.awaitility.Awaitility;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Sluice node in a JVM of its own, started with the real entry point, so a test can stop it
+ * with SIGTERM or kill it with SIGKILL as an operator or a crash would.
+ */
+final class NodeProcess implements AutoCloseable {
+
+    private final String name;
+    private final Process process;
+    private final int port;
+    private final int memberPort;
+    private final Path log;
+    private final ManagedChannel channel;
+
+    private NodeProcess(String name, Process process, int port, int memberPort, Path log) {
+        this.name = name;
+        this.process = process;
+        this.port = port;
+        this.memberPort = memberPort;
+        this.log = log;
+        this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    }
+
+    /** Ports for a node to be started later, so every member can be told every address up front. */
+    record Addresses(int port, int memberPort) {
+        static Addresses free() {
+            return new Addresses(Ports.free(), Ports.free());
+        }
+
+        String member() {
+            return "127.0.0.1:" + memberPort;
+        }
+    }
+
+    /**
+     * Starts {@code dev.sluice.server.node.Main} in a new JVM.
+     *
+     * @param prefix a command to run the JVM under (e.g. faketime), or empty
+     */
+    static NodeProcess start(String name, Addresses ports, List<String> members, String cluster, Path policies, Path logDir,
+                             List<String> prefix) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+                "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+                "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.sluice.server.node.Main",
+                "--port", Integer.toString(ports.port()), "--host", "127.0.0.1",
+                "--member-port", Integer.toString(ports.memberPort()), "--member-host", "127.0.0.1",
+                "--members", String.join(",", members), "--cluster-name", cluster,
+                "--policies", policies.toString(), "--shutdown-grace", "5s"));
+        try {
+            Files.createDirectories(logDir);
+            Path log = logDir.resolve(name + ".log");
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+            return new NodeProcess(name, builder.start(), ports.port(), ports.memberPort(), log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    void awaitServing() {
+        Awaitility.await(name + " serving").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError(name + " exited early:\n" + Files.readString(log));
+                    }
+                    return health() == ServingStatus.SERVING;
+                });
+    }
+
+    ServingStatus health() {
+        try {
+            return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+        } catch (RuntimeException e) {
+            return ServingStatus.UNKNOWN;
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    int memberPort() {
+        return memberPort;
+    }
+
+    ManagedChannel channel() {
+        return channel;
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** SIGKILL: no shutdown hook, no migration, connections cut. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM: the node stops gracefully. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+
+    String output() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+}
