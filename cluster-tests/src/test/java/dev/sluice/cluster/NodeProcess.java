@@ -115,18 +115,37 @@ final class NodeProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /**
+     * The JVM itself: the process, or its descendant when a wrapper such as faketime forks it
+     * (signals sent to the wrapper would not reach it).
+     */
+    private List<ProcessHandle> jvmAndWrapper() {
+        List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
+        java.util.Collections.reverse(all);
+        all.add(process.toHandle());
+        return all;
+    }
+
     /** SIGKILL: no shutdown hook, no migration, connections cut. */
     void kill() throws InterruptedException {
-        process.destroyForcibly();
+        for (ProcessHandle h : jvmAndWrapper()) {
+            h.destroyForcibly();
+        }
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
     /** SIGTERM: the node stops gracefully. */
     void stop() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
+        List<ProcessHandle> all = jvmAndWrapper();
+        for (ProcessHandle h : all) {
+            h.destroy();
+            try {
+                h.onExit().get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                h.destroyForcibly();
+            }
         }
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     String output() {
@@ -140,9 +159,9 @@ final class NodeProcess implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        if (process.isAlive()) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
+        for (ProcessHandle h : jvmAndWrapper()) {
+            h.destroyForcibly();
         }
+        process.waitFor(30, TimeUnit.SECONDS);
     }
 }
