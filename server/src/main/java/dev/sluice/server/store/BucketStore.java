@@ -69,6 +69,7 @@ public final class BucketStore {
      * to be trusted with the limits) instead of deciding alone.
      */
     public static void configure(Config config, StoreContext context, int minimumClusterSize) {
+        AsyncCompletions.install();
         config.getSerializationConfig().addDataSerializableFactory(StoreSerialization.FACTORY_ID, new StoreSerialization());
         config.getUserContext().put(StoreContext.USER_CONTEXT_KEY, context);
         // An operation whose member died after it may have run fails instead of being re-run blindly.
