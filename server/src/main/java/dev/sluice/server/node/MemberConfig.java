@@ -34,6 +34,12 @@ public final class MemberConfig {
         c.setProperty("hazelcast.operation.generic.thread.count", Integer.toString(Math.max(1, cores / 2)));
         c.setProperty("hazelcast.event.thread.count", "1");
         c.setProperty("hazelcast.clientengine.thread.count", "1");
+        // Idle buckets must actually leave memory: Hazelcast's default sweep visits a few
+        // partitions every 5 s and clears about a thousand entries a second, far behind a
+        // limiter that creates tens of thousands of short-lived buckets a second.
+        c.setProperty("hazelcast.internal.map.expiration.task.period.seconds", "1");
+        c.setProperty("hazelcast.internal.map.expiration.cleanup.percentage", "100");
+        c.setProperty("hazelcast.internal.map.expiration.cleanup.operation.count", "36");
         c.getMetricsConfig().setEnabled(false);
         c.getJetConfig().setEnabled(false);
 
