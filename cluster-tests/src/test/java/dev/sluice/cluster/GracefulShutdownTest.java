@@ -103,7 +103,7 @@ class GracefulShutdownTest {
         Process process = new ProcessBuilder(java, "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                 "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
                 "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-                "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "-cp", NodeClasspath.get(),
                 "dev.sluice.server.node.Main", "--port", Integer.toString(port), "--member-port", Integer.toString(memberPort),
                 "--cluster-name", TestNodes.uniqueCluster("sigterm"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -64,7 +64,7 @@ final class NodeProcess implements AutoCloseable {
                 "--add-opens", "java.management/sun.management=ALL-UNNAMED",
                 "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
                 "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "dev.sluice.server.node.Main",
+                "-cp", NodeClasspath.get(), "dev.sluice.server.node.Main",
                 "--port", Integer.toString(ports.port()), "--host", "127.0.0.1",
                 "--member-port", Integer.toString(ports.memberPort()), "--member-host", "127.0.0.1",
                 "--members", String.join(",", members), "--cluster-name", cluster,
