@@ -107,7 +107,7 @@ class CrashFailoverTest {
         long killedAt = System.nanoTime();
         victim.kill();
         live.remove(victim.channel());
-        Thread.sleep(6000);
+        Thread.sleep(TimeUnit.SECONDS.toMillis(Long.getLong("sluice.soakSeconds", 6)));
         clients.stop();
         long recovered = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
 

@@ -139,6 +139,20 @@ class ExactAdmissionUnderConcurrencyTest {
             }
         }
         Map<String, Integer> admitted = hammer(calls);
+        Map<String, Object> figures = new java.util.LinkedHashMap<>();
+        figures.put("members", 3);
+        figures.put("client_threads", THREADS);
+        figures.put("calls", calls.size());
+        for (String algo : algorithms) {
+            long allowed = 4L * LIMIT + 250;
+            long got = admitted.getOrDefault(algo + "/cold", 0)
+                    + java.util.stream.IntStream.range(0, 4).mapToLong(h -> admitted.getOrDefault(algo + "/hot" + h, 0)).sum();
+            figures.put(algo + "_allowed", allowed);
+            figures.put(algo + "_admitted", got);
+            figures.put(algo + "_over_admission", Math.max(0, got - allowed));
+            figures.put(algo + "_under_admission", Math.max(0, allowed - got));
+        }
+        Figures.report("exact-admission", figures);
         for (String algo : algorithms) {
             for (int hot = 0; hot < 4; hot++) {
                 assertEquals(LIMIT, admitted.get(algo + "/hot" + hot), algo + " hot key " + hot + " admitted " + admitted);
