@@ -1,0 +1,76 @@
+package dev.sluice.server.node;
+
+import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.testing.TestNodes;
+import dev.sluice.server.time.ManualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.awaitility.Awaitility.await;
+
+/** Members leaving, partitions migrating and partitions lost show up in the node's log. */
+class ClusterEventsTest {
+
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Logger logger = Logger.getLogger(ClusterEvents.class.getName());
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            lines.add(r.getLevel() + " " + r.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private final List<SluiceNode> nodes = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        logger.removeHandler(capture);
+        nodes.forEach(SluiceNode::crash);
+    }
+
+    @Test
+    void migrationsDeparturesAndLostPartitionsAreLogged() {
+        logger.addHandler(capture);
+        logger.setLevel(Level.ALL);
+        ManualClock clock = ManualClock.fixed();
+        String cluster = TestNodes.uniqueCluster("events");
+        List<NodeSettings.Builder> settings = new ArrayList<>();
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            NodeSettings.Builder b = TestNodes.settings(cluster, clock).policies(PolicyLoader.bundledDemo());
+            settings.add(b);
+            members.add("127.0.0.1:" + b.build().memberPort());
+        }
+        for (NodeSettings.Builder b : settings) {
+            nodes.add(TestNodes.start(b.members(members).build()));
+            // Partitions are assigned on first use; assign them now so later members cause migrations.
+            nodes.get(0).hazelcast().getPartitionService().getPartition("any").getOwner();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> nodes.get(0).hazelcast().getPartitionService().isClusterSafe()
+                && nodes.get(0).hazelcast().getCluster().getMembers().size() == 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> lines.stream().anyMatch(l -> l.contains("partition migration finished")));
+
+        // Two of three members die at once: partitions whose owner and backup were both on them are lost.
+        nodes.get(1).crash();
+        nodes.get(2).crash();
+        await().atMost(Duration.ofSeconds(60)).until(() -> lines.stream().anyMatch(l -> l.startsWith("WARNING member left")));
+        await().atMost(Duration.ofSeconds(60)).until(() -> lines.stream()
+                .anyMatch(l -> l.startsWith("WARNING partition") && l.contains("was lost")));
+    }
+}
