@@ -4,14 +4,13 @@ import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.testing.TestNodes;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,14 +34,8 @@ class ClockSkewTest {
                     limits: [{name: hourly, algorithm: token_bucket, capacity: 5, refill: 1, refill_period: 1h, key: [k]}]
             """;
 
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @Test
     void aBucketMigratingToAMemberWithASkewedClockMintsNoTokens(@TempDir Path dir) throws Exception {
@@ -54,11 +47,11 @@ class ClockSkewTest {
         var b = NodeProcess.Addresses.free();
         List<String> members = List.of(a.member(), b.member());
         NodeProcess honest = NodeProcess.start("skew-honest", a, members, cluster, policies, Path.of("target", "node-logs"), List.of());
-        cleanup.add(honest);
+        closer.add(honest);
         honest.awaitServing();
         NodeProcess ahead = NodeProcess.start("skew-ahead", b, members, cluster, policies, Path.of("target", "node-logs"),
                 List.of(faketime.toString(), "-f", "+1h"));
-        cleanup.add(ahead);
+        closer.add(ahead);
         ahead.awaitServing();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> honest.output().contains("cluster of 2")
                 || ahead.output().contains("cluster of 2"));

@@ -15,7 +15,7 @@ import dev.sluice.server.testing.TestMembers;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.Clock;
 import io.grpc.ManagedChannel;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,14 +52,8 @@ class CrashFailoverTest {
                     limits: [{name: spent, algorithm: token_bucket, capacity: 20, refill: 1, refill_period: 1h, key: [k]}]
             """;
 
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @Test
     void killingTheOwnerOfHotBucketsLosesNoAcknowledgedConsumptionAndCountsNothingTwice(@TempDir Path dir) throws Exception {
@@ -73,7 +67,7 @@ class CrashFailoverTest {
         for (int i = 0; i < 3; i++) {
             NodeProcess node = NodeProcess.start("crash-node-" + i, addresses.get(i), members, cluster, policies,
                     Path.of("target", "node-logs"), List.of());
-            cleanup.add(node);
+            closer.add(node);
             nodes.add(node);
         }
         nodes.forEach(NodeProcess::awaitServing);
@@ -84,7 +78,7 @@ class CrashFailoverTest {
         withLite.add("127.0.0.1:" + litePort);
         Config liteConfig = TestMembers.config(cluster, Clock.system(), litePort, withLite).setLiteMember(true);
         HazelcastInstance lite = Hazelcast.newHazelcastInstance(liteConfig);
-        cleanup.add(() -> lite.getLifecycleService().terminate());
+        closer.add(() -> lite.getLifecycleService().terminate());
         await().atMost(Duration.ofSeconds(60)).until(() -> lite.getCluster().getMembers().size() == 4);
 
         NodeProcess victim = nodes.get(2);
@@ -102,7 +96,7 @@ class CrashFailoverTest {
         List<ManagedChannel> live = new CopyOnWriteArrayList<>(nodes.stream().map(NodeProcess::channel).toList());
         List<Map<String, String>> load = hot.stream().map(k -> Map.of("kind", "counted", "k", k)).toList();
         LoadClient clients = new LoadClient(24, () -> live, "crash", load);
-        cleanup.add(clients);
+        closer.add(clients);
         Thread.sleep(3000); // load before the crash: real time on real processes, not a clock under test
         long killedAt = System.nanoTime();
         victim.kill();

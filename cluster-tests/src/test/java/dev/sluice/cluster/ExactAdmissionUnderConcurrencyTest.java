@@ -4,9 +4,7 @@ import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
-import dev.sluice.server.node.NodeSettings;
 import dev.sluice.server.node.SluiceNode;
-import dev.sluice.server.policy.Policies;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import io.grpc.ManagedChannel;
@@ -27,7 +25,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,20 +60,7 @@ class ExactAdmissionUnderConcurrencyTest {
 
     @BeforeAll
     static void start() {
-        Policies policies = TestNodes.policies(POLICY);
-        String cluster = TestNodes.uniqueCluster("exact");
-        List<NodeSettings.Builder> settings = new ArrayList<>();
-        List<String> members = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            NodeSettings.Builder b = TestNodes.settings(cluster, CLOCK).policies(policies);
-            settings.add(b);
-            members.add("127.0.0.1:" + b.build().memberPort());
-        }
-        for (NodeSettings.Builder b : settings) {
-            NODES.add(TestNodes.start(b.members(members).build()));
-        }
-        await().atMost(Duration.ofSeconds(60)).until(() -> NODES.stream()
-                .allMatch(n -> n.hazelcast().getCluster().getMembers().size() == 3));
+        NODES.addAll(TestNodes.startAll(TestNodes.cluster(TestNodes.uniqueCluster("exact"), CLOCK, TestNodes.policies(POLICY), 3)));
         for (SluiceNode n : NODES) {
             CHANNELS.add(ManagedChannelBuilder.forAddress("127.0.0.1", n.port()).usePlaintext().build());
         }

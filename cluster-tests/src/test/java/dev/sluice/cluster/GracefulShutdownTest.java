@@ -15,14 +15,13 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -38,14 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A node that is told to stop finishes the calls it has, then leaves without losing a bucket. */
 class GracefulShutdownTest {
 
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     private static AcquireRequest demo(String ip) {
         return AcquireRequest.newBuilder().setDomain("demo").putDescriptors("ip", ip).build();
@@ -53,16 +46,10 @@ class GracefulShutdownTest {
 
     @Test
     void stoppingNodeFinishesItsCallInFlightAndTheBucketSurvivesOnTheOtherMember() throws Exception {
-        ManualClock clock = ManualClock.fixed();
-        String cluster = TestNodes.uniqueCluster("graceful");
-        var a = TestNodes.settings(cluster, clock).policies(PolicyLoader.bundledDemo());
-        var b = TestNodes.settings(cluster, clock).policies(PolicyLoader.bundledDemo());
-        List<String> members = List.of("127.0.0.1:" + a.build().memberPort(), "127.0.0.1:" + b.build().memberPort());
-        SluiceNode leaving = TestNodes.start(a.members(members).build());
-        cleanup.add(leaving);
-        SluiceNode staying = TestNodes.start(b.members(members).build());
-        cleanup.add(staying);
-        await().atMost(Duration.ofSeconds(30)).until(() -> staying.hazelcast().getCluster().getMembers().size() == 2);
+        List<SluiceNode> nodes = TestNodes.startAll(TestNodes.cluster(TestNodes.uniqueCluster("graceful"), ManualClock.fixed(),
+                PolicyLoader.bundledDemo(), 2));
+        SluiceNode leaving = closer.add(nodes.get(0));
+        SluiceNode staying = closer.add(nodes.get(1));
         ManagedChannel toLeaving = channel(leaving);
         ManagedChannel toStaying = channel(staying);
 
@@ -74,7 +61,7 @@ class GracefulShutdownTest {
         String key = leaving.policies().domain("demo").resolve(Map.of("ip", "198.51.100.1")).get(0).bucketKey();
         IMap<String, Object> buckets = staying.hazelcast().getMap(BucketStore.MAP_NAME);
         ExecutorService holder = Executors.newSingleThreadExecutor();
-        cleanup.add(holder::shutdownNow);
+        closer.add(holder::shutdownNow);
         holder.submit(() -> buckets.lock(key)).get();
         var inFlight = RateLimiterGrpc.newFutureStub(toLeaving).acquire(demo("198.51.100.1"));
         await().atMost(Duration.ofSeconds(5)).until(() -> leaving.callsInFlight() == 1);
@@ -107,9 +94,9 @@ class GracefulShutdownTest {
                 "dev.sluice.server.node.Main", "--port", Integer.toString(port), "--member-port", Integer.toString(memberPort),
                 "--cluster-name", TestNodes.uniqueCluster("sigterm"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        cleanup.add(() -> process.destroyForcibly().waitFor(10, TimeUnit.SECONDS));
+        closer.add(() -> process.destroyForcibly().waitFor(10, TimeUnit.SECONDS));
         ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        cleanup.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        closer.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> health(ch) == ServingStatus.SERVING);
         assertEquals(Decision.ALLOWED, RateLimiterGrpc.newBlockingStub(ch).acquire(demo("203.0.113.1")).getDecision());
 
@@ -123,7 +110,7 @@ class GracefulShutdownTest {
 
     private ManagedChannel channel(SluiceNode node) {
         ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
-        cleanup.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        closer.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
         return ch;
     }
 

@@ -6,12 +6,11 @@ import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.node.NodeSettings;
 import dev.sluice.server.node.SluiceNode;
-import dev.sluice.server.policy.Policies;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -31,38 +30,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class JoinAndLeaveUnderLoadTest {
 
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     @Test
     void aMemberJoiningAndAnotherLeavingMidLoadCauseNoFailedAcquireAndNoReset() throws Exception {
         ManualClock clock = ManualClock.fixed();
-        Policies policies = TestNodes.policies(CrashFailoverTest.POLICY);
-        String cluster = TestNodes.uniqueCluster("membership");
-        List<NodeSettings.Builder> settings = new ArrayList<>();
-        List<String> members = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            NodeSettings.Builder b = TestNodes.settings(cluster, clock).policies(policies);
-            settings.add(b);
-            members.add("127.0.0.1:" + b.build().memberPort());
-        }
-        List<SluiceNode> nodes = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            SluiceNode n = TestNodes.start(settings.get(i).members(members).build());
-            cleanup.add(n);
-            nodes.add(n);
-        }
-        await().atMost(Duration.ofSeconds(60)).until(() -> nodes.get(0).hazelcast().getCluster().getMembers().size() == 3);
+        List<NodeSettings> settings = TestNodes.cluster(TestNodes.uniqueCluster("membership"), clock,
+                TestNodes.policies(CrashFailoverTest.POLICY), 4);
+        List<SluiceNode> nodes = TestNodes.startAll(settings.subList(0, 3));
+        nodes.forEach(closer::add);
         List<ManagedChannel> clientsTalkTo = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", nodes.get(i).port()).usePlaintext().build();
-            cleanup.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+            closer.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
             clientsTalkTo.add(ch);
         }
         var stub = RateLimiterGrpc.newBlockingStub(clientsTalkTo.get(0));
@@ -77,12 +58,12 @@ class JoinAndLeaveUnderLoadTest {
             load.add(Map.of("kind", "counted", "k", "counted-" + i));
         }
         LoadClient clients = new LoadClient(16, () -> clientsTalkTo, "crash", load);
-        cleanup.add(clients);
+        closer.add(clients);
 
         Thread.sleep(1500); // real load on real members; the clock under test stands still
         long joinStarted = System.nanoTime();
-        SluiceNode joining = TestNodes.start(settings.get(3).members(members).build());
-        cleanup.add(joining);
+        SluiceNode joining = TestNodes.start(settings.get(3));
+        closer.add(joining);
         await().atMost(Duration.ofSeconds(60)).until(() -> nodes.get(0).hazelcast().getPartitionService().isClusterSafe()
                 && nodes.get(0).hazelcast().getCluster().getMembers().size() == 4);
         long joinMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - joinStarted);

@@ -13,12 +13,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -33,14 +31,7 @@ class SharedBucketAcrossNodesTest {
 
     @BeforeAll
     static void start() {
-        String cluster = TestNodes.uniqueCluster("shared");
-        var first = TestNodes.settings(cluster, CLOCK).policies(PolicyLoader.bundledDemo());
-        var second = TestNodes.settings(cluster, CLOCK).policies(PolicyLoader.bundledDemo());
-        List<String> members = List.of("127.0.0.1:" + first.build().memberPort(), "127.0.0.1:" + second.build().memberPort());
-        NODES.add(TestNodes.start(first.members(members).build()));
-        NODES.add(TestNodes.start(second.members(members).build()));
-        await().atMost(Duration.ofSeconds(30)).until(() -> NODES.stream()
-                .allMatch(n -> n.hazelcast().getCluster().getMembers().size() == 2));
+        NODES.addAll(TestNodes.startAll(TestNodes.cluster(TestNodes.uniqueCluster("shared"), CLOCK, PolicyLoader.bundledDemo(), 2)));
         for (SluiceNode n : NODES) {
             CHANNELS.add(ManagedChannelBuilder.forAddress("127.0.0.1", n.port()).usePlaintext().build());
         }

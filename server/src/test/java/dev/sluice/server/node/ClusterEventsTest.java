@@ -48,22 +48,13 @@ class ClusterEventsTest {
     void migrationsDeparturesAndLostPartitionsAreLogged() {
         logger.addHandler(capture);
         logger.setLevel(Level.ALL);
-        ManualClock clock = ManualClock.fixed();
-        String cluster = TestNodes.uniqueCluster("events");
-        List<NodeSettings.Builder> settings = new ArrayList<>();
-        List<String> members = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            NodeSettings.Builder b = TestNodes.settings(cluster, clock).policies(PolicyLoader.bundledDemo());
-            settings.add(b);
-            members.add("127.0.0.1:" + b.build().memberPort());
-        }
-        for (NodeSettings.Builder b : settings) {
-            nodes.add(TestNodes.start(b.members(members).build()));
+        List<NodeSettings> settings = TestNodes.cluster(TestNodes.uniqueCluster("events"), ManualClock.fixed(),
+                PolicyLoader.bundledDemo(), 3);
+        for (NodeSettings each : settings) {
+            nodes.add(TestNodes.start(each));
             // Partitions are assigned on first use; assign them now so later members cause migrations.
             nodes.get(0).hazelcast().getPartitionService().getPartition("any").getOwner();
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> nodes.get(0).hazelcast().getPartitionService().isClusterSafe()
-                && nodes.get(0).hazelcast().getCluster().getMembers().size() == 3);
         await().atMost(Duration.ofSeconds(30)).until(() -> lines.stream().anyMatch(l -> l.contains("partition migration finished")));
 
         // Two of three members die at once: partitions whose owner and backup were both on them are lost.

@@ -1,7 +1,6 @@
 package dev.sluice.server.seeds;
 
 import dev.sluice.api.v1.AcquireResponse;
-import dev.sluice.api.v1.Decision;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

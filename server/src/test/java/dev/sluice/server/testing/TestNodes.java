@@ -48,6 +48,30 @@ public final class TestNodes {
         return start(settings(clusterName, clock).policies(policies).members(List.of()).build());
     }
 
+    /**
+     * Settings for {@code count} members of one cluster serving {@code policies}, each listing
+     * every member's address; start any of them with {@link #start}.
+     */
+    public static List<NodeSettings> cluster(String clusterName, Clock clock, Policies policies, int count) {
+        List<NodeSettings.Builder> builders = new java.util.ArrayList<>();
+        List<String> members = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            NodeSettings.Builder b = settings(clusterName, clock).policies(policies);
+            builders.add(b);
+            members.add("127.0.0.1:" + b.build().memberPort());
+        }
+        return builders.stream().map(b -> b.members(members).build()).toList();
+    }
+
+    /** Starts every node and waits until each sees all of them and every partition is in place. */
+    public static List<SluiceNode> startAll(List<NodeSettings> settings) {
+        List<SluiceNode> nodes = settings.stream().map(TestNodes::start).toList();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> nodes.stream()
+                .allMatch(n -> n.hazelcast().getCluster().getMembers().size() == nodes.size())
+                && nodes.get(0).hazelcast().getPartitionService().isClusterSafe());
+        return nodes;
+    }
+
     /** Policies from YAML text; fails the test with every problem if the text is invalid. */
     public static Policies policies(String yaml) {
         try {
