@@ -42,6 +42,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
     private final Clock clock;
     private final int maxInFlight;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
 
     public RateLimiterService(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight) {
         this.policies = policies;
@@ -55,8 +56,14 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         return inFlight.get();
     }
 
+    /** Acquire calls received since start, answered or not. */
+    public long calls() {
+        return calls.sum();
+    }
+
     @Override
     public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
+        calls.increment();
         String problem = RequestValidator.problem(request);
         if (problem != null) {
             observer.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());

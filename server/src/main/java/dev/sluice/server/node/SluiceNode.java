@@ -116,6 +116,11 @@ public final class SluiceNode implements AutoCloseable {
         return policies.get();
     }
 
+    /** Acquire calls this node has received since it started. */
+    public long callsReceived() {
+        return service.calls();
+    }
+
     /** Acquire calls this node has taken and not yet answered. */
     public int callsInFlight() {
         return service.inFlight();

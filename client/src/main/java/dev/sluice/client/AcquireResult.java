@@ -1,0 +1,155 @@
+package dev.sluice.client;
+
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.Decision;
+import dev.sluice.api.v1.Header;
+import dev.sluice.api.v1.LimitStatus;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Sluice's answer to one {@link Acquire}: the decision, every limit that applied, how long to
+ * wait, and the HTTP status, headers and body to send back, in the policy's dialect. Immutable.
+ *
+ * <p>Serve the request when {@link #allowed()}; otherwise {@link #writeTo} writes the denial.
+ */
+public final class AcquireResult {
+
+    /** Where an answer came from. */
+    public enum Source {
+        /** A Sluice node decided. */
+        SERVER,
+        /** The client repeated a denial a node gave for the same request, within its retry-after. */
+        LOCAL_DENIAL_CACHE,
+        /** No node answered in time; allowed because the client fails open. */
+        FAIL_OPEN,
+        /** No node answered in time; denied because the client fails closed. */
+        FAIL_CLOSED
+    }
+
+    private final boolean allowed;
+    private final Source source;
+    private final List<LimitState> limits;
+    private final Duration retryAfter;
+    private final List<HttpHeader> headers;
+    private final int httpStatus;
+    private final String body;
+    private final String failure;
+
+    private AcquireResult(boolean allowed, Source source, List<LimitState> limits, Duration retryAfter, List<HttpHeader> headers,
+                          int httpStatus, String body, String failure) {
+        this.allowed = allowed;
+        this.source = source;
+        this.limits = List.copyOf(limits);
+        this.retryAfter = retryAfter;
+        this.headers = List.copyOf(headers);
+        this.httpStatus = httpStatus;
+        this.body = body;
+        this.failure = failure;
+    }
+
+    static AcquireResult from(AcquireResponse r) {
+        List<LimitState> limits = new ArrayList<>(r.getLimitsCount());
+        for (LimitStatus l : r.getLimitsList()) {
+            limits.add(new LimitState(l.getName(), l.getDecision() == Decision.ALLOWED, l.getLimit(), l.getRemaining(),
+                    duration(l.getResetAfter()), duration(l.getWindow())));
+        }
+        List<HttpHeader> headers = new ArrayList<>(r.getHeadersCount());
+        for (Header h : r.getHeadersList()) {
+            headers.add(new HttpHeader(h.getName(), h.getValue()));
+        }
+        return new AcquireResult(r.getDecision() == Decision.ALLOWED, Source.SERVER, limits, duration(r.getRetryAfter()), headers,
+                r.getHttpStatus(), r.getBody(), null);
+    }
+
+    static AcquireResult failOpen(String reason) {
+        return new AcquireResult(true, Source.FAIL_OPEN, List.of(), Duration.ZERO, List.of(), 200, "", reason);
+    }
+
+    static AcquireResult failClosed(String reason) {
+        return new AcquireResult(false, Source.FAIL_CLOSED, List.of(), Duration.ZERO, List.of(), 503, "", reason);
+    }
+
+    /** This denial repeated from the local cache, {@code left} before it runs out; Retry-After counts down with it. */
+    AcquireResult cachedWith(Duration left) {
+        List<HttpHeader> adjusted = new ArrayList<>(headers.size());
+        String seconds = Long.toString(Math.max(1, -Math.floorDiv(-left.toNanos(), 1_000_000_000L)));
+        for (HttpHeader h : headers) {
+            adjusted.add(h.name().equalsIgnoreCase("Retry-After") ? new HttpHeader(h.name(), seconds) : h);
+        }
+        return new AcquireResult(false, Source.LOCAL_DENIAL_CACHE, limits, left, adjusted, httpStatus, body, null);
+    }
+
+    /** Whether the request may be served. */
+    public boolean allowed() {
+        return allowed;
+    }
+
+    public boolean denied() {
+        return !allowed;
+    }
+
+    /** Who decided: a node, the local denial cache, or the failure mode. */
+    public Source source() {
+        return source;
+    }
+
+    /** Every limit that applied, in policy order; empty when no rule matched or no node answered. */
+    public List<LimitState> limits() {
+        return limits;
+    }
+
+    /** How long to wait before the same request could be allowed; zero when allowed. */
+    public Duration retryAfter() {
+        return retryAfter;
+    }
+
+    /** HTTP headers to send to the caller, allowed or not. */
+    public List<HttpHeader> headers() {
+        return headers;
+    }
+
+    /** 200 when allowed; the policy's denial status (429 by default) when denied; 503 when failing closed. */
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** The denial body; empty when allowed or when the policy gives none. */
+    public String body() {
+        return body;
+    }
+
+    /** Why no node answered, when the failure mode decided. */
+    public Optional<String> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /**
+     * Writes this answer to an HTTP response: the rate-limit headers always; for a denial, the
+     * status and the body too. A service that is allowed carries on with its own response.
+     */
+    public void writeTo(ResponseWriter response) {
+        for (HttpHeader h : headers) {
+            response.header(h.name(), h.value());
+        }
+        if (!allowed) {
+            response.status(httpStatus);
+            if (!body.isEmpty()) {
+                response.body(body);
+            }
+        }
+    }
+
+    private static Duration duration(com.google.protobuf.Duration d) {
+        return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+    }
+
+    @Override
+    public String toString() {
+        return "AcquireResult[" + (allowed ? "ALLOWED" : "DENIED") + " by " + source + ", retryAfter=" + retryAfter
+                + ", limits=" + limits + (failure == null ? "" : ", failure=" + failure) + "]";
+    }
+}

@@ -1,0 +1,373 @@
+package dev.sluice.client;
+
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The Java client for Sluice: ask before serving a request, get a decision back in time, always.
+ *
+ * <pre>{@code
+ * SluiceClient sluice = SluiceClient.builder().target("sluice.limits.svc.cluster.local:8081").build();
+ *
+ * AcquireResult result = sluice.acquire(Acquire.domain("demo").with("ip", clientIp));
+ * if (result.denied()) {
+ *     result.writeTo(responseWriter);   // 429, Retry-After, the policy's headers and body
+ *     return;
+ * }
+ * }</pre>
+ *
+ * <p>Every call has a deadline (50 ms unless configured) and a fresh request id, so retries of
+ * the same call are never counted twice. Calls are spread round-robin over every node the
+ * targets resolve to; nodes are re-resolved every few seconds and after failures. A transport
+ * failure never throws from {@link #acquire}: the {@link FailureMode} answers instead. Denials
+ * are remembered locally for exactly as long as the server said to wait. Thread-safe; create one
+ * per process and {@link #close()} it on shutdown.
+ */
+public final class SluiceClient implements AutoCloseable {
+
+    private final ManagedChannel channel;
+    private final boolean ownsChannel;
+    private final RateLimiterGrpc.RateLimiterStub stub;
+    private final ScheduledExecutorService timer;
+    private final long deadlineNanos;
+    private final RetryPolicy retry;
+    private final FailureMode failureMode;
+    private final DenialCache denials;
+    private final LongSupplier nanoTime;
+    private final NodesResolver.Factory resolvers;
+    private final java.util.Set<CompletableFuture<AcquireResult>> outstanding = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private SluiceClient(Builder b) {
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sluice-client");
+            t.setDaemon(true);
+            return t;
+        });
+        this.nanoTime = b.nanoTime;
+        if (b.channel != null) {
+            this.channel = b.channel;
+            this.ownsChannel = false;
+            this.resolvers = null;
+        } else {
+            List<NodesResolver.Target> targets = new ArrayList<>();
+            for (String t : b.targets) {
+                targets.add(NodesResolver.Target.parse(t));
+            }
+            this.resolvers = new NodesResolver.Factory(targets, b.lookup, timer, b.refreshInterval);
+            NettyChannelBuilder channelBuilder = NettyChannelBuilder.forTarget("sluice:///nodes")
+                    .nameResolverFactory(resolvers)
+                    .defaultLoadBalancingPolicy("round_robin")
+                    .disableRetry()
+                    .keepAliveTime(30, TimeUnit.SECONDS)
+                    .usePlaintext();
+            if (b.executor != null) {
+                channelBuilder.executor(b.executor);
+            }
+            this.channel = channelBuilder.build();
+            this.ownsChannel = true;
+            // Resolve and connect now, so the first decision does not pay for it.
+            channel.getState(true);
+        }
+        this.stub = RateLimiterGrpc.newStub(channel);
+        this.deadlineNanos = b.deadline.toNanos();
+        this.retry = b.retry;
+        this.failureMode = b.failureMode;
+        this.denials = new DenialCache(nanoTime, b.denialCache ? b.maxCachedDenials : 0);
+    }
+
+    /** A builder: give at least one target (or a channel of your own). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Asks and waits for the answer, at most the deadline plus scheduling noise. Never throws for a transport failure. */
+    public AcquireResult acquire(Acquire request) {
+        try {
+            return acquireAsync(request).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof SluiceClientException wrong) {
+                throw wrong;
+            }
+            return fail("unexpected: " + e.getCause());
+        }
+    }
+
+    /** {@link #acquire(Acquire)} for {@code domain} and {@code descriptors} at a cost of 1. */
+    public AcquireResult acquire(String domain, Map<String, String> descriptors) {
+        return acquire(Acquire.domain(domain).with(descriptors));
+    }
+
+    /**
+     * Asks without blocking. The future completes within the deadline with the answer (or the
+     * failure mode's), or exceptionally with a {@link SluiceClientException} for a request that
+     * is wrong. It may complete on a gRPC thread: do not block in its callbacks.
+     */
+    public CompletableFuture<AcquireResult> acquireAsync(Acquire request) {
+        Objects.requireNonNull(request, "request");
+        long start = nanoTime.getAsLong();
+        if (!request.isDryRun()) {
+            AcquireResult cached = denials.lookup(request);
+            if (cached != null) {
+                return CompletableFuture.completedFuture(cached);
+            }
+        }
+        AcquireRequest proto = AcquireRequest.newBuilder()
+                .setDomain(request.domain())
+                .putAllDescriptors(request.descriptors())
+                .setCost(request.cost())
+                .setDryRun(request.isDryRun())
+                .setRequestId(UUID.randomUUID().toString())
+                .build();
+        CompletableFuture<AcquireResult> result = new CompletableFuture<>();
+        if (closed) {
+            result.complete(fail("the client is closed"));
+            return result;
+        }
+        outstanding.add(result);
+        result.whenComplete((r, e) -> outstanding.remove(result));
+        attempt(request, proto, start, start + deadlineNanos, 1, result);
+        return result;
+    }
+
+    private void attempt(Acquire request, AcquireRequest proto, long start, long deadline, int attempt,
+                         CompletableFuture<AcquireResult> result) {
+        long left = deadline - nanoTime.getAsLong();
+        if (left <= 0) {
+            result.complete(fail("no answer within the " + Duration.ofNanos(deadlineNanos).toMillis() + " ms deadline"));
+            return;
+        }
+        long sentAt = nanoTime.getAsLong();
+        stub.withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquire(proto, new StreamObserver<>() {
+            @Override
+            public void onNext(AcquireResponse response) {
+                AcquireResult answer = AcquireResult.from(response);
+                if (answer.denied() && !request.isDryRun()) {
+                    denials.remember(request, answer, sentAt);
+                }
+                result.complete(answer);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                Status status = Status.fromThrowable(t);
+                switch (status.getCode()) {
+                    case INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, FAILED_PRECONDITION, UNIMPLEMENTED -> result.completeExceptionally(
+                            new SluiceClientException(status.getCode().name(), String.valueOf(status.getDescription())));
+                    case UNAVAILABLE -> retryOrFail(request, proto, start, deadline, attempt, status, result);
+                    default -> result.complete(fail(describe(status)));
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                if (!result.isDone()) {
+                    result.complete(fail("the node closed the call without an answer"));
+                }
+            }
+        });
+    }
+
+    private void retryOrFail(Acquire request, AcquireRequest proto, long start, long deadline, int attempt, Status status,
+                             CompletableFuture<AcquireResult> result) {
+        if (attempt >= retry.maxAttempts()) {
+            result.complete(fail(describe(status) + " after " + attempt + " attempt(s)"));
+            return;
+        }
+        long ceiling = retry.backoffCeilingNanos(attempt);
+        long wait = ceiling == 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
+        if (nanoTime.getAsLong() + wait >= deadline) {
+            result.complete(fail(describe(status) + "; no time left to retry within the deadline"));
+            return;
+        }
+        try {
+            timer.schedule(() -> attempt(request, proto, start, deadline, attempt + 1, result), wait, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.complete(fail("the client is closed"));
+        }
+    }
+
+    private static String describe(Status status) {
+        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
+    }
+
+    private AcquireResult fail(String reason) {
+        return failureMode == FailureMode.FAIL_OPEN ? AcquireResult.failOpen(reason) : AcquireResult.failClosed(reason);
+    }
+
+    /**
+     * The generated gRPC stub on this client's channel, for callers who want the protocol itself
+     * (every field of {@code sluice.v1}). Calls made through it get none of this client's
+     * deadline, retry, failure-mode or cache handling.
+     */
+    public RateLimiterGrpc.RateLimiterStub rawStub() {
+        return stub;
+    }
+
+    /** Denials currently held in the local cache. */
+    public int cachedDenials() {
+        return denials.size();
+    }
+
+    /** The node addresses the targets currently resolve to (empty when built on a channel of your own). */
+    public List<java.net.InetSocketAddress> nodes() {
+        NodesResolver r = resolvers == null ? null : resolvers.last();
+        return r == null ? List.of() : r.addresses();
+    }
+
+    /** Stops the client; calls in flight are answered by the failure mode at once. */
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        for (CompletableFuture<AcquireResult> f : outstanding) {
+            f.complete(fail("the client is closed"));
+        }
+        if (ownsChannel) {
+            channel.shutdownNow();
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Configures a {@link SluiceClient}. */
+    public static final class Builder {
+        private final List<String> targets = new ArrayList<>();
+        private ManagedChannel channel;
+        private Duration deadline = Duration.ofMillis(50);
+        private RetryPolicy retry = RetryPolicy.DEFAULT;
+        private FailureMode failureMode = FailureMode.FAIL_OPEN;
+        private boolean denialCache = true;
+        private int maxCachedDenials = 10_000;
+        private Duration refreshInterval = Duration.ofSeconds(5);
+        private Executor executor;
+        private LongSupplier nanoTime = System::nanoTime;
+        private NodesResolver.Lookup lookup = InetAddress::getAllByName;
+
+        private Builder() {
+        }
+
+        /**
+         * A node or service to call, as {@code host:port}: one address, one of several (call
+         * again for each), or a DNS name that resolves to every node, such as a Kubernetes
+         * headless service.
+         */
+        public Builder target(String hostAndPort) {
+            NodesResolver.Target.parse(hostAndPort);
+            targets.add(hostAndPort);
+            return this;
+        }
+
+        /** Several targets at once. */
+        public Builder targets(List<String> hostsAndPorts) {
+            hostsAndPorts.forEach(this::target);
+            return this;
+        }
+
+        /**
+         * A channel of your own (TLS, interceptors, in-process for tests) instead of targets.
+         * The client does not close it.
+         */
+        public Builder channel(ManagedChannel channel) {
+            this.channel = Objects.requireNonNull(channel);
+            return this;
+        }
+
+        /** The longest a call may take, retries included (default 50 ms). */
+        public Builder deadline(Duration deadline) {
+            if (deadline.isNegative() || deadline.isZero()) {
+                throw new IllegalArgumentException("deadline must be positive, got " + deadline);
+            }
+            this.deadline = deadline;
+            return this;
+        }
+
+        /** How failed calls are retried within the deadline (default {@link RetryPolicy#DEFAULT}). */
+        public Builder retryPolicy(RetryPolicy retry) {
+            this.retry = Objects.requireNonNull(retry);
+            return this;
+        }
+
+        /** What to answer when no node answers in time (default {@link FailureMode#FAIL_OPEN}). */
+        public Builder failureMode(FailureMode failureMode) {
+            this.failureMode = Objects.requireNonNull(failureMode);
+            return this;
+        }
+
+        /** Whether denials are repeated locally until their retry-after (default on). */
+        public Builder denialCache(boolean enabled) {
+            this.denialCache = enabled;
+            return this;
+        }
+
+        /** How many denials the local cache holds at most (default 10,000). */
+        public Builder maxCachedDenials(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxCachedDenials must not be negative");
+            }
+            this.maxCachedDenials = max;
+            return this;
+        }
+
+        /** How often targets are resolved again to pick up new nodes (default 5 s). */
+        public Builder refreshInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("refresh interval must be positive");
+            }
+            this.refreshInterval = interval;
+            return this;
+        }
+
+        /** Where gRPC completes calls (default: gRPC's own pool). */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor);
+            return this;
+        }
+
+        /** The client's time source; tests substitute one they control. */
+        Builder nanoTime(LongSupplier nanoTime) {
+            this.nanoTime = Objects.requireNonNull(nanoTime);
+            return this;
+        }
+
+        /** How host names are looked up; tests substitute one they control. */
+        Builder lookup(NodesResolver.Lookup lookup) {
+            this.lookup = Objects.requireNonNull(lookup);
+            return this;
+        }
+
+        public SluiceClient build() {
+            if (channel == null && targets.isEmpty()) {
+                throw new IllegalStateException("give at least one target (host:port) or a channel");
+            }
+            if (channel != null && !targets.isEmpty()) {
+                throw new IllegalStateException("give targets or a channel, not both");
+            }
+            return new SluiceClient(this);
+        }
+    }
+}

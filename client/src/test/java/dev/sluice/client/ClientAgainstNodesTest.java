@@ -1,0 +1,85 @@
+package dev.sluice.client;
+
+import dev.sluice.server.node.SluiceNode;
+import dev.sluice.server.testing.TestNodes;
+import dev.sluice.server.time.ManualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The client against real nodes over real sockets: spreading calls, and carrying on when a node stops. */
+class ClientAgainstNodesTest {
+
+    private static final String POLICY = """
+            domains:
+              api:
+                rules:
+                  - name: per-user
+                    limits: [{name: per-user, algorithm: token_bucket, capacity: 1000000, refill: 1000, key: [user]}]
+            """;
+
+    private final List<SluiceNode> nodes = new ArrayList<>();
+    private SluiceClient client;
+
+    private void start(int count) {
+        nodes.addAll(TestNodes.startAll(TestNodes.cluster(TestNodes.uniqueCluster("client"), ManualClock.fixed(),
+                TestNodes.policies(POLICY), count)));
+        SluiceClient.Builder b = SluiceClient.builder().deadline(Duration.ofMillis(500));
+        nodes.forEach(n -> b.target("127.0.0.1:" + n.port()));
+        client = b.build();
+    }
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        nodes.forEach(SluiceNode::close);
+    }
+
+    @Test
+    void callsAreSpreadRoundRobinOverEveryNode() {
+        start(3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.nodes().size() == 3);
+        for (int i = 0; i < 300; i++) {
+            assertEquals(AcquireResult.Source.SERVER, client.acquire(Acquire.domain("api").with("user", "u" + (i % 7))).source());
+        }
+        for (SluiceNode n : nodes) {
+            assertTrue(n.callsReceived() >= 60, "each node gets its share: " + nodes.stream().map(SluiceNode::callsReceived).toList());
+        }
+    }
+
+    @Test
+    void callsKeepSucceedingOnTheOtherNodesWhenOneStopsMidRun() {
+        start(3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.nodes().size() == 3);
+        Map<AcquireResult.Source, Integer> sources = new EnumMap<>(AcquireResult.Source.class);
+        long slowest = 0;
+        CompletableFuture<Void> stopping = null;
+        for (int i = 0; i < 3000; i++) {
+            if (i == 1000) {
+                SluiceNode leaving = nodes.get(2);
+                stopping = CompletableFuture.runAsync(leaving::close);
+            }
+            long t0 = System.nanoTime();
+            AcquireResult r = client.acquire(Acquire.domain("api").with("user", "u" + (i % 13)));
+            slowest = Math.max(slowest, System.nanoTime() - t0);
+            sources.merge(r.source(), 1, Integer::sum);
+        }
+        stopping.join();
+        assertEquals(Map.of(AcquireResult.Source.SERVER, 3000), sources, "every call was answered by a node");
+        assertTrue(slowest < Duration.ofMillis(1500).toNanos(), "no call hung past its 500 ms deadline: slowest "
+                + Duration.ofNanos(slowest).toMillis() + " ms");
+        assertTrue(nodes.get(0).callsReceived() + nodes.get(1).callsReceived() >= 2000);
+    }
+}
