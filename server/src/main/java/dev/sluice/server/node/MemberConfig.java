@@ -46,7 +46,7 @@ public final class MemberConfig {
         NetworkConfig network = c.getNetworkConfig();
         network.setPort(s.memberPort()).setPortAutoIncrement(false);
         String memberHost = s.memberHost();
-        if (memberHost == null && s.members().isEmpty()) {
+        if (memberHost == null && s.members().isEmpty() && !s.kubernetesDiscovery()) {
             memberHost = "127.0.0.1";
         }
         if (memberHost != null) {
@@ -62,6 +62,12 @@ public final class MemberConfig {
                 k8s.setProperty("service-port", Integer.toString(s.memberPort()));
             } else {
                 k8s.setProperty("service-name", s.kubernetesServiceName());
+                if (s.kubernetesApiUrl() != null) {
+                    k8s.setProperty("kubernetes-master", s.kubernetesApiUrl());
+                }
+                if (s.kubernetesApiToken() != null) {
+                    k8s.setProperty("api-token", s.kubernetesApiToken());
+                }
                 if (s.kubernetesNamespace() != null) {
                     k8s.setProperty("namespace", s.kubernetesNamespace());
                 }

@@ -28,6 +28,10 @@ public final class NodeSettings {
     private final Duration expiryGrace;
     private final Duration requestMemory;
     private final int partitionCount;
+    private final String kubernetesApiToken;
+    private final String kubernetesApiUrl;
+    private final Duration drainDelay;
+    private final Duration policyReloadInterval;
     private final int minClusterSize;
     private final String kubernetesNamespace;
     private final String kubernetesServiceName;
@@ -48,6 +52,10 @@ public final class NodeSettings {
         this.expiryGrace = b.expiryGrace;
         this.requestMemory = b.requestMemory;
         this.partitionCount = b.partitionCount;
+        this.kubernetesApiToken = b.kubernetesApiToken;
+        this.kubernetesApiUrl = b.kubernetesApiUrl;
+        this.drainDelay = b.drainDelay;
+        this.policyReloadInterval = b.policyReloadInterval;
         this.minClusterSize = b.minClusterSize;
         this.kubernetesNamespace = b.kubernetesNamespace;
         this.kubernetesServiceName = b.kubernetesServiceName;
@@ -146,6 +154,26 @@ public final class NodeSettings {
         return kubernetesServiceDns != null || kubernetesServiceName != null;
     }
 
+    /** How often the policy file is checked for new content; zero turns reloading off. */
+    public Duration policyReloadInterval() {
+        return policyReloadInterval;
+    }
+
+    /** On SIGTERM, how long the node keeps serving after reporting NOT_SERVING, so load balancers stop sending it calls first. */
+    public Duration drainDelay() {
+        return drainDelay;
+    }
+
+    /** The Kubernetes API for API discovery, or {@code null} for the in-cluster default. */
+    public String kubernetesApiUrl() {
+        return kubernetesApiUrl;
+    }
+
+    /** A bearer token for the Kubernetes API, or {@code null} for the pod's service-account token. */
+    public String kubernetesApiToken() {
+        return kubernetesApiToken;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.host = host;
@@ -162,6 +190,10 @@ public final class NodeSettings {
         b.expiryGrace = expiryGrace;
         b.requestMemory = requestMemory;
         b.partitionCount = partitionCount;
+        b.kubernetesApiToken = kubernetesApiToken;
+        b.kubernetesApiUrl = kubernetesApiUrl;
+        b.drainDelay = drainDelay;
+        b.policyReloadInterval = policyReloadInterval;
         b.minClusterSize = minClusterSize;
         b.kubernetesNamespace = kubernetesNamespace;
         b.kubernetesServiceName = kubernetesServiceName;
@@ -185,6 +217,10 @@ public final class NodeSettings {
         private Duration expiryGrace = Duration.ofSeconds(5);
         private Duration requestMemory = Duration.ofSeconds(30);
         private int partitionCount = 71;
+        private String kubernetesApiToken;
+        private String kubernetesApiUrl;
+        private Duration drainDelay = Duration.ZERO;
+        private Duration policyReloadInterval = Duration.ofSeconds(5);
         private int minClusterSize = 1;
         private String kubernetesNamespace;
         private String kubernetesServiceName;
@@ -280,6 +316,26 @@ public final class NodeSettings {
 
         public Builder minClusterSize(int minClusterSize) {
             this.minClusterSize = minClusterSize;
+            return this;
+        }
+
+        public Builder policyReloadInterval(Duration policyReloadInterval) {
+            this.policyReloadInterval = Objects.requireNonNull(policyReloadInterval);
+            return this;
+        }
+
+        public Builder drainDelay(Duration drainDelay) {
+            this.drainDelay = Objects.requireNonNull(drainDelay);
+            return this;
+        }
+
+        public Builder kubernetesApiUrl(String kubernetesApiUrl) {
+            this.kubernetesApiUrl = kubernetesApiUrl;
+            return this;
+        }
+
+        public Builder kubernetesApiToken(String kubernetesApiToken) {
+            this.kubernetesApiToken = kubernetesApiToken;
             return this;
         }
 

@@ -36,6 +36,12 @@ final class Options {
                     "namespace for Kubernetes API discovery"),
             new Option("--min-cluster-size", "SLUICE_MIN_CLUSTER_SIZE", "N", "1",
                     "below this many members, refuse to decide (UNAVAILABLE) instead of deciding alone"),
+            new Option("--kubernetes-api-url", "SLUICE_KUBERNETES_API_URL", "URL", "the in-cluster API",
+                    "Kubernetes API for API discovery (for members outside the cluster)"),
+            new Option("--policy-reload-interval", "SLUICE_POLICY_RELOAD_INTERVAL", "DURATION", "5s",
+                    "how often the policy file is checked for changes; 0 turns reloading off"),
+            new Option("--drain-delay", "SLUICE_DRAIN_DELAY", "DURATION", "0s",
+                    "on SIGTERM, keep serving this long after turning NOT_SERVING, so traffic moves away first"),
             new Option("--cluster-name", "SLUICE_CLUSTER_NAME", "NAME", "sluice", "members join only a cluster of the same name"),
             new Option("--max-in-flight", "SLUICE_MAX_IN_FLIGHT", "N", "10000",
                     "decisions outstanding before new calls fail fast with UNAVAILABLE"),
@@ -113,6 +119,9 @@ final class Options {
                 case "--kubernetes-service-name" -> b.kubernetesServiceName(nonEmpty(name, v));
                 case "--kubernetes-namespace" -> b.kubernetesNamespace(nonEmpty(name, v));
                 case "--min-cluster-size" -> b.minClusterSize(positiveInt(name, v));
+                case "--kubernetes-api-url" -> b.kubernetesApiUrl(nonEmpty(name, v));
+                case "--policy-reload-interval" -> b.policyReloadInterval(duration(name, v));
+                case "--drain-delay" -> b.drainDelay(duration(name, v));
                 case "--max-in-flight" -> b.maxInFlight(positiveInt(name, v));
                 case "--shutdown-grace" -> b.shutdownGrace(duration(name, v));
                 case "--log-level" -> logLevel = logLevel(name, v);
@@ -215,6 +224,9 @@ final class Options {
 
     private static Duration duration(String name, String v) throws SettingsException {
         try {
+            if (v.equals("0")) {
+                return Duration.ZERO;
+            }
             if (v.matches("\\d+s")) {
                 return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
             }

@@ -43,8 +43,9 @@ public final class SluiceNode implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ClusterEvents events = new ClusterEvents();
     private final ScheduledExecutorService calibration;
+    private final PolicyWatcher watcher;
 
-    private SluiceNode(NodeSettings settings, Policies initial) throws IOException {
+    private SluiceNode(NodeSettings settings, Policies initial, String initialContent) throws IOException {
         this.settings = settings;
         this.policies = new AtomicReference<>(initial);
         this.health = new HealthStatusManager();
@@ -83,6 +84,9 @@ public final class SluiceNode implements AutoCloseable {
             hazelcast.shutdown();
             throw e;
         }
+        this.watcher = settings.policiesFile() != null && initialContent != null && !settings.policyReloadInterval().isZero()
+                ? new PolicyWatcher(settings.policiesFile(), initialContent, settings.policyReloadInterval(), this::replacePolicies)
+                : null;
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
         LOG.info(() -> "Sluice node serving gRPC on " + settings.host() + ":" + server.getPort() + ", member "
@@ -93,10 +97,14 @@ public final class SluiceNode implements AutoCloseable {
 
     /** Loads the policies and starts a node; fails on an invalid policy file without starting anything. */
     public static SluiceNode start(NodeSettings settings) throws IOException, PolicyException {
-        Policies initial = settings.policies() != null ? settings.policies()
-                : settings.policiesFile() != null ? PolicyLoader.load(settings.policiesFile())
-                : PolicyLoader.bundledDemo();
-        return new SluiceNode(settings, initial);
+        if (settings.policies() != null) {
+            return new SluiceNode(settings, settings.policies(), null);
+        }
+        if (settings.policiesFile() != null) {
+            String content = java.nio.file.Files.readString(settings.policiesFile(), java.nio.charset.StandardCharsets.UTF_8);
+            return new SluiceNode(settings, PolicyLoader.parse(content, settings.policiesFile().toString()), content);
+        }
+        return new SluiceNode(settings, PolicyLoader.bundledDemo(), null);
     }
 
     /** The port gRPC listens on (useful when started on port 0). */
@@ -138,7 +146,8 @@ public final class SluiceNode implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: reports NOT_SERVING, stops taking calls, lets calls in flight finish
+     * Stops gracefully: reports NOT_SERVING, keeps serving for the drain delay (so load
+     * balancers and clients move away first), stops taking calls, lets calls in flight finish
      * (up to the shutdown grace), then leaves the cluster with its partitions migrated to the
      * remaining members.
      */
@@ -148,6 +157,17 @@ public final class SluiceNode implements AutoCloseable {
             return;
         }
         health.enterTerminalState();
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (!settings.drainDelay().isZero()) {
+            LOG.info(() -> "NOT_SERVING; draining for " + settings.drainDelay().toMillis() + " ms before closing");
+            try {
+                Thread.sleep(settings.drainDelay().toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         server.shutdown();
         try {
             long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
@@ -177,6 +197,9 @@ public final class SluiceNode implements AutoCloseable {
         }
         server.shutdownNow();
         hazelcast.getLifecycleService().terminate();
+        if (watcher != null) {
+            watcher.close();
+        }
         if (calibration != null) {
             calibration.shutdownNow();
         }
