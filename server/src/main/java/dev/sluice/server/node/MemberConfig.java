@@ -65,6 +65,9 @@ public final class MemberConfig {
                 if (s.kubernetesApiUrl() != null) {
                     k8s.setProperty("kubernetes-master", s.kubernetesApiUrl());
                 }
+                if (s.kubernetesCaCertificate() != null) {
+                    k8s.setProperty("ca-certificate", s.kubernetesCaCertificate());
+                }
                 if (s.kubernetesApiToken() != null) {
                     k8s.setProperty("api-token", s.kubernetesApiToken());
                 }

@@ -28,6 +28,7 @@ public final class NodeSettings {
     private final Duration expiryGrace;
     private final Duration requestMemory;
     private final int partitionCount;
+    private final String kubernetesCaCertificate;
     private final String kubernetesApiToken;
     private final String kubernetesApiUrl;
     private final Duration drainDelay;
@@ -52,6 +53,7 @@ public final class NodeSettings {
         this.expiryGrace = b.expiryGrace;
         this.requestMemory = b.requestMemory;
         this.partitionCount = b.partitionCount;
+        this.kubernetesCaCertificate = b.kubernetesCaCertificate;
         this.kubernetesApiToken = b.kubernetesApiToken;
         this.kubernetesApiUrl = b.kubernetesApiUrl;
         this.drainDelay = b.drainDelay;
@@ -64,6 +66,19 @@ public final class NodeSettings {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Settings from environment variables alone, exactly as {@code java -jar sluice-server.jar}
+     * would read them; a bad value is a {@link SettingsException} naming the variable.
+     */
+    public static NodeSettings fromEnvironment(java.util.Map<String, String> env) throws SettingsException {
+        return Options.parse(new String[0], env).settings();
+    }
+
+    /** Every environment variable a node reads, e.g. {@code SLUICE_PORT}. */
+    public static java.util.List<String> environmentVariables() {
+        return Options.ALL.stream().map(Options.Option::env).toList();
     }
 
     /** Address the gRPC server binds to. */
@@ -174,6 +189,11 @@ public final class NodeSettings {
         return kubernetesApiToken;
     }
 
+    /** The Kubernetes API's CA certificate (PEM), or {@code null} for the pod's service-account CA. */
+    public String kubernetesCaCertificate() {
+        return kubernetesCaCertificate;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.host = host;
@@ -190,6 +210,7 @@ public final class NodeSettings {
         b.expiryGrace = expiryGrace;
         b.requestMemory = requestMemory;
         b.partitionCount = partitionCount;
+        b.kubernetesCaCertificate = kubernetesCaCertificate;
         b.kubernetesApiToken = kubernetesApiToken;
         b.kubernetesApiUrl = kubernetesApiUrl;
         b.drainDelay = drainDelay;
@@ -217,6 +238,7 @@ public final class NodeSettings {
         private Duration expiryGrace = Duration.ofSeconds(5);
         private Duration requestMemory = Duration.ofSeconds(30);
         private int partitionCount = 71;
+        private String kubernetesCaCertificate;
         private String kubernetesApiToken;
         private String kubernetesApiUrl;
         private Duration drainDelay = Duration.ZERO;
@@ -336,6 +358,11 @@ public final class NodeSettings {
 
         public Builder kubernetesApiToken(String kubernetesApiToken) {
             this.kubernetesApiToken = kubernetesApiToken;
+            return this;
+        }
+
+        public Builder kubernetesCaCertificate(String kubernetesCaCertificate) {
+            this.kubernetesCaCertificate = kubernetesCaCertificate;
             return this;
         }
 
