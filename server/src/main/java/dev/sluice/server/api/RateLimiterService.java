@@ -5,7 +5,11 @@ import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.core.OperationTimeoutException;
 import com.hazelcast.spi.exception.RetryableException;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
+import dev.sluice.api.v1.AcquireBatchRequest;
+import dev.sluice.api.v1.AcquireBatchResponse;
 import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.BatchEntry;
+import dev.sluice.api.v1.BatchError;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.engine.DecisionEngine;
@@ -23,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -64,15 +69,79 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
     @Override
     public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
         calls.increment();
+        if (Context.current().isCancelled()) {
+            observer.onError(Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed before a decision was asked for")
+                    .asRuntimeException());
+            return;
+        }
+        if (observer instanceof ServerCallStreamObserver<AcquireResponse> call) {
+            // A call cancelled by its deadline still completes its decision; the answer is dropped.
+            call.setOnCancelHandler(() -> { });
+        }
+        decide(request, (response, status) -> {
+            try {
+                if (status != null) {
+                    observer.onError(status.asRuntimeException());
+                } else {
+                    observer.onNext(response);
+                    observer.onCompleted();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
+            }
+        });
+    }
+
+    /** Most requests in one batch. */
+    static final int MAX_BATCH = 1000;
+
+    @Override
+    public void acquireBatch(AcquireBatchRequest batch, StreamObserver<AcquireBatchResponse> observer) {
+        int n = batch.getRequestsCount();
+        calls.add(n);
+        if (n == 0 || n > MAX_BATCH) {
+            observer.onError(Status.INVALID_ARGUMENT.withDescription("requests: " + n + " in the batch; send 1 to " + MAX_BATCH)
+                    .asRuntimeException());
+            return;
+        }
+        if (inFlight.get() + n > maxInFlight) {
+            observer.onError(Status.UNAVAILABLE.withDescription("node overloaded: " + inFlight.get()
+                    + " decisions in flight; retry on another node").asRuntimeException());
+            return;
+        }
+        if (observer instanceof ServerCallStreamObserver<AcquireBatchResponse> call) {
+            call.setOnCancelHandler(() -> { });
+        }
+        BatchEntry[] results = new BatchEntry[n];
+        AtomicInteger left = new AtomicInteger(n);
+        for (int i = 0; i < n; i++) {
+            int at = i;
+            decide(batch.getRequests(i), (response, status) -> {
+                results[at] = status == null ? BatchEntry.newBuilder().setResponse(response).build()
+                        : BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
+                                .setMessage(String.valueOf(status.getDescription()))).build();
+                if (left.decrementAndGet() == 0) {
+                    try {
+                        observer.onNext(AcquireBatchResponse.newBuilder().addAllResults(java.util.Arrays.asList(results)).build());
+                        observer.onCompleted();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
+                    }
+                }
+            });
+        }
+    }
+
+    /** Decides one request; {@code done} gets the response, or the status to fail with. */
+    private void decide(AcquireRequest request, BiConsumer<AcquireResponse, Status> done) {
         String problem = RequestValidator.problem(request);
         if (problem != null) {
-            observer.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
+            done.accept(null, Status.INVALID_ARGUMENT.withDescription(problem));
             return;
         }
         Domain domain = policies.get().domain(request.getDomain());
         if (domain == null) {
-            observer.onError(Status.NOT_FOUND.withDescription(
-                    "domain: \"" + request.getDomain() + "\" has no policies on this cluster").asRuntimeException());
+            done.accept(null, Status.NOT_FOUND.withDescription("domain: \"" + request.getDomain() + "\" has no policies on this cluster"));
             return;
         }
         Map<String, String> descriptors = domain.withDefaults(request.getDescriptorsMap());
@@ -81,38 +150,23 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         for (AppliedLimit limit : limits) {
             long max = limit.algorithm().limit();
             if (cost > max) {
-                observer.onError(Status.INVALID_ARGUMENT.withDescription("cost: " + cost + " can never be allowed by limit '"
-                        + limit.name() + "', which allows at most " + max + " at once").asRuntimeException());
+                done.accept(null, Status.INVALID_ARGUMENT.withDescription("cost: " + cost + " can never be allowed by limit '"
+                        + limit.name() + "', which allows at most " + max + " at once"));
                 return;
             }
         }
-        if (Context.current().isCancelled()) {
-            observer.onError(Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed before a decision was asked for")
-                    .asRuntimeException());
-            return;
-        }
         if (inFlight.incrementAndGet() > maxInFlight) {
             inFlight.decrementAndGet();
-            observer.onError(Status.UNAVAILABLE.withDescription("node overloaded: " + maxInFlight
-                    + " decisions in flight; retry on another node").asRuntimeException());
+            done.accept(null, Status.UNAVAILABLE.withDescription("node overloaded: " + maxInFlight
+                    + " decisions in flight; retry on another node"));
             return;
-        }
-        if (observer instanceof ServerCallStreamObserver<AcquireResponse> call) {
-            // A call cancelled by its deadline still completes its decision; the answer is dropped.
-            call.setOnCancelHandler(() -> { });
         }
         engine.decide(limits, cost, request.getDryRun(), RequestIds.of(request.getRequestId())).whenComplete((verdict, error) -> {
             inFlight.decrementAndGet();
-            try {
-                if (error != null) {
-                    observer.onError(statusOf(error).asRuntimeException());
-                } else {
-                    observer.onNext(ResponseRenderer.render(request.getDomain(), descriptors, verdict, domain.response(),
-                            clock.nanos()));
-                    observer.onCompleted();
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
+            if (error != null) {
+                done.accept(null, statusOf(error));
+            } else {
+                done.accept(ResponseRenderer.render(request.getDomain(), descriptors, verdict, domain.response(), clock.nanos()), null);
             }
         });
     }

@@ -119,6 +119,29 @@ class SingleNodeAcquireTest {
     }
 
     @Test
+    void aBatchDecidesEachRequestAsAcquireWouldInOrder() {
+        var batch = dev.sluice.api.v1.AcquireBatchRequest.newBuilder();
+        for (int i = 0; i < 12; i++) {
+            batch.addRequests(AcquireRequest.newBuilder().setDomain("demo").putDescriptors("ip", "10.0.3.1"));
+        }
+        batch.addRequests(AcquireRequest.newBuilder().setDomain("demo").putDescriptors("ip", "10.0.3.2"));
+        batch.addRequests(AcquireRequest.newBuilder().setDomain(""));
+        batch.addRequests(AcquireRequest.newBuilder().setDomain("nope"));
+        var results = stub.acquireBatch(batch.build()).getResultsList();
+        assertEquals(15, results.size());
+        long allowed = results.subList(0, 12).stream().filter(r -> r.getResponse().getDecision() == Decision.ALLOWED).count();
+        assertEquals(10, allowed, "ten of the twelve for one ip, whatever order the cluster saw them in");
+        assertEquals(Decision.ALLOWED, results.get(12).getResponse().getDecision(), "another ip, its own bucket");
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT.value(), results.get(13).getError().getCode());
+        assertEquals(true, results.get(13).getError().getMessage().startsWith("domain:"));
+        assertEquals(io.grpc.Status.Code.NOT_FOUND.value(), results.get(14).getError().getCode());
+
+        var empty = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+                () -> stub.acquireBatch(dev.sluice.api.v1.AcquireBatchRequest.getDefaultInstance()));
+        assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, empty.getStatus().getCode());
+    }
+
+    @Test
     void healthIsServingOnceTheMemberHasJoined() {
         HealthCheckResponse all = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, all.getStatus());
