@@ -1,0 +1,247 @@
+package dev.sluice.bench;
+
+import com.hazelcast.internal.util.ConcurrencyUtil;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Measures Sluice and the limiters users would pick instead, the same way, on this machine, in
+ * one run: a gRPC server that decides nothing (the ceiling for any gRPC limiter), Sluice unary,
+ * the Java client, AcquireBatch, Redis with a Lua token bucket, and Bucket4j on Hazelcast. Every
+ * target runs in processes of its own; each is checked to limit correctly before it is timed.
+ *
+ * <pre>
+ * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
+ *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (5)
+ *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
+ *   --targets LIST    noop,sluice,client,batch,redis,bucket4j,hot,open,zipf (all but zipf)
+ *   --nodes N         Sluice nodes (1)                   --out DIR    results (cluster-tests/target/bench)
+ * </pre>
+ */
+public final class Benchmark {
+
+    private static final String POLICY = """
+            domains:
+              bench:
+                rules:
+                  - name: check
+                    match: {kind: check}
+                    limits: [{name: check, algorithm: token_bucket, capacity: 5, refill: 1, refill_period: 1h, key: [k]}]
+                  - name: load
+                    match: {kind: {present: false}}
+                    limits: [{name: load, algorithm: token_bucket, capacity: 1000000000, refill: 1000000, refill_period: 1s, key: [k]}]
+            """;
+
+    private Benchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "5", "outstanding", "64", "keys", "10000",
+                "targets", "noop,sluice,client,batch,redis,bucket4j,hot,open", "nodes", "1", "out", "cluster-tests/target/bench",
+                "batch", "100"));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--") || !opt.containsKey(args[i].substring(2))) {
+                System.err.println("unknown option " + args[i] + "; options: " + opt.keySet());
+                System.exit(2);
+            }
+            opt.put(args[i].substring(2), args[i + 1]);
+        }
+        double seconds = Double.parseDouble(opt.get("seconds"));
+        double warmup = Double.parseDouble(opt.get("warmup"));
+        int outstanding = Integer.parseInt(opt.get("outstanding"));
+        int keys = Integer.parseInt(opt.get("keys"));
+        int nodes = Integer.parseInt(opt.get("nodes"));
+        int batch = Integer.parseInt(opt.get("batch"));
+        List<String> targets = List.of(opt.get("targets").split(","));
+        Path out = Path.of(opt.get("out"));
+        Path logs = out.resolve("logs");
+        Files.createDirectories(out);
+
+        // The generator's own Hazelcast client (Bucket4j's) gets a real pool for its async
+        // completions, as Sluice's members do: on two cores the JVM default would start a thread
+        // per completion and measure that instead of Bucket4j.
+        if (ForkJoinPool.getCommonPoolParallelism() < 2) {
+            ConcurrencyUtil.setDefaultAsyncExecutor(new ForkJoinPool(2));
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(Procs::stopAll));
+        List<String> jvm = List.of("-Xms1g", "-Xmx1g", "-XX:+UseParallelGC");
+        List<Run.Result> results = new ArrayList<>();
+        List<String> checks = new ArrayList<>();
+        Run.Result sluiceUniform = null;
+
+        if (targets.contains("noop")) {
+            int port = Procs.freePort();
+            Process p = Procs.java("noop", logs, jvm, NoopServer.class.getName(), List.of(Integer.toString(port)));
+            Procs.awaitPort(port, p, "noop server");
+            try (GrpcTarget t = new GrpcTarget("grpc-noop", List.of(port), List.of(p.pid()), 1, keys)) {
+                results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
+            }
+            Procs.stopAll();
+        }
+
+        boolean anySluice = targets.stream().anyMatch(t -> List.of("sluice", "client", "batch", "hot", "open", "zipf").contains(t));
+        if (anySluice) {
+            Path policy = Files.writeString(out.resolve("bench-policy.yaml"), POLICY);
+            List<Integer> ports = new ArrayList<>();
+            List<Integer> memberPorts = new ArrayList<>();
+            for (int i = 0; i < nodes; i++) {
+                ports.add(Procs.freePort());
+                memberPorts.add(Procs.freePort());
+            }
+            String members = String.join(",", memberPorts.stream().map(p -> "127.0.0.1:" + p).toList());
+            List<Long> pids = new ArrayList<>();
+            List<Process> procs = new ArrayList<>();
+            for (int i = 0; i < nodes; i++) {
+                List<String> a = new ArrayList<>(List.of("--port", ports.get(i).toString(), "--host", "127.0.0.1",
+                        "--member-port", memberPorts.get(i).toString(), "--member-host", "127.0.0.1", "--policies", policy.toString(),
+                        "--cluster-name", "bench-" + ProcessHandle.current().pid(), "--log-level", "warn"));
+                if (nodes > 1) {
+                    a.addAll(List.of("--members", members));
+                }
+                Process p = Procs.java("sluice-" + i, logs, jvm, "dev.sluice.server.node.Main", a);
+                procs.add(p);
+                pids.add(p.pid());
+            }
+            for (int i = 0; i < nodes; i++) {
+                Procs.awaitPort(ports.get(i), procs.get(i), "sluice node " + i);
+            }
+            Thread.sleep(nodes > 1 ? 5000 : 1000);
+            if (targets.contains("sluice") || targets.contains("open")) {
+                try (GrpcTarget t = new GrpcTarget("sluice", ports, pids, 1, keys)) {
+                    sluiceUniform = measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks);
+                    results.add(sluiceUniform);
+                    if (targets.contains("hot")) {
+                        results.add(measure(t, Keys.hot(), "hot", outstanding, warmup, seconds, null, checks));
+                    }
+                    if (targets.contains("zipf")) {
+                        results.add(measure(t, Keys.zipf(keys, 1.0), "zipf", outstanding, warmup, seconds, null, checks));
+                    }
+                    if (targets.contains("open")) {
+                        double half = sluiceUniform.decisionsPerSecond() / 2;
+                        results.add(Run.openLoop(t, Keys.uniform(keys), "uniform", half, warmup, seconds));
+                        System.out.println(Report.table(List.of(results.get(results.size() - 1)), null));
+                    }
+                }
+            }
+            if (targets.contains("client")) {
+                try (ClientTarget t = new ClientTarget(ports, pids, keys)) {
+                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
+                }
+            }
+            if (targets.contains("batch")) {
+                try (GrpcTarget t = new GrpcTarget("sluice-batch-" + batch, ports, pids, batch, keys)) {
+                    Keys starts = Keys.uniform(keys);
+                    results.add(measure(t, starts, "uniform", Math.max(2, outstanding / 8), warmup, seconds, null, checks));
+                }
+            }
+            Procs.stopAll();
+        }
+
+        if (targets.contains("redis")) {
+            int port = Procs.freePort();
+            Process p;
+            try {
+                p = Procs.start("redis", logs, List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                        "--save", "", "--appendonly", "no"));
+                Procs.awaitPort(port, p, "redis-server");
+                try (RedisTarget t = new RedisTarget(port, List.of(p.pid()), keys)) {
+                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
+                }
+            } catch (java.io.IOException e) {
+                checks.add("redis-lua: not measured: redis-server not found (apt-get install redis-server)");
+            }
+            Procs.stopAll();
+        }
+
+        if (targets.contains("bucket4j")) {
+            int port = Procs.freePort();
+            List<String> flags = new ArrayList<>(jvm);
+            flags.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=2");
+            Process p = Procs.java("bucket4j-member", logs, flags, Bucket4jMember.class.getName(), List.of(Integer.toString(port)));
+            Procs.awaitPort(port, p, "bucket4j member");
+            try (Bucket4jTarget t = new Bucket4jTarget(port, List.of(p.pid()), keys)) {
+                results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
+            }
+            Procs.stopAll();
+        }
+
+        Map<String, Object> env = new LinkedHashMap<>();
+        env.put("date", Instant.now().toString());
+        env.put("cores", Runtime.getRuntime().availableProcessors());
+        env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        env.put("options", opt.toString());
+        System.out.println();
+        System.out.println(Report.table(results, sluiceUniform));
+        for (String c : checks) {
+            System.out.println("check: " + c);
+        }
+        printRatios(results);
+        Report.json(out.resolve("results.json"), env, results, checks);
+        Report.svg(out.resolve("results.svg"), results);
+        System.out.println("results: " + out.resolve("results.json") + ", " + out.resolve("results.svg"));
+        Procs.stopAll();
+        System.exit(0);
+    }
+
+    private static Run.Result measure(Target t, Keys keys, String keysName, int outstanding, double warmup, double seconds,
+                                      Run.Result unused, List<String> checks) throws Exception {
+        if (keysName.equals("uniform") && !checks.stream().anyMatch(c -> c.startsWith(t.name() + ":"))) {
+            int allowed = t.limitCheck("check-" + System.nanoTime(), 5, 10);
+            String line = t.name() + ": a bucket of 5 asked 10 times allowed " + allowed;
+            checks.add(line + (allowed == 5 || t.name().equals("grpc-noop") ? "" : "  <-- WRONG, not measured"));
+            System.out.println("check " + line);
+            if (allowed != 5 && !t.name().equals("grpc-noop")) {
+                throw new IllegalStateException(line + ": this target does not limit correctly");
+            }
+        }
+        System.out.printf("measuring %s (%s keys, %d outstanding, %.0f s after %.0f s warm-up)%n", t.name(), keysName, outstanding,
+                seconds, warmup);
+        Run.Result r = Run.closedLoop(t, keys, keysName, outstanding, warmup, seconds);
+        System.out.print(Report.table(List.of(r), null));
+        return r;
+    }
+
+    private static void printRatios(List<Run.Result> results) {
+        Map<String, Run.Result> by = new LinkedHashMap<>();
+        for (Run.Result r : results) {
+            by.putIfAbsent(r.target() + "/" + r.mode().replaceAll("\\(.*", "") + "/" + r.keys(), r);
+        }
+        Run.Result sluice = by.get("sluice/closed/uniform");
+        Run.Result noop = by.get("grpc-noop/closed/uniform");
+        Run.Result redis = by.get("redis-lua/closed/uniform");
+        Run.Result b4j = by.get("bucket4j-hazelcast/closed/uniform");
+        Run.Result client = by.get("sluice-client/closed/uniform");
+        Run.Result hot = by.get("sluice/closed/hot");
+        Run.Result open = by.get("sluice/open/uniform");
+        Run.Result batch = results.stream().filter(r -> r.target().startsWith("sluice-batch")).findFirst().orElse(null);
+        System.out.println("targets (ratios within this run):");
+        ratio("sluice unary / grpc no-op", sluice, noop, 0.8);
+        ratio("sluice unary / bucket4j", sluice, b4j, 1.5);
+        ratio("client / redis-lua", client, redis, 1.5);
+        if (client != null && redis != null) {
+            System.out.printf("  %-36s %9.0f us vs %9.0f us   target: no worse%n", "client p99 vs redis-lua p99",
+                    client.p99Micros(), redis.p99Micros());
+        }
+        ratio("batch / redis-lua", batch, redis, 5.0);
+        ratio("hot key / 10,000 keys", hot, sluice, 0.9);
+        if (open != null) {
+            System.out.printf("  %-36s %9.0f us   target: at most 1000 us%n", "open loop at half peak, p99", open.p99Micros());
+        }
+    }
+
+    private static void ratio(String what, Run.Result a, Run.Result b, double target) {
+        if (a == null || b == null) {
+            return;
+        }
+        double r = a.decisionsPerSecond() / b.decisionsPerSecond();
+        System.out.printf("  %-36s %9.2fx   target: at least %.1fx %s%n", what, r, target, r >= target ? "met" : "NOT met");
+    }
+}

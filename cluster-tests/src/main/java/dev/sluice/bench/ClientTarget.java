@@ -1,0 +1,66 @@
+package dev.sluice.bench;
+
+import dev.sluice.client.Acquire;
+import dev.sluice.client.AcquireResult;
+import dev.sluice.client.SluiceClient;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The Java client's everyday path, {@code acquireAsync}, with its defaults: a 50 ms deadline,
+ * retries, request ids, the denial cache. An answer the failure mode gave instead of a node
+ * counts as an error.
+ */
+final class ClientTarget implements Target {
+
+    private final SluiceClient client;
+    private final List<Long> pids;
+    private final Acquire[] requests;
+
+    ClientTarget(List<Integer> ports, List<Long> pids, int keys) {
+        SluiceClient.Builder b = SluiceClient.builder();
+        ports.forEach(p -> b.target("127.0.0.1:" + p));
+        this.client = b.build();
+        this.pids = pids;
+        requests = new Acquire[keys];
+        for (int k = 0; k < keys; k++) {
+            requests[k] = Acquire.domain("bench").with("k", "k" + k);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "sluice-client";
+    }
+
+    @Override
+    public CompletableFuture<Integer> call(long key) {
+        return client.acquireAsync(requests[(int) key]).thenApply(r -> {
+            if (r.source() == AcquireResult.Source.FAIL_OPEN || r.source() == AcquireResult.Source.FAIL_CLOSED) {
+                throw new CompletionException(new IllegalStateException(r.failure().orElse("no answer")));
+            }
+            return r.allowed() ? 1 : 0;
+        });
+    }
+
+    @Override
+    public int limitCheck(String key, int capacity, int attempts) {
+        int allowed = 0;
+        for (int i = 0; i < attempts; i++) {
+            allowed += client.acquire(Acquire.domain("bench").with("kind", "check").with("k", key)).allowed() ? 1 : 0;
+        }
+        return allowed;
+    }
+
+    @Override
+    public List<Long> pids() {
+        return pids;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

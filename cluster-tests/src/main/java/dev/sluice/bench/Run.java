@@ -1,0 +1,149 @@
+package dev.sluice.bench;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One measurement of one target: closed loop (a fixed number of calls outstanding, each answer
+ * sending the next) or open loop (calls sent at a fixed rate whatever happens, latency counted
+ * from when each call was due, so queueing shows).
+ */
+final class Run {
+
+    record Result(String target, String mode, String keys, double seconds, long calls, long decisions, long allowed,
+                  long errors, double decisionsPerSecond, double p50Micros, double p99Micros, double p999Micros,
+                  double maxMicros, double targetCpuSeconds, double generatorCpuSeconds, double offeredPerSecond) {
+
+        double targetCpuMicrosPerDecision() {
+            return decisions == 0 ? Double.NaN : targetCpuSeconds * 1e6 / decisions;
+        }
+
+        double generatorCpuMicrosPerDecision() {
+            return decisions == 0 ? Double.NaN : generatorCpuSeconds * 1e6 / decisions;
+        }
+    }
+
+    private Run() {
+    }
+
+    static Result closedLoop(Target target, Keys keys, String keysName, int outstanding, double warmupSeconds, double seconds)
+            throws InterruptedException {
+        loop(target, keys, outstanding, warmupSeconds, new Recorder(3), new LongAdder(), new LongAdder(), new LongAdder());
+        Recorder latencies = new Recorder(3);
+        LongAdder calls = new LongAdder();
+        LongAdder allowed = new LongAdder();
+        LongAdder errors = new LongAdder();
+        long generator = ProcessHandle.current().pid();
+        double cpu0 = Cpu.seconds(target.pids());
+        double gen0 = Cpu.seconds(generator);
+        long t0 = System.nanoTime();
+        loop(target, keys, outstanding, seconds, latencies, calls, allowed, errors);
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        double cpu = Cpu.seconds(target.pids()) - cpu0;
+        double gen = Cpu.seconds(generator) - gen0;
+        return result(target, "closed(" + outstanding + ")", keysName, elapsed, calls.sum(), allowed.sum(), errors.sum(),
+                latencies.getIntervalHistogram(), cpu, gen, Double.NaN);
+    }
+
+    /**
+     * Keeps {@code outstanding} calls in flight: each answer sends the next call from the thread
+     * that delivered it, so the generator adds no thread hand-off of its own per call.
+     */
+    private static void loop(Target target, Keys keys, int outstanding, double seconds, Recorder latencies, LongAdder calls,
+                             LongAdder allowed, LongAdder errors) throws InterruptedException {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(outstanding);
+        for (int i = 0; i < outstanding; i++) {
+            chain(target, keys, end, latencies, calls, allowed, errors, finished);
+        }
+        finished.await();
+    }
+
+    private static void chain(Target target, Keys keys, long end, Recorder latencies, LongAdder calls, LongAdder allowed,
+                              LongAdder errors, java.util.concurrent.CountDownLatch finished) {
+        long start = System.nanoTime();
+        if (start >= end) {
+            finished.countDown();
+            return;
+        }
+        target.call(keys.next()).whenComplete((n, e) -> {
+            latencies.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+            calls.increment();
+            if (e != null) {
+                errors.increment();
+            } else {
+                allowed.add(n);
+            }
+            chain(target, keys, end, latencies, calls, allowed, errors, finished);
+        });
+    }
+
+    static Result openLoop(Target target, Keys keys, String keysName, double callsPerSecond, double warmupSeconds, double seconds)
+            throws InterruptedException {
+        paced(target, keys, callsPerSecond, warmupSeconds, new Recorder(3), new LongAdder(), new LongAdder(), new LongAdder());
+        Recorder latencies = new Recorder(3);
+        LongAdder calls = new LongAdder();
+        LongAdder allowed = new LongAdder();
+        LongAdder errors = new LongAdder();
+        long generator = ProcessHandle.current().pid();
+        double cpu0 = Cpu.seconds(target.pids());
+        double gen0 = Cpu.seconds(generator);
+        long t0 = System.nanoTime();
+        paced(target, keys, callsPerSecond, seconds, latencies, calls, allowed, errors);
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        return result(target, "open(" + Math.round(callsPerSecond * target.decisionsPerCall()) + "/s)", keysName, elapsed,
+                calls.sum(), allowed.sum(), errors.sum(), latencies.getIntervalHistogram(),
+                Cpu.seconds(target.pids()) - cpu0, Cpu.seconds(generator) - gen0, callsPerSecond * target.decisionsPerCall());
+    }
+
+    /**
+     * Sends calls when they are due. A single pacing thread issues every call whose time has
+     * come; latency is measured from that due time, not from when the generator got round to
+     * it (no coordinated omission).
+     */
+    private static void paced(Target target, Keys keys, double callsPerSecond, double seconds, Recorder latencies,
+                              LongAdder calls, LongAdder allowed, LongAdder errors) throws InterruptedException {
+        long interval = (long) (1e9 / callsPerSecond);
+        long start = System.nanoTime();
+        long total = (long) (seconds * callsPerSecond);
+        AtomicLong pending = new AtomicLong();
+        for (long i = 0; i < total; i++) {
+            long due = start + i * interval;
+            long wait = due - System.nanoTime();
+            if (wait > 20_000) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait - 10_000);
+            }
+            while (System.nanoTime() < due) {
+                Thread.onSpinWait();
+            }
+            pending.incrementAndGet();
+            target.call(keys.next()).whenComplete((n, e) -> {
+                latencies.recordValue(Math.max(1, (System.nanoTime() - due) / 1000));
+                calls.increment();
+                if (e != null) {
+                    errors.increment();
+                } else {
+                    allowed.add(n);
+                }
+                pending.decrementAndGet();
+            });
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pending.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+    }
+
+    private static Result result(Target target, String mode, String keys, double elapsed, long calls, long allowed, long errors,
+                                 Histogram h, double cpu, double gen, double offered) {
+        long decisions = calls * target.decisionsPerCall();
+        return new Result(target.name(), mode, keys, elapsed, calls, decisions, allowed, errors, decisions / elapsed,
+                h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(), cpu, gen,
+                offered);
+    }
+
+}
