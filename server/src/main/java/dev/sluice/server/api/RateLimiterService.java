@@ -26,6 +26,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
@@ -78,7 +79,8 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             // A call cancelled by its deadline still completes its decision; the answer is dropped.
             call.setOnCancelHandler(() -> { });
         }
-        decide(request, (response, status) -> {
+        Executor home = callingEventLoop();
+        decide(request, (response, status) -> home.execute(() -> {
             try {
                 if (status != null) {
                     observer.onError(status.asRuntimeException());
@@ -89,8 +91,21 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
             }
-        });
+        }));
     }
+
+    /**
+     * Where to send an answer from: the Netty event loop the call arrived on, when there is one.
+     * Decisions complete on Hazelcast's partition threads; an answer written from there is
+     * flushed to the socket on its own, one system call per answer, while answers handed back to
+     * the event loop are written together with the others queued there, in one flush.
+     */
+    private static Executor callingEventLoop() {
+        Executor loop = io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap.currentExecutor();
+        return loop != null ? loop : DIRECT;
+    }
+
+    private static final Executor DIRECT = Runnable::run;
 
     /** Most requests in one batch. */
     static final int MAX_BATCH = 1000;
@@ -114,6 +129,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         }
         BatchEntry[] results = new BatchEntry[n];
         AtomicInteger left = new AtomicInteger(n);
+        Executor home = callingEventLoop();
         for (int i = 0; i < n; i++) {
             int at = i;
             decide(batch.getRequests(i), (response, status) -> {
@@ -121,12 +137,14 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                         : BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
                                 .setMessage(String.valueOf(status.getDescription()))).build();
                 if (left.decrementAndGet() == 0) {
-                    try {
-                        observer.onNext(AcquireBatchResponse.newBuilder().addAllResults(java.util.Arrays.asList(results)).build());
-                        observer.onCompleted();
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
-                    }
+                    home.execute(() -> {
+                        try {
+                            observer.onNext(AcquireBatchResponse.newBuilder().addAllResults(java.util.Arrays.asList(results)).build());
+                            observer.onCompleted();
+                        } catch (RuntimeException e) {
+                            LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
+                        }
+                    });
                 }
             });
         }
