@@ -1,0 +1,79 @@
+package dev.sluice.bench;
+
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.node.MemberConfig;
+import dev.sluice.server.node.NodeSettings;
+import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.time.ManualClock;
+
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Heap per idle bucket, its backup included: two members in this JVM (so both copies are on
+ * this heap) hold a million token buckets that stay live for an hour, with the bucket keys a
+ * node builds for the demo policy. {@code java -cp cluster-tests/target/sluice-bench.jar
+ * dev.sluice.bench.BucketMemory [buckets]}; run with a heap large enough, e.g. -Xmx4g.
+ */
+public final class BucketMemory {
+
+    private BucketMemory() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int buckets = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        ManualClock clock = ManualClock.fixed();
+        String cluster = "memory-" + ProcessHandle.current().pid();
+        int p1 = free();
+        int p2 = free();
+        List<String> members = List.of("127.0.0.1:" + p1, "127.0.0.1:" + p2);
+        HazelcastInstance a = Hazelcast.newHazelcastInstance(MemberConfig.of(settings(cluster, clock, p1, members)));
+        HazelcastInstance b = Hazelcast.newHazelcastInstance(MemberConfig.of(settings(cluster, clock, p2, members)));
+        while (a.getCluster().getMembers().size() < 2) {
+            Thread.sleep(100);
+        }
+        BucketStore store = new BucketStore(a);
+        long before = usedAfterGc();
+        // Capacity 3600 refilled at one a second: one token taken leaves the bucket live for an hour.
+        TokenBucket bucket = new TokenBucket(3600, 1, Duration.ofSeconds(1));
+        Semaphore outstanding = new Semaphore(4000);
+        for (int i = 0; i < buckets; i++) {
+            outstanding.acquire();
+            String key = "demo\u001fper-ip\u001fper-ip\u001ftb\u001fip=10." + (i >>> 16 & 255) + "." + (i >>> 8 & 255) + "." + (i & 255);
+            store.acquire(key, bucket, 1, true, false).whenComplete((o, e) -> outstanding.release());
+        }
+        outstanding.acquire(4000);
+        long after = usedAfterGc();
+        long owned = a.getMap(BucketStore.MAP_NAME).getLocalMapStats().getOwnedEntryCount()
+                + b.getMap(BucketStore.MAP_NAME).getLocalMapStats().getOwnedEntryCount();
+        System.out.printf("buckets %d (owned %d, each with one backup)%n", buckets, owned);
+        System.out.printf("heap per idle bucket, backup included: %d bytes%n", (after - before) / owned);
+        a.getLifecycleService().terminate();
+        b.getLifecycleService().terminate();
+        System.exit(0);
+    }
+
+    private static NodeSettings settings(String cluster, ManualClock clock, int port, List<String> members) {
+        return NodeSettings.builder().clusterName(cluster).clock(clock).memberHost("127.0.0.1").memberPort(port).members(members)
+                .expiryGrace(Duration.ofMinutes(10)).build();
+    }
+
+    private static int free() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static long usedAfterGc() throws InterruptedException {
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(300);
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}
