@@ -23,6 +23,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -80,7 +81,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             call.setOnCancelHandler(() -> { });
         }
         Executor home = callingEventLoop();
-        decide(request, (response, status) -> home.execute(() -> {
+        BiConsumer<AcquireResponse, Status> answer = (response, status) -> home.execute(() -> {
             try {
                 if (status != null) {
                     observer.onError(status.asRuntimeException());
@@ -91,8 +92,45 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             } catch (RuntimeException e) {
                 LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
             }
-        }));
+        });
+        Prepared p = prepare(request, answer);
+        if (p == null) {
+            return;
+        }
+        if (home == DIRECT) {
+            decideAll(List.of(p));
+            return;
+        }
+        // Requests read in one turn of this event loop are decided together, after the turn.
+        Pending pending = pendingOnThisLoop.get();
+        pending.add(p);
+        if (!pending.scheduled) {
+            pending.scheduled = true;
+            home.execute(() -> {
+                pending.scheduled = false;
+                List<Prepared> batch = pending.take();
+                decideAll(batch);
+            });
+        }
     }
+
+    /** Requests an event loop has read and not yet sent to the engine; touched only by that loop's thread. */
+    private static final class Pending {
+        private List<Prepared> items = new ArrayList<>();
+        private boolean scheduled;
+
+        void add(Prepared p) {
+            items.add(p);
+        }
+
+        List<Prepared> take() {
+            List<Prepared> out = items;
+            items = new ArrayList<>();
+            return out;
+        }
+    }
+
+    private final ThreadLocal<Pending> pendingOnThisLoop = ThreadLocal.withInitial(Pending::new);
 
     /**
      * Where to send an answer from: the Netty event loop the call arrived on, when there is one.
@@ -130,9 +168,10 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         BatchEntry[] results = new BatchEntry[n];
         AtomicInteger left = new AtomicInteger(n);
         Executor home = callingEventLoop();
+        List<Prepared> ready = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             int at = i;
-            decide(batch.getRequests(i), (response, status) -> {
+            Prepared p = prepare(batch.getRequests(i), (response, status) -> {
                 results[at] = status == null ? BatchEntry.newBuilder().setResponse(response).build()
                         : BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
                                 .setMessage(String.valueOf(status.getDescription()))).build();
@@ -147,20 +186,33 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                     });
                 }
             });
+            if (p != null) {
+                ready.add(p);
+            }
         }
+        decideAll(ready);
     }
 
-    /** Decides one request; {@code done} gets the response, or the status to fail with. */
-    private void decide(AcquireRequest request, BiConsumer<AcquireResponse, Status> done) {
+    /** A request checked against its domain and ready to decide. */
+    private record Prepared(AcquireRequest request, Domain domain, Map<String, String> descriptors,
+                            DecisionEngine.Request decision, BiConsumer<AcquireResponse, Status> done) {
+    }
+
+    /**
+     * Checks a request and resolves its limits; answers {@code done} at once and returns
+     * {@code null} when it is malformed, names no known domain, asks for more than a limit can
+     * ever give, or the node is overloaded.
+     */
+    private Prepared prepare(AcquireRequest request, BiConsumer<AcquireResponse, Status> done) {
         String problem = RequestValidator.problem(request);
         if (problem != null) {
             done.accept(null, Status.INVALID_ARGUMENT.withDescription(problem));
-            return;
+            return null;
         }
         Domain domain = policies.get().domain(request.getDomain());
         if (domain == null) {
             done.accept(null, Status.NOT_FOUND.withDescription("domain: \"" + request.getDomain() + "\" has no policies on this cluster"));
-            return;
+            return null;
         }
         Map<String, String> descriptors = domain.withDefaults(request.getDescriptorsMap());
         long cost = request.getCost() == 0 ? 1 : request.getCost();
@@ -170,23 +222,50 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             if (cost > max) {
                 done.accept(null, Status.INVALID_ARGUMENT.withDescription("cost: " + cost + " can never be allowed by limit '"
                         + limit.name() + "', which allows at most " + max + " at once"));
-                return;
+                return null;
             }
         }
         if (inFlight.incrementAndGet() > maxInFlight) {
             inFlight.decrementAndGet();
             done.accept(null, Status.UNAVAILABLE.withDescription("node overloaded: " + maxInFlight
                     + " decisions in flight; retry on another node"));
+            return null;
+        }
+        return new Prepared(request, domain, descriptors,
+                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(request.getRequestId())), done);
+    }
+
+    /** Sends prepared requests to the engine together and answers each as its verdict arrives. */
+    private void decideAll(List<Prepared> batch) {
+        if (batch.isEmpty()) {
             return;
         }
-        engine.decide(limits, cost, request.getDryRun(), RequestIds.of(request.getRequestId())).whenComplete((verdict, error) -> {
-            inFlight.decrementAndGet();
-            if (error != null) {
-                done.accept(null, statusOf(error));
-            } else {
-                done.accept(ResponseRenderer.render(request.getDomain(), descriptors, verdict, domain.response(), clock.nanos()), null);
+        List<DecisionEngine.Request> requests = new ArrayList<>(batch.size());
+        for (Prepared p : batch) {
+            requests.add(p.decision());
+        }
+        List<java.util.concurrent.CompletableFuture<dev.sluice.server.engine.Verdict>> verdicts;
+        try {
+            verdicts = engine.decideAll(requests);
+        } catch (RuntimeException e) {
+            for (Prepared p : batch) {
+                inFlight.decrementAndGet();
+                p.done().accept(null, statusOf(e));
             }
-        });
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Prepared p = batch.get(i);
+            verdicts.get(i).whenComplete((verdict, error) -> {
+                inFlight.decrementAndGet();
+                if (error != null) {
+                    p.done().accept(null, statusOf(error));
+                } else {
+                    p.done().accept(ResponseRenderer.render(p.request().getDomain(), p.descriptors(), verdict, p.domain().response(),
+                            clock.nanos()), null);
+                }
+            });
+        }
     }
 
     private static Status statusOf(Throwable error) {

@@ -3,6 +3,7 @@ package dev.sluice.server.engine;
 import dev.sluice.server.algorithm.Outcome;
 import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.store.Command;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -108,12 +109,29 @@ public final class DecisionEngine {
     private void finish(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId, AtomicReferenceArray<Outcome> outcomes,
                         AtomicReferenceArray<Throwable> errors, CompletableFuture<Verdict> verdict) {
         int n = limits.size();
+        Outcome[] out = new Outcome[n];
         Throwable firstError = null;
+        for (int i = 0; i < n; i++) {
+            out[i] = outcomes.get(i);
+            if (errors.get(i) != null && firstError == null) {
+                firstError = errors.get(i);
+            }
+        }
+        conclude(limits, cost, dryRun, requestId, out, 0, firstError, verdict);
+    }
+
+    /**
+     * Combines the outcomes of one request's limits ({@code outcomes[from..from+limits.size())},
+     * {@code null} where a limit failed) into its verdict, giving back what the other limits took
+     * when one denied, before answering.
+     */
+    private void conclude(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId, Outcome[] outcomes, int from,
+                          Throwable firstError, CompletableFuture<Verdict> verdict) {
+        int n = limits.size();
         boolean denied = false;
         for (int i = 0; i < n; i++) {
-            if (errors.get(i) != null) {
-                firstError = firstError == null ? errors.get(i) : firstError;
-            } else if (!outcomes.get(i).allowed() && !limits.get(i).shadow()) {
+            Outcome o = outcomes[from + i];
+            if (o != null && !o.allowed() && !limits.get(i).shadow()) {
                 denied = true;
             }
         }
@@ -121,13 +139,13 @@ public final class DecisionEngine {
         List<LimitResult> results = new ArrayList<>(n);
         List<Refund> refunds = new ArrayList<>(0);
         for (int i = 0; i < n; i++) {
-            Outcome outcome = outcomes.get(i);
+            Outcome outcome = outcomes[from + i];
             if (outcome == null) {
                 continue;
             }
             AppliedLimit limit = limits.get(i);
             LimitResult result = LimitResult.of(limit, outcome);
-            if (giveBack && outcome.allowed() && !limit.countDenied()) {
+            if (giveBack && n > 1 && outcome.allowed() && !limit.countDenied()) {
                 refunds.add(new Refund(limit, outcome.marker()));
                 result = result.refunded(cost);
             }
@@ -153,6 +171,52 @@ public final class DecisionEngine {
                 });
             }
         });
+    }
+
+    /** One request of a batch: its limits, cost, whether it is a dry run, and its id (0: none). */
+    public record Request(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId) {
+    }
+
+    /**
+     * Decides many requests together: every limit of every request in one batch to the cluster
+     * (one operation per partition; a hot key is visited once), each request then concluded on
+     * its own, all or nothing, exactly as {@link #decide} would.
+     */
+    public List<CompletableFuture<Verdict>> decideAll(List<Request> requests) {
+        List<CompletableFuture<Verdict>> verdicts = new ArrayList<>(requests.size());
+        List<Command> commands = new ArrayList<>(requests.size() * 2);
+        int[] first = new int[requests.size()];
+        for (int r = 0; r < requests.size(); r++) {
+            Request q = requests.get(r);
+            first[r] = commands.size();
+            for (AppliedLimit limit : q.limits()) {
+                commands.add(new Command(limit.bucketKey(), limit.algorithm(), q.cost(), !q.dryRun(), limit.countDenied(), q.requestId()));
+            }
+            verdicts.add(q.limits().isEmpty() ? CompletableFuture.completedFuture(Verdict.NO_LIMITS) : new CompletableFuture<>());
+        }
+        if (commands.isEmpty()) {
+            return verdicts;
+        }
+        store.acquireAll(commands).whenComplete((outcomes, error) -> {
+            for (int r = 0; r < requests.size(); r++) {
+                Request q = requests.get(r);
+                if (q.limits().isEmpty()) {
+                    continue;
+                }
+                try {
+                    if (error != null) {
+                        verdicts.get(r).completeExceptionally(error);
+                    } else if (q.limits().size() == 1) {
+                        verdicts.get(r).complete(combine(List.of(LimitResult.of(q.limits().get(0), outcomes[first[r]]))));
+                    } else {
+                        conclude(q.limits(), q.cost(), q.dryRun(), q.requestId(), outcomes, first[r], null, verdicts.get(r));
+                    }
+                } catch (RuntimeException e) {
+                    verdicts.get(r).completeExceptionally(e);
+                }
+            }
+        });
+        return verdicts;
     }
 
     private record Refund(AppliedLimit limit, long marker) {

@@ -3,17 +3,13 @@ package dev.sluice.server.store;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import dev.sluice.server.algorithm.Algorithm;
-import dev.sluice.server.algorithm.BucketState;
-import dev.sluice.server.algorithm.Outcome;
 
 import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Decides one cost for one bucket, on the partition owner, atomically. Carries only the command
@@ -54,45 +50,9 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
 
     @Override
     public AcquireResult process(Map.Entry<String, BucketRecord> entry) {
-        long now = context.clock().nanos();
-        backup = null;
-        BucketRecord record = entry.getValue();
-        BucketState state = record == null ? null : record.state();
-        int known = -1;
-        if (consume && requestId != 0 && record != null && record.recent() != null) {
-            RecentRequests recent = record.recent();
-            recent.prune(now);
-            known = recent.find(requestId);
-            if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) == 0) {
-                return replay(state, now, recent.flags(known), recent.marker(known));
-            }
-        }
-        Outcome outcome = algorithm.acquire(state, now, cost, consume, countDenied);
-        if (outcome.next() == null) {
-            return new AcquireResult(outcome, false);
-        }
-        if (record == null) {
-            record = new BucketRecord();
-        }
-        record.state(outcome.next());
-        int flags = outcome.allowed() ? RecentRequests.ALLOWED : 0;
-        long remembered = now + context.requestMemoryNanos();
-        if (requestId != 0) {
-            record.recentOrNew().record(requestId, now, remembered, flags, outcome.marker());
-        }
-        long ttl = context.ttlMillis(algorithm.restAfterNanos(outcome.next(), now));
-        ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttl, TimeUnit.MILLISECONDS);
-        backup = new StateBackup(outcome.next(), ttl, requestId, now, remembered, flags, outcome.marker());
-        return new AcquireResult(outcome, false);
-    }
-
-    /** The answer to a request applied before: its decision, and the bucket as it is now. */
-    private AcquireResult replay(BucketState state, long now, int flags, long marker) {
-        Outcome peek = algorithm.acquire(state, now, 1, false, false);
-        long remaining = peek.allowed() ? peek.remaining() + 1 : peek.remaining();
-        boolean allowed = (flags & RecentRequests.ALLOWED) != 0;
-        long retry = allowed ? 0 : algorithm.acquire(state, now, cost, false, false).retryAfterNanos();
-        return new AcquireResult(new Outcome(allowed, remaining, algorithm.restAfterNanos(state, now), retry, null, marker), true);
+        Decider.Decided d = Decider.decide(entry, context, algorithm, cost, consume, countDenied, requestId);
+        backup = d.backup();
+        return d.result();
     }
 
     @Override

@@ -12,6 +12,10 @@ import com.hazelcast.map.IMap;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.Outcome;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -147,6 +151,61 @@ public final class BucketStore {
     private static boolean indeterminate(Throwable e) {
         Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return t instanceof IndeterminateOperationStateException;
+    }
+
+    /**
+     * Decides many commands at once. Commands on different buckets go to their owners as
+     * separate operations, all in flight together; the commands for one bucket (a hot key asked
+     * many times at once) are coalesced into a single visit that decides them one after the
+     * other. Answers come back in command order.
+     */
+    public CompletableFuture<Outcome[]> acquireAll(List<Command> commands) {
+        Outcome[] out = new Outcome[commands.size()];
+        CompletableFuture<Outcome[]> result = new CompletableFuture<>();
+        Map<String, List<Integer>> byKey = new LinkedHashMap<>(commands.size() * 2);
+        for (int i = 0; i < commands.size(); i++) {
+            byKey.computeIfAbsent(commands.get(i).key(), k -> new ArrayList<>(1)).add(i);
+        }
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(byKey.size());
+        for (Map.Entry<String, List<Integer>> group : byKey.entrySet()) {
+            List<Integer> at = group.getValue();
+            CompletableFuture<Outcome[]> part;
+            if (at.size() == 1) {
+                Command c = commands.get(at.get(0));
+                part = acquire(c.key(), c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId())
+                        .thenApply(o -> new Outcome[] {o});
+            } else {
+                List<Command> cs = new ArrayList<>(at.size());
+                long retryId = 1;
+                for (int i : at) {
+                    cs.add(commands.get(i));
+                    retryId = commands.get(i).requestId() == 0 ? 0 : retryId;
+                }
+                part = submit(group.getKey(), new CoalescedAcquireProcessor(cs), retryId, rs -> {
+                    Outcome[] o = new Outcome[rs.results().length];
+                    for (int i = 0; i < o.length; i++) {
+                        if (rs.results()[i].replayed()) {
+                            replayed.incrementAndGet();
+                        }
+                        o[i] = rs.results()[i].toOutcome();
+                    }
+                    return o;
+                });
+            }
+            part.whenComplete((outcomes, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                    return;
+                }
+                for (int i = 0; i < at.size(); i++) {
+                    out[at.get(i)] = outcomes[i];
+                }
+                if (left.decrementAndGet() == 0) {
+                    result.complete(out);
+                }
+            });
+        }
+        return result;
     }
 
     /** Operations retried after their outcome was unknown, since this store was made. */

@@ -41,6 +41,12 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
 
     @Override
     public Object process(Map.Entry<String, BucketRecord> entry) {
+        applyTo(entry);
+        return null;
+    }
+
+    /** Applies this delta to a backup replica's entry. */
+    void applyTo(Map.Entry<String, BucketRecord> entry) {
         BucketRecord record = entry.getValue();
         if (record == null) {
             record = new BucketRecord();
@@ -50,7 +56,6 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
             record.recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
         }
         ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttlMillis, TimeUnit.MILLISECONDS);
-        return null;
     }
 
     @Override

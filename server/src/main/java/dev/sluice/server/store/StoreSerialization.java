@@ -15,6 +15,9 @@ public final class StoreSerialization implements DataSerializableFactory {
     static final int STATE_BACKUP = 4;
     static final int REFUND_PROCESSOR = 5;
     static final int MERGE_POLICY = 6;
+    static final int COALESCED_ACQUIRE_PROCESSOR = 7;
+    static final int COALESCED_BACKUP = 8;
+    static final int ACQUIRE_RESULTS = 9;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
@@ -25,6 +28,9 @@ public final class StoreSerialization implements DataSerializableFactory {
             case STATE_BACKUP -> new StateBackup();
             case REFUND_PROCESSOR -> new RefundProcessor();
             case MERGE_POLICY -> new MostConsumedMergePolicy();
+            case COALESCED_ACQUIRE_PROCESSOR -> new CoalescedAcquireProcessor();
+            case COALESCED_BACKUP -> new CoalescedBackup();
+            case ACQUIRE_RESULTS -> new AcquireResults();
             default -> null;
         };
     }

@@ -69,6 +69,9 @@ class BackupReceivesStateTest {
     }
 
     static String keyOwnedBy(HazelcastInstance member, String prefix) {
+        // Partitions are assigned on first use.
+        member.getMap(BucketStore.MAP_NAME).size();
+        await().atMost(Duration.ofSeconds(30)).until(() -> member.getPartitionService().getPartition(prefix).getOwner() != null);
         for (int i = 0; ; i++) {
             String key = prefix + i;
             if (member.getPartitionService().getPartition(key).getOwner().localMember()) {

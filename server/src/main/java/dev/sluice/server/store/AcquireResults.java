@@ -1,0 +1,51 @@
+package dev.sluice.server.store;
+
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+
+import java.io.IOException;
+
+/** The answers for one key of a batch, in the order its commands were given. */
+final class AcquireResults implements IdentifiedDataSerializable {
+
+    private AcquireResult[] results;
+
+    AcquireResults() {
+    }
+
+    AcquireResults(AcquireResult[] results) {
+        this.results = results;
+    }
+
+    AcquireResult[] results() {
+        return results;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+        out.writeInt(results.length);
+        for (AcquireResult r : results) {
+            r.writeData(out);
+        }
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+        results = new AcquireResult[in.readInt()];
+        for (int i = 0; i < results.length; i++) {
+            results[i] = new AcquireResult();
+            results[i].readData(in);
+        }
+    }
+
+    @Override
+    public int getFactoryId() {
+        return StoreSerialization.FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+        return StoreSerialization.ACQUIRE_RESULTS;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.sluice.server.store;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Several decisions on one bucket in one visit to its owner: the requests for a hot key that
+ * arrived together are decided one after the other, in order, by a single entry-processor call,
+ * and the backup receives all their deltas in one backup operation.
+ */
+final class CoalescedAcquireProcessor implements EntryProcessor<String, BucketRecord, AcquireResults>,
+        IdentifiedDataSerializable, HazelcastInstanceAware {
+
+    private List<Command> commands;
+
+    private transient StoreContext context;
+    private transient CoalescedBackup backup;
+
+    CoalescedAcquireProcessor() {
+    }
+
+    CoalescedAcquireProcessor(List<Command> commands) {
+        this.commands = commands;
+    }
+
+    @Override
+    public void setHazelcastInstance(HazelcastInstance hazelcastInstance) {
+        this.context = (StoreContext) hazelcastInstance.getUserContext().get(StoreContext.USER_CONTEXT_KEY);
+    }
+
+    @Override
+    public AcquireResults process(Map.Entry<String, BucketRecord> entry) {
+        AcquireResult[] results = new AcquireResult[commands.size()];
+        List<StateBackup> changes = new ArrayList<>(commands.size());
+        for (int i = 0; i < results.length; i++) {
+            Command c = commands.get(i);
+            Decider.Decided d = Decider.decide(entry, context, c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId());
+            results[i] = d.result();
+            if (d.backup() != null) {
+                changes.add(d.backup());
+            }
+        }
+        backup = changes.isEmpty() ? null : new CoalescedBackup(changes);
+        return new AcquireResults(results);
+    }
+
+    @Override
+    public EntryProcessor<String, BucketRecord, AcquireResults> getBackupProcessor() {
+        @SuppressWarnings("unchecked")
+        EntryProcessor<String, BucketRecord, AcquireResults> b =
+                (EntryProcessor<String, BucketRecord, AcquireResults>) (EntryProcessor<?, ?, ?>) backup;
+        return b;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+        out.writeInt(commands.size());
+        for (Command c : commands) {
+            Codecs.writeAlgorithm(out, c.algorithm());
+            out.writeLong(c.cost());
+            out.writeBoolean(c.consume());
+            out.writeBoolean(c.countDenied());
+            out.writeLong(c.requestId());
+        }
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+        int n = in.readInt();
+        commands = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            commands.add(new Command(null, Codecs.readAlgorithm(in), in.readLong(), in.readBoolean(), in.readBoolean(), in.readLong()));
+        }
+    }
+
+    @Override
+    public int getFactoryId() {
+        return StoreSerialization.FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+        return StoreSerialization.COALESCED_ACQUIRE_PROCESSOR;
+    }
+}

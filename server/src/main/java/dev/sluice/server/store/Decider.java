@@ -1,0 +1,65 @@
+package dev.sluice.server.store;
+
+import com.hazelcast.map.ExtendedMapEntry;
+import dev.sluice.server.algorithm.Algorithm;
+import dev.sluice.server.algorithm.BucketState;
+import dev.sluice.server.algorithm.Outcome;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The decision on one bucket, on its partition owner, shared by the single and the batched entry
+ * processors: replay a request the bucket already applied, or decide, store the new state with
+ * its TTL and produce the delta the backup must apply.
+ */
+final class Decider {
+
+    /** What a decision produced: the answer, and the backup's delta ({@code null} when nothing changed). */
+    record Decided(AcquireResult result, StateBackup backup) {
+    }
+
+    private Decider() {
+    }
+
+    static Decided decide(Map.Entry<String, BucketRecord> entry, StoreContext context, Algorithm algorithm, long cost,
+                          boolean consume, boolean countDenied, long requestId) {
+        long now = context.clock().nanos();
+        BucketRecord record = entry.getValue();
+        BucketState state = record == null ? null : record.state();
+        if (consume && requestId != 0 && record != null && record.recent() != null) {
+            RecentRequests recent = record.recent();
+            recent.prune(now);
+            int known = recent.find(requestId);
+            if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) == 0) {
+                return new Decided(replay(algorithm, state, now, cost, recent.flags(known), recent.marker(known)), null);
+            }
+        }
+        Outcome outcome = algorithm.acquire(state, now, cost, consume, countDenied);
+        if (outcome.next() == null) {
+            return new Decided(new AcquireResult(outcome, false), null);
+        }
+        if (record == null) {
+            record = new BucketRecord();
+        }
+        record.state(outcome.next());
+        int flags = outcome.allowed() ? RecentRequests.ALLOWED : 0;
+        long remembered = now + context.requestMemoryNanos();
+        if (requestId != 0) {
+            record.recentOrNew().record(requestId, now, remembered, flags, outcome.marker());
+        }
+        long ttl = context.ttlMillis(algorithm.restAfterNanos(outcome.next(), now));
+        ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttl, TimeUnit.MILLISECONDS);
+        return new Decided(new AcquireResult(outcome, false),
+                new StateBackup(outcome.next(), ttl, requestId, now, remembered, flags, outcome.marker()));
+    }
+
+    /** The answer to a request applied before: its decision, and the bucket as it is now. */
+    private static AcquireResult replay(Algorithm algorithm, BucketState state, long now, long cost, int flags, long marker) {
+        Outcome peek = algorithm.acquire(state, now, 1, false, false);
+        long remaining = peek.allowed() ? peek.remaining() + 1 : peek.remaining();
+        boolean allowed = (flags & RecentRequests.ALLOWED) != 0;
+        long retry = allowed ? 0 : algorithm.acquire(state, now, cost, false, false).retryAfterNanos();
+        return new AcquireResult(new Outcome(allowed, remaining, algorithm.restAfterNanos(state, now), retry, null, marker), true);
+    }
+}
