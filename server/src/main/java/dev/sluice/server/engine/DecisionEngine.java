@@ -63,21 +63,30 @@ public final class DecisionEngine {
      * twice, and the node may retry operations whose outcome a member crash left unknown.
      */
     public CompletableFuture<Verdict> decide(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId) {
-        int n = limits.size();
-        if (n == 0) {
+        if (limits.isEmpty()) {
             return CompletableFuture.completedFuture(Verdict.NO_LIMITS);
         }
+        List<CompletableFuture<Outcome>> parts = new ArrayList<>(limits.size());
+        for (AppliedLimit limit : limits) {
+            parts.add(store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied(), requestId));
+        }
+        return conclude(limits, cost, dryRun, requestId, parts);
+    }
+
+    /** Waits for the outcome of every limit of one request ({@code parts}, in limit order), then concludes it. */
+    private CompletableFuture<Verdict> conclude(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId,
+                                                List<CompletableFuture<Outcome>> parts) {
+        int n = limits.size();
         CompletableFuture<Verdict> verdict = new CompletableFuture<>();
         if (n == 1) {
             AppliedLimit limit = limits.get(0);
-            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied(), requestId)
-                    .whenComplete((outcome, error) -> {
-                        if (error != null) {
-                            verdict.completeExceptionally(error);
-                        } else {
-                            verdict.complete(combine(List.of(LimitResult.of(limit, outcome))));
-                        }
-                    });
+            parts.get(0).whenComplete((outcome, error) -> {
+                if (error != null) {
+                    verdict.completeExceptionally(error);
+                } else {
+                    verdict.complete(combine(List.of(LimitResult.of(limit, outcome))));
+                }
+            });
             return verdict;
         }
         AtomicReferenceArray<Outcome> outcomes = new AtomicReferenceArray<>(n);
@@ -85,23 +94,21 @@ public final class DecisionEngine {
         AtomicInteger pending = new AtomicInteger(n);
         for (int i = 0; i < n; i++) {
             int at = i;
-            AppliedLimit limit = limits.get(i);
-            store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied(), requestId)
-                    .whenComplete((outcome, error) -> {
-                        if (error != null) {
-                            errors.set(at, error);
-                        } else {
-                            outcomes.set(at, outcome);
-                        }
-                        if (pending.decrementAndGet() == 0) {
-                            try {
-                                finish(limits, cost, dryRun, requestId, outcomes, errors, verdict);
-                            } catch (RuntimeException e) {
-                                // Never leave a caller waiting: a bug here must still answer.
-                                verdict.completeExceptionally(e);
-                            }
-                        }
-                    });
+            parts.get(i).whenComplete((outcome, error) -> {
+                if (error != null) {
+                    errors.set(at, error);
+                } else {
+                    outcomes.set(at, outcome);
+                }
+                if (pending.decrementAndGet() == 0) {
+                    try {
+                        finish(limits, cost, dryRun, requestId, outcomes, errors, verdict);
+                    } catch (RuntimeException e) {
+                        // Never leave a caller waiting: a bug here must still answer.
+                        verdict.completeExceptionally(e);
+                    }
+                }
+            });
         }
         return verdict;
     }
@@ -117,20 +124,19 @@ public final class DecisionEngine {
                 firstError = errors.get(i);
             }
         }
-        conclude(limits, cost, dryRun, requestId, out, 0, firstError, verdict);
+        settle(limits, cost, dryRun, out, firstError, requestId, verdict);
     }
 
     /**
-     * Combines the outcomes of one request's limits ({@code outcomes[from..from+limits.size())},
-     * {@code null} where a limit failed) into its verdict, giving back what the other limits took
-     * when one denied, before answering.
+     * Combines the outcomes of one request's limits ({@code null} where a limit failed) into its
+     * verdict, giving back what the other limits took when one denied or failed, before answering.
      */
-    private void conclude(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId, Outcome[] outcomes, int from,
-                          Throwable firstError, CompletableFuture<Verdict> verdict) {
+    private void settle(List<AppliedLimit> limits, long cost, boolean dryRun, Outcome[] outcomes, Throwable firstError,
+                        long requestId, CompletableFuture<Verdict> verdict) {
         int n = limits.size();
         boolean denied = false;
         for (int i = 0; i < n; i++) {
-            Outcome o = outcomes[from + i];
+            Outcome o = outcomes[i];
             if (o != null && !o.allowed() && !limits.get(i).shadow()) {
                 denied = true;
             }
@@ -139,13 +145,13 @@ public final class DecisionEngine {
         List<LimitResult> results = new ArrayList<>(n);
         List<Refund> refunds = new ArrayList<>(0);
         for (int i = 0; i < n; i++) {
-            Outcome outcome = outcomes[from + i];
+            Outcome outcome = outcomes[i];
             if (outcome == null) {
                 continue;
             }
             AppliedLimit limit = limits.get(i);
             LimitResult result = LimitResult.of(limit, outcome);
-            if (giveBack && n > 1 && outcome.allowed() && !limit.countDenied()) {
+            if (giveBack && outcome.allowed() && !limit.countDenied()) {
                 refunds.add(new Refund(limit, outcome.marker()));
                 result = result.refunded(cost);
             }
@@ -178,44 +184,27 @@ public final class DecisionEngine {
     }
 
     /**
-     * Decides many requests together: every limit of every request in one batch to the cluster
-     * (one operation per partition; a hot key is visited once), each request then concluded on
-     * its own, all or nothing, exactly as {@link #decide} would.
+     * Decides many requests together: the commands of all of them go to the cluster at once (a
+     * hot key asked by several is visited once), and each request is concluded on its own as soon
+     * as its own limits have answered, all or nothing, exactly as {@link #decide} would. A slow or
+     * failed bucket holds up only the requests that use it.
      */
     public List<CompletableFuture<Verdict>> decideAll(List<Request> requests) {
-        List<CompletableFuture<Verdict>> verdicts = new ArrayList<>(requests.size());
         List<Command> commands = new ArrayList<>(requests.size() * 2);
-        int[] first = new int[requests.size()];
-        for (int r = 0; r < requests.size(); r++) {
-            Request q = requests.get(r);
-            first[r] = commands.size();
+        for (Request q : requests) {
             for (AppliedLimit limit : q.limits()) {
                 commands.add(new Command(limit.bucketKey(), limit.algorithm(), q.cost(), !q.dryRun(), limit.countDenied(), q.requestId()));
             }
-            verdicts.add(q.limits().isEmpty() ? CompletableFuture.completedFuture(Verdict.NO_LIMITS) : new CompletableFuture<>());
         }
-        if (commands.isEmpty()) {
-            return verdicts;
+        List<CompletableFuture<Outcome>> outcomes = commands.isEmpty() ? List.of() : store.acquireAll(commands);
+        List<CompletableFuture<Verdict>> verdicts = new ArrayList<>(requests.size());
+        int first = 0;
+        for (Request q : requests) {
+            int n = q.limits().size();
+            verdicts.add(n == 0 ? CompletableFuture.completedFuture(Verdict.NO_LIMITS)
+                    : conclude(q.limits(), q.cost(), q.dryRun(), q.requestId(), outcomes.subList(first, first + n)));
+            first += n;
         }
-        store.acquireAll(commands).whenComplete((outcomes, error) -> {
-            for (int r = 0; r < requests.size(); r++) {
-                Request q = requests.get(r);
-                if (q.limits().isEmpty()) {
-                    continue;
-                }
-                try {
-                    if (error != null) {
-                        verdicts.get(r).completeExceptionally(error);
-                    } else if (q.limits().size() == 1) {
-                        verdicts.get(r).complete(combine(List.of(LimitResult.of(q.limits().get(0), outcomes[first[r]]))));
-                    } else {
-                        conclude(q.limits(), q.cost(), q.dryRun(), q.requestId(), outcomes, first[r], null, verdicts.get(r));
-                    }
-                } catch (RuntimeException e) {
-                    verdicts.get(r).completeExceptionally(e);
-                }
-            }
-        });
         return verdicts;
     }
 

@@ -157,55 +157,42 @@ public final class BucketStore {
      * Decides many commands at once. Commands on different buckets go to their owners as
      * separate operations, all in flight together; the commands for one bucket (a hot key asked
      * many times at once) are coalesced into a single visit that decides them one after the
-     * other. Answers come back in command order.
+     * other, in the order given. Returns one future per command, in command order; each completes
+     * when its own bucket has answered.
      */
-    public CompletableFuture<Outcome[]> acquireAll(List<Command> commands) {
-        Outcome[] out = new Outcome[commands.size()];
-        CompletableFuture<Outcome[]> result = new CompletableFuture<>();
+    public List<CompletableFuture<Outcome>> acquireAll(List<Command> commands) {
+        List<CompletableFuture<Outcome>> out = new ArrayList<>(commands.size());
         Map<String, List<Integer>> byKey = new LinkedHashMap<>(commands.size() * 2);
         for (int i = 0; i < commands.size(); i++) {
+            out.add(null);
             byKey.computeIfAbsent(commands.get(i).key(), k -> new ArrayList<>(1)).add(i);
         }
-        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(byKey.size());
-        for (Map.Entry<String, List<Integer>> group : byKey.entrySet()) {
-            List<Integer> at = group.getValue();
-            CompletableFuture<Outcome[]> part;
+        for (List<Integer> at : byKey.values()) {
             if (at.size() == 1) {
                 Command c = commands.get(at.get(0));
-                part = acquire(c.key(), c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId())
-                        .thenApply(o -> new Outcome[] {o});
-            } else {
-                List<Command> cs = new ArrayList<>(at.size());
-                long retryId = 1;
-                for (int i : at) {
-                    cs.add(commands.get(i));
-                    retryId = commands.get(i).requestId() == 0 ? 0 : retryId;
-                }
-                part = submit(group.getKey(), new CoalescedAcquireProcessor(cs), retryId, rs -> {
-                    Outcome[] o = new Outcome[rs.results().length];
-                    for (int i = 0; i < o.length; i++) {
-                        if (rs.results()[i].replayed()) {
-                            replayed.incrementAndGet();
-                        }
-                        o[i] = rs.results()[i].toOutcome();
-                    }
-                    return o;
-                });
+                out.set(at.get(0), acquire(c.key(), c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId()));
+                continue;
             }
-            part.whenComplete((outcomes, e) -> {
-                if (e != null) {
-                    result.completeExceptionally(e);
-                    return;
-                }
-                for (int i = 0; i < at.size(); i++) {
-                    out[at.get(i)] = outcomes[i];
-                }
-                if (left.decrementAndGet() == 0) {
-                    result.complete(out);
-                }
-            });
+            List<Command> group = new ArrayList<>(at.size());
+            boolean allIdentified = true;
+            for (int i : at) {
+                group.add(commands.get(i));
+                allIdentified &= commands.get(i).requestId() != 0;
+            }
+            // Retried after an unknown outcome only when every command in it can be recognised again.
+            CompletableFuture<AcquireResult[]> visit = submit(group.get(0).key(), new CoalescedAcquireProcessor(group),
+                    allIdentified ? 1 : 0, AcquireResults::results);
+            for (int j = 0; j < at.size(); j++) {
+                int index = j;
+                out.set(at.get(j), visit.thenApply(rs -> {
+                    if (rs[index].replayed()) {
+                        replayed.incrementAndGet();
+                    }
+                    return rs[index].toOutcome();
+                }));
+            }
         }
-        return result;
+        return out;
     }
 
     /** Operations retried after their outcome was unknown, since this store was made. */

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,7 +48,7 @@ class CoalescedDecisionsTest {
         }
         commands.add(new Command("cold-1", WINDOW, 2, true, false, 200));
         commands.add(new Command(hot, WINDOW, 1, false, false, 0));
-        Outcome[] out = new BucketStore(members.get(0)).acquireAll(commands).join();
+        Outcome[] out = joined(new BucketStore(members.get(0)).acquireAll(commands));
         for (int i = 0; i < 5; i++) {
             assertTrue(out[i].allowed());
             assertEquals(4 - i, out[i].remaining(), "command " + i + " saw the ones before it");
@@ -60,9 +62,39 @@ class CoalescedDecisionsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> members.get(0).getCluster().getMembers().size() == 1);
         BucketStore survivor = new BucketStore(members.get(0));
         assertFalse(survivor.acquire(hot, WINDOW, 1, true, false).join().allowed(), "the backup had all five");
-        Outcome repeat = survivor.acquireAll(List.of(new Command(hot, WINDOW, 1, true, false, 102),
-                new Command(hot, WINDOW, 1, true, false, 103))).join()[1];
+        Outcome repeat = joined(survivor.acquireAll(List.of(new Command(hot, WINDOW, 1, true, false, 102),
+                new Command(hot, WINDOW, 1, true, false, 103))))[1];
         assertTrue(repeat.allowed(), "request 103 was applied before the crash: answered again, not applied again");
         assertEquals(2, survivor.replays());
+    }
+
+    @Test
+    void aBucketThatCannotAnswerHoldsUpOnlyItsOwnCommands() throws Exception {
+        HazelcastInstance member = members.get(0);
+        String stuck = "stuck-" + System.nanoTime();
+        // A key locked by another thread makes entry processors on it wait until it is unlocked.
+        Thread locker = new Thread(() -> member.getMap(BucketStore.MAP_NAME).lock(stuck));
+        locker.start();
+        locker.join();
+        try {
+            List<CompletableFuture<Outcome>> out = new BucketStore(member).acquireAll(List.of(
+                    new Command(stuck, WINDOW, 1, true, false, 300),
+                    new Command("free-1", WINDOW, 1, true, false, 301),
+                    new Command(stuck, WINDOW, 1, true, false, 302),
+                    new Command("free-2", WINDOW, 1, true, false, 303),
+                    new Command("free-2", WINDOW, 1, true, false, 304)));
+            assertTrue(out.get(1).get(30, TimeUnit.SECONDS).allowed());
+            assertEquals(3, out.get(4).get(30, TimeUnit.SECONDS).remaining(), "free-2 decided both of its commands");
+            assertFalse(out.get(0).isDone(), "the locked bucket has not answered");
+            assertFalse(out.get(2).isDone());
+            member.getMap(BucketStore.MAP_NAME).forceUnlock(stuck);
+            assertEquals(3, out.get(2).get(30, TimeUnit.SECONDS).remaining(), "answered once the bucket was free");
+        } finally {
+            member.getMap(BucketStore.MAP_NAME).forceUnlock(stuck);
+        }
+    }
+
+    private static Outcome[] joined(List<CompletableFuture<Outcome>> futures) {
+        return futures.stream().map(CompletableFuture::join).toArray(Outcome[]::new);
     }
 }
