@@ -115,7 +115,7 @@ class CrashFailoverTest {
             acknowledged += clients.admitted(k);
             mismatch += Math.abs(consumed - clients.admitted(k));
             if (consumed != clients.admitted(k)) {
-                wrong.put(k, "consumed " + consumed + ", acknowledged " + clients.admitted(k));
+                wrong.put(k, "consumed " + consumed + ", acknowledged " + clients.admitted(k) + "; retried: " + clients.retried().get(k));
             }
         }
         int stillSpent = 0;

@@ -83,7 +83,8 @@ class JoinAndLeaveUnderLoadTest {
             long consumed = 1_000_000_000L - (probe.getLimits(0).getRemaining() + 1);
             acknowledged += clients.admitted(d.get("k"));
             if (consumed != clients.admitted(d.get("k"))) {
-                wrong.put(d.get("k"), "consumed " + consumed + ", acknowledged " + clients.admitted(d.get("k")));
+                wrong.put(d.get("k"), "consumed " + consumed + ", acknowledged " + clients.admitted(d.get("k")) + "; retried: "
+                        + clients.retried().get(d.get("k")));
             }
         }
         long refilled = spent.stream().filter(k -> stub.acquire(AcquireRequest.newBuilder().setDomain("crash")

@@ -39,6 +39,7 @@ final class LoadClient implements AutoCloseable {
     private final AtomicLong firstError = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong lastError = new AtomicLong(Long.MIN_VALUE);
     private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> retried = new ConcurrentHashMap<>();
 
     /**
      * @param targets     the nodes to call, asked afresh for every attempt
@@ -65,6 +66,7 @@ final class LoadClient implements AutoCloseable {
 
     private void send(Supplier<List<ManagedChannel>> targets, AcquireRequest request, int start, String label) {
         requests.increment();
+        StringBuilder history = null;
         for (int attempt = 0; attempt < 200; attempt++) {
             List<ManagedChannel> nodes = targets.get();
             ManagedChannel node = nodes.get(Math.floorMod(start + attempt, nodes.size()));
@@ -73,9 +75,15 @@ final class LoadClient implements AutoCloseable {
                 if (r.getDecision() == Decision.ALLOWED) {
                     admitted.computeIfAbsent(label, k -> new LongAdder()).increment();
                 }
+                if (history != null) {
+                    history.append(node.authority()).append(' ').append(r.getDecision());
+                    retried.computeIfAbsent(label, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(history.toString());
+                }
                 return;
             } catch (StatusRuntimeException e) {
                 long now = System.nanoTime();
+                history = (history == null ? new StringBuilder(request.getRequestId()).append(": ") : history)
+                        .append(node.authority()).append(' ').append(e.getStatus().getCode()).append(", ");
                 errors.increment();
                 errorKinds.computeIfAbsent(e.getStatus().getCode().name(), k -> new LongAdder()).increment();
                 firstError.accumulateAndGet(now, Math::min);
@@ -120,6 +128,11 @@ final class LoadClient implements AutoCloseable {
         Map<String, Long> m = new java.util.TreeMap<>();
         errorKinds.forEach((k, v) -> m.put(k, v.sum()));
         return m;
+    }
+
+    /** For each label, the requests that needed more than one attempt: id, then each attempt's node and result. */
+    Map<String, List<String>> retried() {
+        return retried;
     }
 
     /** Milliseconds from the first error any client saw to the last; 0 with no errors. */
