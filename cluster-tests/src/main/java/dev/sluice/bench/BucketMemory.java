@@ -9,7 +9,6 @@ import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.time.ManualClock;
 
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -64,9 +63,7 @@ public final class BucketMemory {
     }
 
     private static int free() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return Procs.freePort();
     }
 
     private static long usedAfterGc() throws InterruptedException {

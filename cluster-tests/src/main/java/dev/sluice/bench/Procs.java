@@ -54,10 +54,24 @@ final class Procs {
         throw new IllegalStateException(name + " did not open port " + port);
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+            new java.util.concurrent.atomic.AtomicInteger(java.util.concurrent.ThreadLocalRandom.current().nextInt(12_000));
+
+    /**
+     * A port no one listens on, from below the kernel's ephemeral range so no outgoing connection can take it
+     * between this probe and the bind of the process it is meant for.
+     */
     static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            return s.getLocalPort();
+        for (int tries = 0; tries < 12_000; tries++) {
+            int port = 20_000 + Math.floorMod(NEXT_PORT.getAndIncrement(), 12_000);
+            try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+                s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+                return port;
+            } catch (IOException taken) {
+                // next one
+            }
         }
+        throw new IOException("no free port between 20000 and 32000");
     }
 
     static void stopAll() {
