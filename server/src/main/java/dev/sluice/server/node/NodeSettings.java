@@ -236,7 +236,7 @@ public final class NodeSettings {
         private Duration shutdownGrace = Duration.ofSeconds(10);
         private Clock clock = Clock.system();
         private Duration expiryGrace = Duration.ofSeconds(5);
-        private Duration requestMemory = Duration.ofSeconds(30);
+        private Duration requestMemory = Duration.ofSeconds(10);
         private int partitionCount = 71;
         private String kubernetesCaCertificate;
         private String kubernetesApiToken;

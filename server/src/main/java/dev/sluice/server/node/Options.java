@@ -47,6 +47,8 @@ final class Options {
                     "decisions outstanding before new calls fail fast with UNAVAILABLE"),
             new Option("--shutdown-grace", "SLUICE_SHUTDOWN_GRACE", "DURATION", "10s",
                     "on SIGTERM, how long calls in flight may take to finish"),
+            new Option("--request-memory", "SLUICE_REQUEST_MEMORY", "DURATION", "10s",
+                    "how long a bucket remembers a request id, so a retry within it is not counted twice"),
             new Option("--log-level", "SLUICE_LOG_LEVEL", "LEVEL", "info", "error, warn, info or debug"));
 
     private Options() {
@@ -124,6 +126,7 @@ final class Options {
                 case "--drain-delay" -> b.drainDelay(duration(name, v));
                 case "--max-in-flight" -> b.maxInFlight(positiveInt(name, v));
                 case "--shutdown-grace" -> b.shutdownGrace(duration(name, v));
+                case "--request-memory" -> b.requestMemory(positiveDuration(name, v));
                 case "--log-level" -> logLevel = logLevel(name, v);
                 default -> throw new IllegalStateException(e.getKey());
             }
@@ -237,6 +240,14 @@ final class Options {
         } catch (DateTimeParseException | NumberFormatException e) {
             throw new SettingsException(name + ": '" + v + "' is not a duration (e.g. 10s, 500ms)");
         }
+    }
+
+    private static Duration positiveDuration(String name, String v) throws SettingsException {
+        Duration d = duration(name, v);
+        if (d.isNegative() || d.isZero()) {
+            throw new SettingsException(name + ": '" + v + "' must be longer than zero");
+        }
+        return d;
     }
 
     private static String logLevel(String name, String v) throws SettingsException {

@@ -67,6 +67,14 @@ class OptionsTest {
     }
 
     @Test
+    void requestMemoryDefaultsToTenSecondsAndMustBePositive() throws SettingsException {
+        assertEquals(Duration.ofSeconds(10), parse(Map.of()).requestMemory());
+        assertEquals(Duration.ofSeconds(45), parse(Map.of("SLUICE_REQUEST_MEMORY", "45s")).requestMemory());
+        assertEquals("--request-memory: '0' must be longer than zero",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--request-memory", "0")).getMessage());
+    }
+
+    @Test
     void memberWithoutPortIsRejected() {
         SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of(), "--members", "10.0.0.1"));
         assertEquals("--members: '10.0.0.1' is not host:port", e.getMessage());
