@@ -58,6 +58,8 @@ class ExactAdmissionUnderConcurrencyTest {
     private static final List<ManagedChannel> CHANNELS = new ArrayList<>();
     private static ExecutorService clients;
 
+    private static final AtomicInteger RETRIED = new AtomicInteger();
+
     @BeforeAll
     static void start() {
         NODES.addAll(TestNodes.startAll(TestNodes.cluster(TestNodes.uniqueCluster("exact"), CLOCK, TestNodes.policies(POLICY), 3)));
@@ -77,7 +79,10 @@ class ExactAdmissionUnderConcurrencyTest {
     }
 
     private static AcquireRequest request(Map<String, String> descriptors) {
-        return AcquireRequest.newBuilder().setDomain("load").putAllDescriptors(descriptors).build();
+        // With an id, as a careful client sends: a call whose outcome the node could not learn
+        // (UNAVAILABLE) is retried without being counted twice.
+        return AcquireRequest.newBuilder().setDomain("load").putAllDescriptors(descriptors)
+                .setRequestId(java.util.UUID.randomUUID().toString()).build();
     }
 
     /** Sends every request once, from all threads, each call to a different node in turn; counts admissions per label. */
@@ -91,8 +96,18 @@ class ExactAdmissionUnderConcurrencyTest {
             workers.add(clients.submit(() -> {
                 for (int i = next.getAndIncrement(); i < shuffled.size(); i = next.getAndIncrement()) {
                     var call = shuffled.get(i);
-                    AcquireResponse r = RateLimiterGrpc.newBlockingStub(CHANNELS.get(i % CHANNELS.size()))
-                            .withDeadlineAfter(30, TimeUnit.SECONDS).acquire(call.getValue());
+                    AcquireResponse r = null;
+                    for (int attempt = 0; r == null; attempt++) {
+                        try {
+                            r = RateLimiterGrpc.newBlockingStub(CHANNELS.get((i + attempt) % CHANNELS.size()))
+                                    .withDeadlineAfter(30, TimeUnit.SECONDS).acquire(call.getValue());
+                        } catch (io.grpc.StatusRuntimeException e) {
+                            if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE || attempt == 5) {
+                                throw e;
+                            }
+                            RETRIED.incrementAndGet();
+                        }
+                    }
                     if (r.getDecision() == Decision.ALLOWED) {
                         admitted.computeIfAbsent(call.getKey(), k -> new AtomicInteger()).incrementAndGet();
                     }
@@ -127,6 +142,7 @@ class ExactAdmissionUnderConcurrencyTest {
         figures.put("members", 3);
         figures.put("client_threads", THREADS);
         figures.put("calls", calls.size());
+        figures.put("calls_retried_after_unavailable", RETRIED.get());
         for (String algo : algorithms) {
             long allowed = 4L * LIMIT + 250;
             long got = admitted.getOrDefault(algo + "/cold", 0)
