@@ -82,7 +82,7 @@ final class LoadClient implements AutoCloseable {
                 return;
             } catch (StatusRuntimeException e) {
                 long now = System.nanoTime();
-                history = (history == null ? new StringBuilder(request.getRequestId()).append(": ") : history)
+                history = (history == null ? new StringBuilder(request.getRequestId()).append(" (").append(Long.toHexString(dev.sluice.server.engine.RequestIds.of(request.getRequestId()))).append("): ") : history)
                         .append(node.authority()).append(' ').append(e.getStatus().getCode()).append(", ");
                 errors.increment();
                 errorKinds.computeIfAbsent(e.getStatus().getCode().name(), k -> new LongAdder()).increment();

@@ -64,6 +64,11 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
     }
 
     @Override
+    public String toString() {
+        return "acquire[" + Long.toHexString(requestId) + "]";
+    }
+
+    @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         Codecs.writeAlgorithm(out, algorithm);
         out.writeLong(cost);

@@ -39,6 +39,11 @@ final class AcquireResult implements IdentifiedDataSerializable {
     }
 
     @Override
+    public String toString() {
+        return (allowed ? "allowed" : "denied") + " remaining=" + remaining + " replayed=" + replayed;
+    }
+
+    @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         out.writeBoolean(allowed);
         out.writeLong(remaining);

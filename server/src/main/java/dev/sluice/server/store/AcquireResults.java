@@ -23,6 +23,11 @@ final class AcquireResults implements IdentifiedDataSerializable {
     }
 
     @Override
+    public String toString() {
+        return java.util.Arrays.toString(results);
+    }
+
+    @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         out.writeInt(results.length);
         for (AcquireResult r : results) {

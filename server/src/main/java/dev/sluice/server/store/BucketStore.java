@@ -51,6 +51,8 @@ public final class BucketStore {
         return t;
     });
 
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BucketStore.class.getName());
+
     private final IMap<String, BucketRecord> map;
     private final AtomicLong retried = new AtomicLong();
     private final AtomicLong replayed = new AtomicLong();
@@ -141,6 +143,9 @@ public final class BucketStore {
                 result.complete(convert.apply(r));
             } else if (requestId != 0 && tries < INDETERMINATE_RETRIES && indeterminate(e)) {
                 retried.incrementAndGet();
+                if (LOG.isLoggable(java.util.logging.Level.FINE)) {
+                    LOG.fine("outcome unknown, asking again (try " + (tries + 1) + "): " + key + " " + processor + ": " + e);
+                }
                 RETRIES.execute(() -> attempt(key, processor, requestId, convert, result, tries + 1));
             } else {
                 result.completeExceptionally(e);

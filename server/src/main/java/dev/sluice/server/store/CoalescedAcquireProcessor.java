@@ -62,6 +62,15 @@ final class CoalescedAcquireProcessor implements EntryProcessor<String, BucketRe
     }
 
     @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("coalesced[");
+        for (Command c : commands) {
+            b.append(Long.toHexString(c.requestId())).append(' ');
+        }
+        return b.append(']').toString();
+    }
+
+    @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         out.writeInt(commands.size());
         for (Command c : commands) {
