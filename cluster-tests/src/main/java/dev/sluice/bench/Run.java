@@ -32,72 +32,79 @@ final class Run {
 
     static Result closedLoop(Target target, Keys keys, String keysName, int outstanding, double warmupSeconds, double seconds)
             throws InterruptedException {
-        loop(target, keys, outstanding, warmupSeconds, new Recorder(3), new LongAdder(), new LongAdder(), new LongAdder());
-        Recorder latencies = new Recorder(3);
-        LongAdder calls = new LongAdder();
-        LongAdder allowed = new LongAdder();
-        LongAdder errors = new LongAdder();
-        long generator = ProcessHandle.current().pid();
-        double cpu0 = Cpu.seconds(target.pids());
-        double gen0 = Cpu.seconds(generator);
-        long t0 = System.nanoTime();
-        loop(target, keys, outstanding, seconds, latencies, calls, allowed, errors);
-        double elapsed = (System.nanoTime() - t0) / 1e9;
-        double cpu = Cpu.seconds(target.pids()) - cpu0;
-        double gen = Cpu.seconds(generator) - gen0;
-        return result(target, "closed(" + outstanding + ")", keysName, elapsed, calls.sum(), allowed.sum(), errors.sum(),
-                latencies.getIntervalHistogram(), cpu, gen, Double.NaN);
+        return measure(target, "closed(" + outstanding + ")", keysName, Double.NaN, warmupSeconds, seconds,
+                (secs, t) -> loop(target, keys, outstanding, secs, t));
     }
 
-    /**
-     * Keeps {@code outstanding} calls in flight: each answer sends the next call from the thread
-     * that delivered it, so the generator adds no thread hand-off of its own per call.
-     */
-    private static void loop(Target target, Keys keys, int outstanding, double seconds, Recorder latencies, LongAdder calls,
-                             LongAdder allowed, LongAdder errors) throws InterruptedException {
-        long end = System.nanoTime() + (long) (seconds * 1e9);
-        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(outstanding);
-        for (int i = 0; i < outstanding; i++) {
-            chain(target, keys, end, latencies, calls, allowed, errors, finished);
+    /** What one drive of the load counts. */
+    private record Tally(Recorder latencies, LongAdder calls, LongAdder allowed, LongAdder errors) {
+        Tally() {
+            this(new Recorder(3), new LongAdder(), new LongAdder(), new LongAdder());
         }
-        finished.await();
-    }
 
-    private static void chain(Target target, Keys keys, long end, Recorder latencies, LongAdder calls, LongAdder allowed,
-                              LongAdder errors, java.util.concurrent.CountDownLatch finished) {
-        long start = System.nanoTime();
-        if (start >= end) {
-            finished.countDown();
-            return;
-        }
-        target.call(keys.next()).whenComplete((n, e) -> {
-            latencies.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+        void answered(long startNanos, Integer n, Throwable e) {
+            latencies.recordValue(Math.max(1, (System.nanoTime() - startNanos) / 1000));
             calls.increment();
             if (e != null) {
                 errors.increment();
             } else {
                 allowed.add(n);
             }
-            chain(target, keys, end, latencies, calls, allowed, errors, finished);
+        }
+    }
+
+    /** A way of driving load for a number of seconds. */
+    private interface Drive {
+        void run(double seconds, Tally tally) throws InterruptedException;
+    }
+
+    /** Warms up, then drives the load again and measures it, with the CPU the target and the generator spent. */
+    private static Result measure(Target target, String mode, String keysName, double offered, double warmupSeconds, double seconds,
+                                  Drive drive) throws InterruptedException {
+        drive.run(warmupSeconds, new Tally());
+        Tally tally = new Tally();
+        long generator = ProcessHandle.current().pid();
+        double cpu0 = Cpu.seconds(target.pids());
+        double gen0 = Cpu.seconds(generator);
+        long t0 = System.nanoTime();
+        drive.run(seconds, tally);
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        double cpu = Cpu.seconds(target.pids()) - cpu0;
+        double gen = Cpu.seconds(generator) - gen0;
+        return result(target, mode, keysName, elapsed, tally.calls().sum(), tally.allowed().sum(), tally.errors().sum(),
+                tally.latencies().getIntervalHistogram(), cpu, gen, offered);
+    }
+
+    /**
+     * Keeps {@code outstanding} calls in flight: each answer sends the next call from the thread
+     * that delivered it, so the generator adds no thread hand-off of its own per call.
+     */
+    private static void loop(Target target, Keys keys, int outstanding, double seconds, Tally tally) throws InterruptedException {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(outstanding);
+        for (int i = 0; i < outstanding; i++) {
+            chain(target, keys, end, tally, finished);
+        }
+        finished.await();
+    }
+
+    private static void chain(Target target, Keys keys, long end, Tally tally, java.util.concurrent.CountDownLatch finished) {
+        long start = System.nanoTime();
+        if (start >= end) {
+            finished.countDown();
+            return;
+        }
+        target.call(keys.next()).whenComplete((n, e) -> {
+            tally.answered(start, n, e);
+            chain(target, keys, end, tally, finished);
         });
     }
 
     static Result openLoop(Target target, Keys keys, String keysName, double callsPerSecond, double warmupSeconds, double seconds)
             throws InterruptedException {
-        paced(target, keys, callsPerSecond, warmupSeconds, new Recorder(3), new LongAdder(), new LongAdder(), new LongAdder());
-        Recorder latencies = new Recorder(3);
-        LongAdder calls = new LongAdder();
-        LongAdder allowed = new LongAdder();
-        LongAdder errors = new LongAdder();
-        long generator = ProcessHandle.current().pid();
-        double cpu0 = Cpu.seconds(target.pids());
-        double gen0 = Cpu.seconds(generator);
-        long t0 = System.nanoTime();
-        paced(target, keys, callsPerSecond, seconds, latencies, calls, allowed, errors);
-        double elapsed = (System.nanoTime() - t0) / 1e9;
-        return result(target, "open(" + Math.round(callsPerSecond * target.decisionsPerCall()) + "/s)", keysName, elapsed,
-                calls.sum(), allowed.sum(), errors.sum(), latencies.getIntervalHistogram(),
-                Cpu.seconds(target.pids()) - cpu0, Cpu.seconds(generator) - gen0, callsPerSecond * target.decisionsPerCall());
+        return measure(target, "open(" + Math.round(callsPerSecond * target.decisionsPerCall()) + "/s)", keysName,
+                callsPerSecond * target.decisionsPerCall(), warmupSeconds, seconds,
+                (secs, t) -> paced(target, keys, callsPerSecond, secs, t));
     }
 
     /**
@@ -105,8 +112,8 @@ final class Run {
      * come; latency is measured from that due time, not from when the generator got round to
      * it (no coordinated omission).
      */
-    private static void paced(Target target, Keys keys, double callsPerSecond, double seconds, Recorder latencies,
-                              LongAdder calls, LongAdder allowed, LongAdder errors) throws InterruptedException {
+    private static void paced(Target target, Keys keys, double callsPerSecond, double seconds, Tally tally)
+            throws InterruptedException {
         long interval = (long) (1e9 / callsPerSecond);
         long start = System.nanoTime();
         long total = (long) (seconds * callsPerSecond);
@@ -122,13 +129,7 @@ final class Run {
             }
             pending.incrementAndGet();
             target.call(keys.next()).whenComplete((n, e) -> {
-                latencies.recordValue(Math.max(1, (System.nanoTime() - due) / 1000));
-                calls.increment();
-                if (e != null) {
-                    errors.increment();
-                } else {
-                    allowed.add(n);
-                }
+                tally.answered(due, n, e);
                 pending.decrementAndGet();
             });
         }
