@@ -1,7 +1,10 @@
 package dev.sluice.client;
 
+import dev.sluice.api.v1.AcquireBatchRequest;
+import dev.sluice.api.v1.AcquireBatchResponse;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -41,7 +44,9 @@ import java.util.function.LongSupplier;
  * the same call are never counted twice. Calls are spread round-robin over every node the
  * targets resolve to; nodes are re-resolved every few seconds and after failures. A transport
  * failure never throws from {@link #acquire}: the {@link FailureMode} answers instead. Denials
- * are remembered locally for exactly as long as the server said to wait. Thread-safe; create one
+ * are remembered locally for exactly as long as the server said to wait. Under load, requests
+ * that find several calls already on the wire go together in one {@code AcquireBatch} call, each
+ * with its own answer ({@link Builder#batching}). Thread-safe; create one
  * per process and {@link #close()} it on shutdown.
  */
 public final class SluiceClient implements AutoCloseable {
@@ -58,6 +63,17 @@ public final class SluiceClient implements AutoCloseable {
     private final NodesResolver.Factory resolvers;
     private final java.util.Set<CompletableFuture<AcquireResult>> outstanding = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+
+    /** Calls on the wire at once before further requests wait to go together in one AcquireBatch; 0: never batch. */
+    private final int callsBeforeBatching;
+    private final int maxBatch;
+    private final java.util.concurrent.atomic.AtomicInteger callsInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile boolean batchUnsupported;
+
+    /** One request on its way: what to send, by when, which attempt, and where the answer goes. */
+    private record Pending(Acquire request, AcquireRequest proto, long deadline, int attempt, CompletableFuture<AcquireResult> result) {
+    }
 
     private SluiceClient(Builder b) {
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -95,6 +111,8 @@ public final class SluiceClient implements AutoCloseable {
         this.retry = b.retry;
         this.failureMode = b.failureMode;
         this.denials = new DenialCache(nanoTime, b.denialCache ? b.maxCachedDenials : 0);
+        this.callsBeforeBatching = b.callsBeforeBatching;
+        this.maxBatch = b.maxBatch;
     }
 
     /** A builder: give at least one target (or a channel of your own). */
@@ -147,64 +165,192 @@ public final class SluiceClient implements AutoCloseable {
         }
         outstanding.add(result);
         result.whenComplete((r, e) -> outstanding.remove(result));
-        attempt(request, proto, start, start + deadlineNanos, 1, result);
+        send(new Pending(request, proto, start + deadlineNanos, 1, result));
         return result;
     }
 
-    private void attempt(Acquire request, AcquireRequest proto, long start, long deadline, int attempt,
-                         CompletableFuture<AcquireResult> result) {
-        long left = deadline - nanoTime.getAsLong();
+    /**
+     * Sends at once while fewer than {@code callsBeforeBatching} calls are on the wire; beyond
+     * that, requests wait for the next call to finish and then go together in one AcquireBatch
+     * (natural batching: no timer, no added delay when the client is not busy).
+     */
+    private void send(Pending p) {
+        if (callsBeforeBatching == 0 || batchUnsupported) {
+            callsInFlight.incrementAndGet();
+            sendOne(p);
+            return;
+        }
+        waiting.add(p);
+        drain();
+    }
+
+    /** Starts calls for waiting requests while there is room on the wire. */
+    private void drain() {
+        while (!waiting.isEmpty()) {
+            int n = callsInFlight.get();
+            if (n >= callsBeforeBatching) {
+                return;
+            }
+            if (!callsInFlight.compareAndSet(n, n + 1)) {
+                continue;
+            }
+            List<Pending> batch = new ArrayList<>();
+            for (Pending p; batch.size() < maxBatch && (p = waiting.poll()) != null; ) {
+                batch.add(p);
+            }
+            if (batch.isEmpty()) {
+                callDone();
+                continue;
+            }
+            if (batch.size() == 1) {
+                sendOne(batch.get(0));
+            } else {
+                sendBatch(batch);
+            }
+        }
+    }
+
+    private void callDone() {
+        callsInFlight.decrementAndGet();
+        if (!waiting.isEmpty()) {
+            drain();
+        }
+    }
+
+    /** Time left before {@code p}'s deadline, or a failure-mode answer and -1 when there is none. */
+    private long timeLeft(Pending p) {
+        long left = p.deadline() - nanoTime.getAsLong();
         if (left <= 0) {
-            result.complete(fail("no answer within the " + Duration.ofNanos(deadlineNanos).toMillis() + " ms deadline"));
+            p.result().complete(fail("no answer within the " + Duration.ofNanos(deadlineNanos).toMillis() + " ms deadline"));
+            return -1;
+        }
+        return left;
+    }
+
+    private void sendOne(Pending p) {
+        long left = timeLeft(p);
+        if (left < 0) {
+            callDone();
             return;
         }
         long sentAt = nanoTime.getAsLong();
-        stub.withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquire(proto, new StreamObserver<>() {
+        stub.withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquire(p.proto(), new StreamObserver<>() {
             @Override
             public void onNext(AcquireResponse response) {
-                AcquireResult answer = AcquireResult.from(response);
-                if (answer.denied() && !request.isDryRun()) {
-                    denials.remember(request, answer, sentAt);
-                }
-                result.complete(answer);
+                answered(p, response, sentAt);
             }
 
             @Override
             public void onError(Throwable t) {
-                Status status = Status.fromThrowable(t);
-                switch (status.getCode()) {
-                    case INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, FAILED_PRECONDITION, UNIMPLEMENTED -> result.completeExceptionally(
-                            new SluiceClientException(status.getCode().name(), String.valueOf(status.getDescription())));
-                    case UNAVAILABLE -> retryOrFail(request, proto, start, deadline, attempt, status, result);
-                    default -> result.complete(fail(describe(status)));
-                }
+                callDone();
+                failed(p, Status.fromThrowable(t));
             }
 
             @Override
             public void onCompleted() {
-                if (!result.isDone()) {
-                    result.complete(fail("the node closed the call without an answer"));
+                callDone();
+                if (!p.result().isDone()) {
+                    p.result().complete(fail("the node closed the call without an answer"));
                 }
             }
         });
     }
 
-    private void retryOrFail(Acquire request, AcquireRequest proto, long start, long deadline, int attempt, Status status,
-                             CompletableFuture<AcquireResult> result) {
+    private void sendBatch(List<Pending> batch) {
+        long left = Long.MAX_VALUE;
+        List<Pending> live = new ArrayList<>(batch.size());
+        AcquireBatchRequest.Builder request = AcquireBatchRequest.newBuilder();
+        for (Pending p : batch) {
+            long l = timeLeft(p);
+            if (l >= 0) {
+                left = Math.min(left, l);
+                live.add(p);
+                request.addRequests(p.proto());
+            }
+        }
+        if (live.isEmpty()) {
+            callDone();
+            return;
+        }
+        long sentAt = nanoTime.getAsLong();
+        stub.withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquireBatch(request.build(), new StreamObserver<>() {
+            private boolean answered;
+
+            @Override
+            public void onNext(AcquireBatchResponse response) {
+                answered = true;
+                for (int i = 0; i < live.size(); i++) {
+                    Pending p = live.get(i);
+                    BatchEntry entry = i < response.getResultsCount() ? response.getResults(i) : null;
+                    if (entry == null) {
+                        p.result().complete(fail("the node answered " + response.getResultsCount() + " of " + live.size()
+                                + " requests of a batch"));
+                    } else if (entry.hasResponse()) {
+                        answered(p, entry.getResponse(), sentAt);
+                    } else {
+                        failed(p, Status.fromCodeValue(entry.getError().getCode()).withDescription(entry.getError().getMessage()));
+                    }
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                callDone();
+                Status status = Status.fromThrowable(t);
+                if (status.getCode() == Status.Code.UNIMPLEMENTED) {
+                    // A node without AcquireBatch: ask one request at a time from now on.
+                    batchUnsupported = true;
+                    live.forEach(SluiceClient.this::send);
+                    return;
+                }
+                live.forEach(p -> failed(p, status));
+            }
+
+            @Override
+            public void onCompleted() {
+                callDone();
+                if (!answered) {
+                    // Requests being retried are answered later; only a call that never answered fails them.
+                    live.forEach(p -> p.result().complete(fail("the node closed the call without an answer")));
+                }
+            }
+        });
+    }
+
+    private void answered(Pending p, AcquireResponse response, long sentAt) {
+        AcquireResult answer = AcquireResult.from(response);
+        if (answer.denied() && !p.request().isDryRun()) {
+            denials.remember(p.request(), answer, sentAt);
+        }
+        p.result().complete(answer);
+    }
+
+    private void failed(Pending p, Status status) {
+        switch (status.getCode()) {
+            case INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, FAILED_PRECONDITION, UNIMPLEMENTED -> p.result().completeExceptionally(
+                    new SluiceClientException(status.getCode().name(), String.valueOf(status.getDescription())));
+            case UNAVAILABLE -> retryOrFail(p, status);
+            default -> p.result().complete(fail(describe(status)));
+        }
+    }
+
+    private void retryOrFail(Pending p, Status status) {
+        int attempt = p.attempt();
         if (attempt >= retry.maxAttempts()) {
-            result.complete(fail(describe(status) + " after " + attempt + " attempt(s)"));
+            p.result().complete(fail(describe(status) + " after " + attempt + " attempt(s)"));
             return;
         }
         long ceiling = retry.backoffCeilingNanos(attempt);
         long wait = ceiling == 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
-        if (nanoTime.getAsLong() + wait >= deadline) {
-            result.complete(fail(describe(status) + "; no time left to retry within the deadline"));
+        if (nanoTime.getAsLong() + wait >= p.deadline()) {
+            p.result().complete(fail(describe(status) + "; no time left to retry within the deadline"));
             return;
         }
+        Pending again = new Pending(p.request(), p.proto(), p.deadline(), attempt + 1, p.result());
         try {
-            timer.schedule(() -> attempt(request, proto, start, deadline, attempt + 1, result), wait, TimeUnit.NANOSECONDS);
+            timer.schedule(() -> send(again), wait, TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            result.complete(fail("the client is closed"));
+            p.result().complete(fail("the client is closed"));
         }
     }
 
@@ -265,6 +411,8 @@ public final class SluiceClient implements AutoCloseable {
         private int maxCachedDenials = 10_000;
         private Duration refreshInterval = Duration.ofSeconds(5);
         private Executor executor;
+        private int callsBeforeBatching = 4;
+        private int maxBatch = 100;
         private LongSupplier nanoTime = System::nanoTime;
         private NodesResolver.Lookup lookup = InetAddress::getAllByName;
 
@@ -339,6 +487,26 @@ public final class SluiceClient implements AutoCloseable {
                 throw new IllegalArgumentException("refresh interval must be positive");
             }
             this.refreshInterval = interval;
+            return this;
+        }
+
+        /**
+         * Batching under load (default: 4 calls, 100 requests). While fewer than
+         * {@code callsInFlight} calls are on the wire, each request is sent at once as its own
+         * call; beyond that, requests wait for the next call to finish and then go together, up
+         * to {@code maxBatch} in one {@code AcquireBatch} call, each with its own answer and its
+         * own deadline. No timer is involved: a client that is not busy adds no delay. A
+         * {@code callsInFlight} of 0 turns batching off.
+         */
+        public Builder batching(int callsInFlight, int maxBatch) {
+            if (callsInFlight < 0) {
+                throw new IllegalArgumentException("callsInFlight must not be negative, got " + callsInFlight);
+            }
+            if (maxBatch < 1 || maxBatch > 1000) {
+                throw new IllegalArgumentException("maxBatch must be 1 to 1000, got " + maxBatch);
+            }
+            this.callsBeforeBatching = callsInFlight;
+            this.maxBatch = maxBatch;
             return this;
         }
 
