@@ -271,7 +271,8 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
     private static Status statusOf(Throwable error) {
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (e instanceof IndeterminateOperationStateException) {
-            return Status.UNAVAILABLE.withDescription("a member left while deciding, so whether the units were taken is unknown;"
+            return Status.UNAVAILABLE.withDescription("whether the units were taken is unknown (a member left while deciding,"
+                    + " or a backup did not confirm in time);"
                     + " retry with a request_id to be answered without being counted twice");
         }
         if (e instanceof SplitBrainProtectionException) {
