@@ -7,6 +7,7 @@ import dev.sluice.server.algorithm.TokenBucket;
 import dev.sluice.server.node.MemberConfig;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.testing.Ports;
+import dev.sluice.server.testing.TestMembers;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +55,7 @@ class IdleExpiryAtScaleTest {
                     .members(addresses).expiryGrace(Duration.ZERO).build())));
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> members.get(0).getCluster().getMembers().size() == 2);
+        TestMembers.awaitPartitionsSettled(members);
         BucketStore store = new BucketStore(members.get(0));
         long heapBefore = usedHeapAfterGc();
 

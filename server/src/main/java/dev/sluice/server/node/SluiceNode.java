@@ -70,6 +70,7 @@ public final class SluiceNode implements AutoCloseable {
         }
         events.watch(hazelcast);
         try {
+            BucketStore.assignPartitions(hazelcast);
             this.service = new RateLimiterService(policies::get, new DecisionEngine(new BucketStore(hazelcast)),
                     effective.clock(), settings.maxInFlight());
             this.server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))

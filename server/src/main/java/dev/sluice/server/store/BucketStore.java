@@ -200,6 +200,17 @@ public final class BucketStore {
         return out;
     }
 
+    /**
+     * Has the cluster assign its partitions now instead of at the first decision. Assigned later,
+     * with other members already joined, the first decisions race the new partition table to the
+     * backup members: a backup arriving before the table is dropped there, and its decision waits
+     * out Hazelcast's backup timeout (5 s) and then fails as indeterminate. Assigned while a
+     * member starts, every member that joins later receives the table as it joins.
+     */
+    public static void assignPartitions(HazelcastInstance hazelcast) {
+        hazelcast.getPartitionService().getPartitions().forEach(com.hazelcast.partition.Partition::getOwner);
+    }
+
     /** Operations retried after their outcome was unknown, since this store was made. */
     public long indeterminateRetries() {
         return retried.get();

@@ -36,7 +36,20 @@ public final class TestMembers {
         }
         Awaitility.await().atMost(Duration.ofSeconds(60))
                 .until(() -> started.stream().allMatch(m -> m.getCluster().getMembers().size() == clocks.length));
+        awaitPartitionsSettled(started);
         return started;
+    }
+
+    /**
+     * Assigns the partitions (if not yet) and waits until every member knows every owner and all
+     * backups are in place, so a test's first decisions do not race the partition table or the
+     * migrations of a cluster that has just formed.
+     */
+    public static void awaitPartitionsSettled(List<HazelcastInstance> members) {
+        dev.sluice.server.store.BucketStore.assignPartitions(members.get(0));
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> members.stream()
+                .allMatch(m -> m.getPartitionService().isClusterSafe()
+                        && m.getPartitionService().getPartitions().stream().allMatch(p -> p.getOwner() != null)));
     }
 
     public static Config config(String clusterName, Clock clock) {

@@ -68,14 +68,7 @@ public final class TestNodes {
         List<SluiceNode> nodes = settings.stream().map(TestNodes::start).toList();
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> nodes.stream()
                 .allMatch(n -> n.hazelcast().getCluster().getMembers().size() == nodes.size()));
-        // Partitions are assigned on first use. A first decision that races the partition table
-        // reaching the backup member has its backup dropped there, and waits out Hazelcast's 5 s
-        // backup timeout before failing as indeterminate: assign them now and wait until every
-        // member knows every owner and all backups are in place.
-        nodes.get(0).hazelcast().getPartitionService().getPartitions().forEach(com.hazelcast.partition.Partition::getOwner);
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> nodes.stream()
-                .allMatch(n -> n.hazelcast().getPartitionService().isClusterSafe()
-                        && n.hazelcast().getPartitionService().getPartitions().stream().allMatch(p -> p.getOwner() != null)));
+        TestMembers.awaitPartitionsSettled(nodes.stream().map(SluiceNode::hazelcast).toList());
         return nodes;
     }
 
