@@ -104,12 +104,7 @@ public final class BucketStore {
     public CompletableFuture<Outcome> acquire(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied,
                                               long requestId) {
         AcquireProcessor processor = new AcquireProcessor(algorithm, cost, consume, countDenied, requestId);
-        return submit(key, processor, requestId, r -> {
-            if (r.replayed()) {
-                replayed.incrementAndGet();
-            }
-            return r.toOutcome();
-        });
+        return submit(key, processor, requestId != 0, this::outcome);
     }
 
     /** {@link #acquire(String, Algorithm, long, boolean, boolean, long)} without a request id. */
@@ -122,31 +117,43 @@ public final class BucketStore {
      * the request's id, at most once.
      */
     public CompletableFuture<Boolean> refund(String key, Algorithm algorithm, long cost, long marker, long requestId) {
-        return submit(key, new RefundProcessor(algorithm, cost, marker, requestId), requestId, Function.identity());
+        return submit(key, new RefundProcessor(algorithm, cost, marker, requestId), requestId != 0, Function.identity());
     }
 
     public CompletableFuture<Boolean> refund(String key, Algorithm algorithm, long cost, long marker) {
         return refund(key, algorithm, cost, marker, 0);
     }
 
-    private <R, T> CompletableFuture<T> submit(String key, EntryProcessor<String, BucketRecord, R> processor, long requestId,
+    /** An answer from a bucket as an outcome, counting it when it was a repeat. */
+    private Outcome outcome(AcquireResult r) {
+        if (r.replayed()) {
+            replayed.incrementAndGet();
+        }
+        return r.toOutcome();
+    }
+
+    /**
+     * Runs {@code processor} on the key's owner. A {@code retriable} operation (one whose every
+     * request carries an id the bucket remembers) is run again when its outcome is unknown.
+     */
+    private <R, T> CompletableFuture<T> submit(String key, EntryProcessor<String, BucketRecord, R> processor, boolean retriable,
                                                Function<R, T> convert) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        attempt(key, processor, requestId, convert, result, 0);
+        attempt(key, processor, retriable, convert, result, 0);
         return result;
     }
 
-    private <R, T> void attempt(String key, EntryProcessor<String, BucketRecord, R> processor, long requestId,
+    private <R, T> void attempt(String key, EntryProcessor<String, BucketRecord, R> processor, boolean retriable,
                                 Function<R, T> convert, CompletableFuture<T> result, int tries) {
         map.submitToKey(key, processor).whenCompleteAsync((r, e) -> {
             if (e == null) {
                 result.complete(convert.apply(r));
-            } else if (requestId != 0 && tries < INDETERMINATE_RETRIES && indeterminate(e)) {
+            } else if (retriable && tries < INDETERMINATE_RETRIES && indeterminate(e)) {
                 retried.incrementAndGet();
                 if (LOG.isLoggable(java.util.logging.Level.FINE)) {
                     LOG.fine("outcome unknown, asking again (try " + (tries + 1) + "): " + key + " " + processor + ": " + e);
                 }
-                RETRIES.execute(() -> attempt(key, processor, requestId, convert, result, tries + 1));
+                RETRIES.execute(() -> attempt(key, processor, retriable, convert, result, tries + 1));
             } else {
                 result.completeExceptionally(e);
             }
@@ -186,15 +193,10 @@ public final class BucketStore {
             }
             // Retried after an unknown outcome only when every command in it can be recognised again.
             CompletableFuture<AcquireResult[]> visit = submit(group.get(0).key(), new CoalescedAcquireProcessor(group),
-                    allIdentified ? 1 : 0, AcquireResults::results);
+                    allIdentified, AcquireResults::results);
             for (int j = 0; j < at.size(); j++) {
                 int index = j;
-                out.set(at.get(j), visit.thenApply(rs -> {
-                    if (rs[index].replayed()) {
-                        replayed.incrementAndGet();
-                    }
-                    return rs[index].toOutcome();
-                }));
+                out.set(at.get(j), visit.thenApply(rs -> outcome(rs[index])));
             }
         }
         return out;
