@@ -81,18 +81,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             call.setOnCancelHandler(() -> { });
         }
         Executor home = callingEventLoop();
-        BiConsumer<AcquireResponse, Status> answer = (response, status) -> home.execute(() -> {
-            try {
-                if (status != null) {
-                    observer.onError(status.asRuntimeException());
-                } else {
-                    observer.onNext(response);
-                    observer.onCompleted();
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
-            }
-        });
+        BiConsumer<AcquireResponse, Status> answer = (response, status) -> home.execute(() -> send(observer, response, status));
         Prepared p = prepare(request, answer);
         if (p == null) {
             return;
@@ -111,6 +100,20 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                 List<Prepared> batch = pending.take();
                 decideAll(batch);
             });
+        }
+    }
+
+    /** Answers a call with {@code response}, or fails it with {@code status} when that is not null. */
+    private static <T> void send(StreamObserver<T> observer, T response, Status status) {
+        try {
+            if (status != null) {
+                observer.onError(status.asRuntimeException());
+            } else {
+                observer.onNext(response);
+                observer.onCompleted();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
         }
     }
 
@@ -176,14 +179,8 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                         : BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
                                 .setMessage(String.valueOf(status.getDescription()))).build();
                 if (left.decrementAndGet() == 0) {
-                    home.execute(() -> {
-                        try {
-                            observer.onNext(AcquireBatchResponse.newBuilder().addAllResults(java.util.Arrays.asList(results)).build());
-                            observer.onCompleted();
-                        } catch (RuntimeException e) {
-                            LOG.log(Level.FINE, "could not send an answer (call cancelled?)", e);
-                        }
-                    });
+                    home.execute(() -> send(observer,
+                            AcquireBatchResponse.newBuilder().addAllResults(java.util.Arrays.asList(results)).build(), null));
                 }
             });
             if (p != null) {
