@@ -102,7 +102,7 @@ public final class DecisionEngine {
                 }
                 if (pending.decrementAndGet() == 0) {
                     try {
-                        finish(limits, cost, dryRun, requestId, outcomes, errors, verdict);
+                        settle(limits, cost, dryRun, requestId, outcomes, errors, verdict);
                     } catch (RuntimeException e) {
                         // Never leave a caller waiting: a bug here must still answer.
                         verdict.completeExceptionally(e);
@@ -113,39 +113,29 @@ public final class DecisionEngine {
         return verdict;
     }
 
-    private void finish(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId, AtomicReferenceArray<Outcome> outcomes,
-                        AtomicReferenceArray<Throwable> errors, CompletableFuture<Verdict> verdict) {
-        int n = limits.size();
-        Outcome[] out = new Outcome[n];
-        Throwable firstError = null;
-        for (int i = 0; i < n; i++) {
-            out[i] = outcomes.get(i);
-            if (errors.get(i) != null && firstError == null) {
-                firstError = errors.get(i);
-            }
-        }
-        settle(limits, cost, dryRun, out, firstError, requestId, verdict);
-    }
-
     /**
      * Combines the outcomes of one request's limits ({@code null} where a limit failed) into its
      * verdict, giving back what the other limits took when one denied or failed, before answering.
      */
-    private void settle(List<AppliedLimit> limits, long cost, boolean dryRun, Outcome[] outcomes, Throwable firstError,
-                        long requestId, CompletableFuture<Verdict> verdict) {
+    private void settle(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId, AtomicReferenceArray<Outcome> outcomes,
+                        AtomicReferenceArray<Throwable> errors, CompletableFuture<Verdict> verdict) {
         int n = limits.size();
         boolean denied = false;
+        Throwable firstError = null;
         for (int i = 0; i < n; i++) {
-            Outcome o = outcomes[i];
+            Outcome o = outcomes.get(i);
             if (o != null && !o.allowed() && !limits.get(i).shadow()) {
                 denied = true;
+            }
+            if (firstError == null) {
+                firstError = errors.get(i);
             }
         }
         boolean giveBack = !dryRun && (denied || firstError != null);
         List<LimitResult> results = new ArrayList<>(n);
         List<Refund> refunds = new ArrayList<>(0);
         for (int i = 0; i < n; i++) {
-            Outcome outcome = outcomes[i];
+            Outcome outcome = outcomes.get(i);
             if (outcome == null) {
                 continue;
             }
