@@ -65,35 +65,29 @@ final class GrpcTarget implements Target {
     public CompletableFuture<Integer> call(long key) {
         CompletableFuture<Integer> f = new CompletableFuture<>();
         if (batch == 1) {
-            stub().acquire(requests[(int) key], new StreamObserver<>() {
-                @Override
-                public void onNext(AcquireResponse r) {
-                    f.complete(r.getDecision() == Decision.ALLOWED ? 1 : 0);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    f.completeExceptionally(t);
-                }
-
-                @Override
-                public void onCompleted() {
-                }
-            });
+            stub().acquire(requests[(int) key], completing(f, r -> r.getDecision() == Decision.ALLOWED ? 1 : 0));
             return f;
         }
         AcquireBatchRequest.Builder b = AcquireBatchRequest.newBuilder();
         for (int i = 0; i < batch; i++) {
             b.addRequests(requests[(int) key + i]);
         }
-        stub().acquireBatch(b.build(), new StreamObserver<>() {
+        stub().acquireBatch(b.build(), completing(f, r -> {
+            int allowed = 0;
+            for (BatchEntry e : r.getResultsList()) {
+                allowed += e.hasResponse() && e.getResponse().getDecision() == Decision.ALLOWED ? 1 : 0;
+            }
+            return allowed;
+        }));
+        return f;
+    }
+
+    /** Completes {@code f} with the number of decisions allowed in the answer, or with the call's error. */
+    private static <T> StreamObserver<T> completing(CompletableFuture<Integer> f, java.util.function.ToIntFunction<T> allowed) {
+        return new StreamObserver<>() {
             @Override
-            public void onNext(dev.sluice.api.v1.AcquireBatchResponse r) {
-                int allowed = 0;
-                for (BatchEntry e : r.getResultsList()) {
-                    allowed += e.hasResponse() && e.getResponse().getDecision() == Decision.ALLOWED ? 1 : 0;
-                }
-                f.complete(allowed);
+            public void onNext(T r) {
+                f.complete(allowed.applyAsInt(r));
             }
 
             @Override
@@ -104,8 +98,7 @@ final class GrpcTarget implements Target {
             @Override
             public void onCompleted() {
             }
-        });
-        return f;
+        };
     }
 
     @Override
