@@ -38,6 +38,9 @@ public final class BucketStore {
     /** The map holding every bucket. */
     public static final String MAP_NAME = "sluice-buckets";
 
+    /** How long an operation waits for its backup's acknowledgement before its outcome counts as unknown. */
+    static final long BACKUP_TIMEOUT_MILLIS = 1500;
+
     /** How many times an operation whose outcome is unknown is tried again. */
     static final int INDETERMINATE_RETRIES = 3;
 
@@ -80,6 +83,11 @@ public final class BucketStore {
         config.getUserContext().put(StoreContext.USER_CONTEXT_KEY, context);
         // An operation whose member died after it may have run fails instead of being re-run blindly.
         config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+        // While partitions move, a backup sent to a member that has just stopped being the backup
+        // is dropped there, and the caller hears nothing until the backup timeout (5 s by
+        // default), then fails as indeterminate: a member joining or leaving made some decisions
+        // wait that long. A shorter wait turns them into a prompt retry, answered from the ids.
+        config.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(BACKUP_TIMEOUT_MILLIS));
         MapConfig map = new MapConfig(MAP_NAME)
                 .setBackupCount(1)
                 .setAsyncBackupCount(0)
@@ -206,7 +214,7 @@ public final class BucketStore {
      * Has the cluster assign its partitions now instead of at the first decision. Assigned later,
      * with other members already joined, the first decisions race the new partition table to the
      * backup members: a backup arriving before the table is dropped there, and its decision waits
-     * out Hazelcast's backup timeout (5 s) and then fails as indeterminate. Assigned while a
+     * out the backup timeout and then fails as indeterminate. Assigned while a
      * member starts, every member that joins later receives the table as it joins.
      */
     public static void assignPartitions(HazelcastInstance hazelcast) {

@@ -7,7 +7,7 @@ package dev.sluice.server.store;
  * <p>A ring of {@code (request id hash, expiry | flags, marker)} triples in the order they were
  * applied, forgotten when their memory time ends. The bound is time, not count: a retry can come
  * seconds after its first attempt (Hazelcast reports a missing backup acknowledgement only after
- * its backup timeout, 5 s by default), and a hot bucket applies thousands of requests in that
+ * its backup timeout, {@link BucketStore#BACKUP_TIMEOUT_MILLIS}), and a hot bucket applies thousands of requests in that
  * time, so a ring capped by count forgets exactly the requests a retry needs. Memory therefore
  * follows the bucket's rate: about {@value #BYTES_PER_ENTRY} bytes per request applied within
  * the memory time, with {@link #MAX} entries as a last guard. Small rings are searched in order;

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 /**
  * A node assigns the cluster's partitions as it starts, so members that join later receive the
  * partition table as they join, and the first decisions never race it to a backup member (a
- * backup arriving first is dropped, and the decision fails as indeterminate after 5 s).
+ * backup arriving first is dropped, and the decision fails as indeterminate after the backup timeout).
  */
 class PartitionAssignmentTest {
 
