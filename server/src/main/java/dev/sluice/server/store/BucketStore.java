@@ -9,6 +9,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.impl.proxy.MapProxyImpl;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.Outcome;
 
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,11 +59,14 @@ public final class BucketStore {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BucketStore.class.getName());
 
     private final IMap<String, BucketRecord> map;
+    /** The member's own map proxy, when it is one: lets a decision skip a hop (see {@link #invoke}). */
+    private final MapProxyImpl<String, BucketRecord> proxy;
     private final AtomicLong retried = new AtomicLong();
     private final AtomicLong replayed = new AtomicLong();
 
     public BucketStore(HazelcastInstance hazelcast) {
         this.map = hazelcast.getMap(MAP_NAME);
+        this.proxy = map instanceof MapProxyImpl<String, BucketRecord> p ? p : null;
     }
 
     /** Name of the split-brain protection the bucket map uses when a minimum cluster size is set. */
@@ -153,7 +158,7 @@ public final class BucketStore {
 
     private <R, T> void attempt(String key, EntryProcessor<String, BucketRecord, R> processor, boolean retriable,
                                 Function<R, T> convert, CompletableFuture<T> result, int tries) {
-        map.submitToKey(key, processor).whenCompleteAsync((r, e) -> {
+        this.<R>invoke(key, processor).whenCompleteAsync((r, e) -> {
             if (e == null) {
                 result.complete(convert.apply(r));
             } else if (retriable && tries < INDETERMINATE_RETRIES && indeterminate(e)) {
@@ -166,6 +171,22 @@ public final class BucketStore {
                 result.completeExceptionally(e);
             }
         }, DIRECT);
+    }
+
+    /**
+     * Runs {@code processor} on the key's owner. {@link IMap#submitToKey} wraps the invocation in a
+     * future that, as it is made, queues one task per call on Hazelcast's default async executor
+     * just to complete itself: a thread hand-off for every decision, whether or not anything waits
+     * on that future. Here the invocation's own future is used and its answer read in place, on the
+     * thread that completes it.
+     */
+    @SuppressWarnings("unchecked")
+    private <R> CompletionStage<R> invoke(String key, EntryProcessor<String, BucketRecord, R> processor) {
+        if (proxy == null) {
+            return map.submitToKey(key, processor);
+        }
+        var serialization = proxy.getNodeEngine().getSerializationService();
+        return proxy.executeOnKeyInternal(key, processor).thenApplyAsync(data -> (R) serialization.toObject(data), DIRECT);
     }
 
     private static boolean indeterminate(Throwable e) {
