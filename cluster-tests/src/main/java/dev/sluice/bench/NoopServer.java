@@ -5,6 +5,7 @@ import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import io.grpc.Server;
+import dev.sluice.server.node.LeakDetection;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 
@@ -23,6 +24,7 @@ public final class NoopServer {
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
         AcquireResponse allowed = AcquireResponse.newBuilder().setDecision(Decision.ALLOWED).setHttpStatus(200).build();
+        LeakDetection.offUnlessAsked();
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
                 .directExecutor()
                 .addService(new RateLimiterGrpc.RateLimiterImplBase() {

@@ -73,6 +73,7 @@ public final class SluiceNode implements AutoCloseable {
             BucketStore.assignPartitions(hazelcast);
             this.service = new RateLimiterService(policies::get, new DecisionEngine(new BucketStore(hazelcast)),
                     effective.clock(), settings.maxInFlight());
+            LeakDetection.offUnlessAsked();
             this.server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
                     .directExecutor()
                     .maxInboundMessageSize(256 * 1024)
