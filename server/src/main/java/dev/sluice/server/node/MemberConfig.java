@@ -84,7 +84,7 @@ public final class MemberConfig {
         c.setProperty("hazelcast.merge.first.run.delay.seconds", "30");
         c.setProperty("hazelcast.merge.next.run.delay.seconds", "30");
 
-        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory()), s.minClusterSize());
+        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory(), s.sweepInterval()), s.minClusterSize());
         return c;
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.server.node;
 
 import dev.sluice.server.policy.Policies;
+import dev.sluice.server.store.StoreContext;
 import dev.sluice.server.time.Clock;
 
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ public final class NodeSettings {
     private final Clock clock;
     private final Duration expiryGrace;
     private final Duration requestMemory;
+    private final Duration sweepInterval;
     private final int partitionCount;
     private final String kubernetesCaCertificate;
     private final String kubernetesApiToken;
@@ -52,6 +54,7 @@ public final class NodeSettings {
         this.clock = b.clock;
         this.expiryGrace = b.expiryGrace;
         this.requestMemory = b.requestMemory;
+        this.sweepInterval = b.sweepInterval;
         this.partitionCount = b.partitionCount;
         this.kubernetesCaCertificate = b.kubernetesCaCertificate;
         this.kubernetesApiToken = b.kubernetesApiToken;
@@ -140,6 +143,11 @@ public final class NodeSettings {
         return requestMemory;
     }
 
+    /** How often the oldest member removes buckets past their resting time and the grace. */
+    public Duration sweepInterval() {
+        return sweepInterval;
+    }
+
     public int partitionCount() {
         return partitionCount;
     }
@@ -209,6 +217,7 @@ public final class NodeSettings {
         b.clock = clock;
         b.expiryGrace = expiryGrace;
         b.requestMemory = requestMemory;
+        b.sweepInterval = sweepInterval;
         b.partitionCount = partitionCount;
         b.kubernetesCaCertificate = kubernetesCaCertificate;
         b.kubernetesApiToken = kubernetesApiToken;
@@ -237,6 +246,7 @@ public final class NodeSettings {
         private Clock clock = Clock.system();
         private Duration expiryGrace = Duration.ofSeconds(5);
         private Duration requestMemory = Duration.ofSeconds(10);
+        private Duration sweepInterval = StoreContext.DEFAULT_SWEEP_INTERVAL;
         private int partitionCount = 71;
         private String kubernetesCaCertificate;
         private String kubernetesApiToken;
@@ -313,6 +323,11 @@ public final class NodeSettings {
 
         public Builder requestMemory(Duration requestMemory) {
             this.requestMemory = Objects.requireNonNull(requestMemory);
+            return this;
+        }
+
+        public Builder sweepInterval(Duration sweepInterval) {
+            this.sweepInterval = Objects.requireNonNull(sweepInterval);
             return this;
         }
 

@@ -8,13 +8,17 @@ import dev.sluice.server.algorithm.BucketState;
 import java.io.IOException;
 
 /**
- * The value stored for a bucket key: the algorithm's state and the requests applied recently.
- * Held in object form and changed in place by entry processors on the partition's thread.
+ * The value stored for a bucket key: the algorithm's state, the requests applied recently, and
+ * until when the bucket must be kept (on the decision clock): until it is back at rest and its
+ * remembered requests are forgotten. After that, removing it changes no answer; the
+ * {@link RestedSweeper} does. Held in object form and changed in place by entry processors on the
+ * partition's thread.
  */
 final class BucketRecord implements IdentifiedDataSerializable {
 
     private BucketState state;
     private RecentRequests recent;
+    private long keepUntil;
 
     BucketRecord() {
     }
@@ -43,15 +47,29 @@ final class BucketRecord implements IdentifiedDataSerializable {
         return recent;
     }
 
+    /** Decision-clock nanos before which this bucket must not be removed. */
+    long keepUntil() {
+        return keepUntil;
+    }
+
+    /** Keeps the bucket at least until {@code nanos}; never shortens what was promised before. */
+    void keepUntil(long nanos) {
+        if (nanos > keepUntil) {
+            keepUntil = nanos;
+        }
+    }
+
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         Codecs.writeState(out, state);
+        out.writeLong(keepUntil);
         out.writeLongArray(recent == null || recent.size() == 0 ? null : recent.toArray());
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
         state = Codecs.readState(in);
+        keepUntil = in.readLong();
         long[] triples = in.readLongArray();
         recent = triples == null ? null : RecentRequests.fromArray(triples);
     }

@@ -2,6 +2,7 @@ package dev.sluice.server.store;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
@@ -58,6 +59,7 @@ public final class BucketStore {
 
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BucketStore.class.getName());
 
+    private final HazelcastInstance hazelcast;
     private final IMap<String, BucketRecord> map;
     /** The member's own map proxy, when it is one: lets a decision skip a hop (see {@link #invoke}). */
     private final MapProxyImpl<String, BucketRecord> proxy;
@@ -65,6 +67,7 @@ public final class BucketStore {
     private final AtomicLong replayed = new AtomicLong();
 
     public BucketStore(HazelcastInstance hazelcast) {
+        this.hazelcast = hazelcast;
         this.map = hazelcast.getMap(MAP_NAME);
         this.proxy = map instanceof MapProxyImpl<String, BucketRecord> p ? p : null;
     }
@@ -106,6 +109,7 @@ public final class BucketStore {
             map.setSplitBrainProtectionName(MINIMUM_SIZE_PROTECTION);
         }
         config.addMapConfig(map);
+        config.addListenerConfig(new ListenerConfig(new RestedSweeper()));
     }
 
     /**
@@ -240,6 +244,14 @@ public final class BucketStore {
      */
     public static void assignPartitions(HazelcastInstance hazelcast) {
         hazelcast.getPartitionService().getPartitions().forEach(com.hazelcast.partition.Partition::getOwner);
+    }
+
+    /**
+     * Removes now, cluster-wide, the buckets past the time they must be kept, as the oldest member
+     * does every sweep interval.
+     */
+    public void sweepRested() {
+        RestedSweeper.sweep(hazelcast);
     }
 
     /** Operations retried after their outcome was unknown, since this store was made. */

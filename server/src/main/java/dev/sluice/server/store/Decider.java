@@ -1,17 +1,15 @@
 package dev.sluice.server.store;
 
-import com.hazelcast.map.ExtendedMapEntry;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.BucketState;
 import dev.sluice.server.algorithm.Outcome;
 
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The decision on one bucket, on its partition owner, shared by the single and the batched entry
  * processors: replay a request the bucket already applied, or decide, store the new state with
- * its TTL and produce the delta the backup must apply.
+ * the time it must be kept and produce the delta the backup must apply.
  */
 final class Decider {
 
@@ -48,10 +46,11 @@ final class Decider {
         if (requestId != 0) {
             record.recentOrNew().record(requestId, now, remembered, flags, outcome.marker());
         }
-        long ttl = context.ttlMillis(algorithm.restAfterNanos(outcome.next(), now));
-        ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttl, TimeUnit.MILLISECONDS);
+        long keep = now + algorithm.restAfterNanos(outcome.next(), now);
+        record.keepUntil(requestId != 0 ? Math.max(keep, remembered) : keep);
+        entry.setValue(record);
         return new Decided(new AcquireResult(outcome, false),
-                new StateBackup(outcome.next(), ttl, requestId, now, remembered, flags, outcome.marker()));
+                new StateBackup(outcome.next(), record.keepUntil(), requestId, now, remembered, flags, outcome.marker()));
     }
 
     /** The answer to a request applied before: its decision, and the bucket as it is now. */

@@ -34,6 +34,7 @@ public final class MostConsumedMergePolicy
             return merging.getRawValue();
         }
         BucketRecord merged = new BucketRecord(kept);
+        merged.keepUntil(Math.max(e.keepUntil(), m.keepUntil()));
         return merged;
     }
 

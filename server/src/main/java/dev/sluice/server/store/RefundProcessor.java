@@ -3,7 +3,6 @@ package dev.sluice.server.store;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
@@ -12,7 +11,6 @@ import dev.sluice.server.algorithm.BucketState;
 
 import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Gives back units an earlier decision took, when another limit of the same request denied it.
@@ -73,9 +71,9 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
             flags = recent.flags(known) | RecentRequests.REFUNDED;
             recent.update(known, flags, marker);
         }
-        long ttl = context.ttlMillis(algorithm.restAfterNanos(record.state(), now));
-        ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttl, TimeUnit.MILLISECONDS);
-        backup = new StateBackup(record.state(), ttl, known >= 0 ? requestId : 0, now, now + context.requestMemoryNanos(),
+        record.keepUntil(now + algorithm.restAfterNanos(record.state(), now));
+        entry.setValue(record);
+        backup = new StateBackup(record.state(), record.keepUntil(), known >= 0 ? requestId : 0, now, now + context.requestMemoryNanos(),
                 flags, marker);
         return next != null;
     }

@@ -1,7 +1,6 @@
 package dev.sluice.server.store;
 
 import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
@@ -9,17 +8,16 @@ import dev.sluice.server.algorithm.BucketState;
 
 import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Runs on a backup replica: stores the state the owner computed, with the owner's TTL, and
+ * Runs on a backup replica: stores the state the owner computed, kept as long as the owner keeps it, and
  * records the request the owner applied, exactly as the owner did (same clock reading), so the
  * replica's memory of requests matches the owner's when it is promoted.
  */
 final class StateBackup implements EntryProcessor<String, BucketRecord, Object>, IdentifiedDataSerializable {
 
     private BucketState state;
-    private long ttlMillis;
+    private long keepUntil;
     private long requestId;
     private long now;
     private long rememberedUntil;
@@ -29,9 +27,9 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
     StateBackup() {
     }
 
-    StateBackup(BucketState state, long ttlMillis, long requestId, long now, long rememberedUntil, int flags, long marker) {
+    StateBackup(BucketState state, long keepUntil, long requestId, long now, long rememberedUntil, int flags, long marker) {
         this.state = state;
-        this.ttlMillis = ttlMillis;
+        this.keepUntil = keepUntil;
         this.requestId = requestId;
         this.now = now;
         this.rememberedUntil = rememberedUntil;
@@ -55,7 +53,8 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
         if (requestId != 0) {
             record.recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
         }
-        ((ExtendedMapEntry<String, BucketRecord>) entry).setValue(record, ttlMillis, TimeUnit.MILLISECONDS);
+        record.keepUntil(keepUntil);
+        entry.setValue(record);
     }
 
     @Override
@@ -66,7 +65,7 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         Codecs.writeState(out, state);
-        out.writeLong(ttlMillis);
+        out.writeLong(keepUntil);
         out.writeLong(requestId);
         if (requestId != 0) {
             out.writeLong(now);
@@ -79,7 +78,7 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
     @Override
     public void readData(ObjectDataInput in) throws IOException {
         state = Codecs.readState(in);
-        ttlMillis = in.readLong();
+        keepUntil = in.readLong();
         requestId = in.readLong();
         if (requestId != 0) {
             now = in.readLong();

@@ -6,19 +6,28 @@ import java.time.Duration;
 
 /**
  * What the entry processors need from the member they run on: the clock that decides, how long
- * past its resting time an idle bucket is kept, and how long request ids are remembered.
- * Registered in the member's user context, so every member uses its own clock for the buckets
- * it owns.
+ * past its resting time an idle bucket is kept, how long request ids are remembered, and how
+ * often rested buckets are swept away. Registered in the member's user context, so every member
+ * uses its own clock for the buckets it owns.
  *
  * @param clock         the decision clock
- * @param expiryGrace   added to each bucket's time-to-rest before it may expire. Hazelcast expires
- *                      entries on its members' wall clocks, which may disagree with the decision
- *                      clock by a little; the grace keeps a live bucket from being evicted early
- *                      (an early eviction is a silent reset)
+ * @param expiryGrace   how long past its resting time a bucket is kept before it may be removed.
+ *                      The member that sweeps compares with its own clock, which may disagree
+ *                      with the clock of the member that decided by a little; the grace keeps a
+ *                      live bucket from being removed early (an early removal is a silent reset)
  * @param requestMemory how long a bucket remembers a request id it applied, so that a retry
  *                      within that time is answered without being applied again
+ * @param sweepInterval how often the cluster's oldest member removes buckets past their time
  */
-public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory) {
+public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory, Duration sweepInterval) {
+
+    /** How often rested buckets are removed, unless told otherwise. */
+    public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(10);
+
+    public StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory) {
+        this(clock, expiryGrace, requestMemory, DEFAULT_SWEEP_INTERVAL);
+    }
+
 
     static final String USER_CONTEXT_KEY = "sluice.store-context";
 
@@ -29,17 +38,14 @@ public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMe
         if (requestMemory.isNegative() || requestMemory.isZero()) {
             throw new IllegalArgumentException("request memory must be positive");
         }
+        if (sweepInterval.isNegative() || sweepInterval.isZero()) {
+            throw new IllegalArgumentException("sweep interval must be positive");
+        }
     }
 
-    /**
-     * Entry TTL in milliseconds for a bucket that is back at rest after {@code restNanos}.
-     * Hazelcast keeps TTLs and expiration times in whole seconds, truncating both, so an entry
-     * may go up to two seconds before the TTL it was given: the rest time is rounded up to whole
-     * seconds and one more second added, then the grace. Never 0, which would mean forever.
-     */
-    long ttlMillis(long restNanos) {
-        long restSeconds = -Math.floorDiv(-restNanos, 1_000_000_000L);
-        return (restSeconds + 1) * 1000 + expiryGrace.toMillis();
+    /** The decision-clock time before which nothing that rested at or after it may be removed. */
+    long sweepCutoff() {
+        return clock.nanos() - expiryGrace.toNanos();
     }
 
     long requestMemoryNanos() {

@@ -18,6 +18,7 @@ public final class StoreSerialization implements DataSerializableFactory {
     static final int COALESCED_ACQUIRE_PROCESSOR = 7;
     static final int COALESCED_BACKUP = 8;
     static final int ACQUIRE_RESULTS = 9;
+    static final int RESTED_PREDICATE = 10;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
@@ -31,6 +32,7 @@ public final class StoreSerialization implements DataSerializableFactory {
             case COALESCED_ACQUIRE_PROCESSOR -> new CoalescedAcquireProcessor();
             case COALESCED_BACKUP -> new CoalescedBackup();
             case ACQUIRE_RESULTS -> new AcquireResults();
+            case RESTED_PREDICATE -> new RestedSweeper.Rested();
             default -> null;
         };
     }

@@ -1,7 +1,6 @@
 package dev.sluice.server.store;
 
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.EntryView;
 import com.hazelcast.map.IMap;
 import dev.sluice.server.algorithm.GcraState;
 import dev.sluice.server.algorithm.Outcome;
@@ -17,7 +16,6 @@ import java.util.List;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two members over TCP whose clocks disagree by an hour. The owner decides with its own clock
@@ -56,16 +54,16 @@ class BackupReceivesStateTest {
 
         IMap<String, BucketRecord> map = first.getMap(BucketStore.MAP_NAME);
         assertEquals(expected, map.get(key).state());
-        EntryView<String, BucketRecord> view = map.getEntryView(key);
-        // Back at rest after 4 s; one second for Hazelcast's whole-second expiry; the test's 10-minute grace.
-        assertEquals(Duration.ofSeconds(5).plusMinutes(10).toMillis(), view.getTtl());
+        // Back at rest after 4 s, by the owner's clock.
+        long keepUntil = ownerClock.nanos() + Duration.ofSeconds(4).toNanos();
+        assertEquals(keepUntil, map.get(key).keepUntil());
 
         first.getLifecycleService().terminate();
         first = null;
         await().atMost(Duration.ofSeconds(30)).until(() -> second.getCluster().getMembers().size() == 1);
         IMap<String, BucketRecord> promoted = second.getMap(BucketStore.MAP_NAME);
         assertEquals(expected, promoted.get(key).state(), "the promoted backup holds exactly the owner's state");
-        assertTrue(promoted.getEntryView(key).getTtl() > 0, "the backup carries the TTL too");
+        assertEquals(keepUntil, promoted.get(key).keepUntil(), "the backup is kept as long as the owner's copy");
     }
 
     static String keyOwnedBy(HazelcastInstance member, String prefix) {

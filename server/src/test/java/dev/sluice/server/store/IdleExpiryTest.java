@@ -6,6 +6,7 @@ import com.hazelcast.map.IMap;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.TokenBucket;
 import dev.sluice.server.node.MemberConfig;
+import dev.sluice.server.node.NodeSettings;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterEach;
@@ -14,11 +15,17 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A bucket's entry lives until the bucket is back at rest, then goes: memory follows the active keys. */
+/**
+ * A bucket lives until it is back at rest, its remembered request ids are forgotten and the grace
+ * has passed, then goes: memory follows the active keys, on the decision clock.
+ */
 class IdleExpiryTest {
 
+    private final ManualClock clock = ManualClock.fixed();
     private HazelcastInstance member;
 
     @AfterEach
@@ -26,22 +33,86 @@ class IdleExpiryTest {
         member.getLifecycleService().terminate();
     }
 
+    private BucketStore start(NodeSettings.Builder settings) {
+        member = Hazelcast.newHazelcastInstance(MemberConfig.of(settings.build()));
+        return new BucketStore(member);
+    }
+
+    private NodeSettings.Builder settings() {
+        // The timer's sweeps are kept out of the way: these tests sweep when they mean to.
+        return TestNodes.settings(TestNodes.uniqueCluster("expiry"), clock).expiryGrace(Duration.ZERO)
+                .sweepInterval(Duration.ofHours(1));
+    }
+
     @Test
-    void aBucketBackAtRestExpiresWhileALiveOneStays() {
-        ManualClock clock = ManualClock.fixed();
-        member = Hazelcast.newHazelcastInstance(MemberConfig.of(TestNodes.settings(TestNodes.uniqueCluster("expiry"), clock)
-                .expiryGrace(Duration.ZERO).build()));
-        BucketStore store = new BucketStore(member);
+    void aBucketBackAtRestIsRemovedWhileALiveOneStays() {
+        BucketStore store = start(settings());
+        IMap<String, Object> map = member.getMap(BucketStore.MAP_NAME);
         // Back at rest (full) 400 ms after one token is taken.
         store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
-        // Hazelcast counts expiry in whole seconds, truncating: the TTL covers that.
-        assertTrue(member.getMap(BucketStore.MAP_NAME).getEntryView("short").getTtl() >= 2000);
         // Its window ends in an hour: live all that time.
         store.acquire("long", FixedWindow.ofLength(5, Duration.ofHours(1)), 1, true, false).join();
+
+        store.sweepRested();
+        assertTrue(map.containsKey("short"), "a bucket still refilling is kept");
+        clock.advance(Duration.ofMillis(399));
+        store.sweepRested();
+        assertTrue(map.containsKey("short"), "kept until the last moment of its refill");
+
+        clock.advance(Duration.ofMillis(2));
+        store.sweepRested();
+        assertFalse(map.containsKey("short"));
+        assertTrue(map.containsKey("long"), "a live bucket is not removed early");
+
+        clock.advance(Duration.ofMinutes(59));
+        store.sweepRested();
+        assertTrue(map.containsKey("long"));
+        clock.advance(Duration.ofMinutes(1));
+        store.sweepRested();
+        assertFalse(map.containsKey("long"));
+    }
+
+    @Test
+    void aRestedBucketIsKeptWhileItRemembersARequestId() {
+        BucketStore store = start(settings().requestMemory(Duration.ofSeconds(10)));
         IMap<String, Object> map = member.getMap(BucketStore.MAP_NAME);
+        TokenBucket bucket = new TokenBucket(5, 5, Duration.ofSeconds(2));
+        store.acquire("with-id", bucket, 1, true, false, 42).join();
+
+        clock.advance(Duration.ofSeconds(5));
+        store.sweepRested();
+        assertTrue(map.containsKey("with-id"), "at rest, but a retry of request 42 must still be recognised");
+        assertTrue(store.acquire("with-id", bucket, 1, true, false, 42).join().allowed());
+        assertEquals(1, store.replays());
+
+        clock.advance(Duration.ofSeconds(6));
+        store.sweepRested();
+        assertFalse(map.containsKey("with-id"));
+    }
+
+    @Test
+    void theGraceKeepsARestedBucketThatLong() {
+        BucketStore store = start(settings().expiryGrace(Duration.ofSeconds(30)));
+        IMap<String, Object> map = member.getMap(BucketStore.MAP_NAME);
+        store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
+
+        clock.advance(Duration.ofSeconds(30));
+        store.sweepRested();
         assertTrue(map.containsKey("short"));
+        clock.advance(Duration.ofSeconds(1));
+        store.sweepRested();
+        assertFalse(map.containsKey("short"));
+    }
+
+    @Test
+    void theOldestMemberSweepsOnItsOwn() {
+        BucketStore store = start(settings().sweepInterval(Duration.ofMillis(100)));
+        IMap<String, Object> map = member.getMap(BucketStore.MAP_NAME);
+        store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
+        store.acquire("long", FixedWindow.ofLength(5, Duration.ofHours(1)), 1, true, false).join();
+
+        clock.advance(Duration.ofSeconds(1));
         await().atMost(Duration.ofSeconds(30)).until(() -> !map.containsKey("short"));
-        assertTrue(map.containsKey("long"), "a live bucket is not evicted early");
-        assertTrue(map.getEntryView("long").getTtl() >= Duration.ofHours(1).plusSeconds(1).toMillis());
+        assertTrue(map.containsKey("long"));
     }
 }
