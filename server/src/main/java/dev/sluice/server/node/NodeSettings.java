@@ -143,7 +143,7 @@ public final class NodeSettings {
         return requestMemory;
     }
 
-    /** How often the oldest member removes buckets past their resting time and the grace. */
+    /** How often each member removes, from the partitions it owns, the buckets past their resting time and the grace. */
     public Duration sweepInterval() {
         return sweepInterval;
     }

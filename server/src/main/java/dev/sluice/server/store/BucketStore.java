@@ -247,11 +247,11 @@ public final class BucketStore {
     }
 
     /**
-     * Removes now, cluster-wide, the buckets past the time they must be kept, as the oldest member
-     * does every sweep interval.
+     * Removes now the buckets past the time they must be kept from the partitions this member
+     * owns, as the member does by itself every sweep interval.
      */
     public void sweepRested() {
-        RestedSweeper.sweep(hazelcast);
+        RestedSweeper.sweepOwned(hazelcast);
     }
 
     /** Operations retried after their outcome was unknown, since this store was made. */

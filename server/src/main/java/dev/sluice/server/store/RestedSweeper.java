@@ -7,8 +7,13 @@ import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.core.LifecycleListener;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.cluster.Member;
+import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+import com.hazelcast.partition.Partition;
+import com.hazelcast.partition.PartitionService;
 import com.hazelcast.query.Predicate;
+import com.hazelcast.query.Predicates;
 
 import java.io.IOException;
 import java.util.Map;
@@ -24,10 +29,11 @@ import java.util.logging.Logger;
  * on the decision clock, instead of a Hazelcast TTL: a TTL costs a second map entry per bucket in
  * Hazelcast's expiry system, on owner and backup, and a lookup in it on every decision.
  *
- * <p>Every member runs one, registered in its configuration; only the cluster's oldest member
- * sweeps, so each sweep is one pass over the buckets, on their owners, with the removals copied
- * to the backups. Removing a rested bucket changes no answer: a bucket at rest and a bucket never
- * seen decide alike.
+ * <p>Every member runs one, registered in its configuration. Every sweep interval it goes through
+ * the partitions it owns one at a time, removing the rested buckets of each, the removals copied
+ * to the backups. One partition at a time, because a scan holds its partition's thread: decisions
+ * on that partition wait for one partition's scan at most, never for a whole sweep. Removing a
+ * rested bucket changes no answer: a bucket at rest and a bucket never seen decide alike.
  */
 final class RestedSweeper implements LifecycleListener, HazelcastInstanceAware {
 
@@ -50,19 +56,16 @@ final class RestedSweeper implements LifecycleListener, HazelcastInstanceAware {
                 t.setDaemon(true);
                 return t;
             });
-            timer.scheduleWithFixedDelay(this::sweepIfOldest, every, every, TimeUnit.MILLISECONDS);
+            timer.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
         } else if (event.getState() == LifecycleEvent.LifecycleState.SHUTTING_DOWN && timer != null) {
             timer.shutdownNow();
             timer = null;
         }
     }
 
-    private void sweepIfOldest() {
-        HazelcastInstance hz = hazelcast;
+    private void sweepQuietly() {
         try {
-            if (hz.getCluster().getMembers().iterator().next().localMember()) {
-                sweep(hz);
-            }
+            sweepOwned(hazelcast);
         } catch (HazelcastInstanceNotActiveException stopping) {
             // The member is going away; its timer stops with it.
         } catch (RuntimeException e) {
@@ -71,9 +74,44 @@ final class RestedSweeper implements LifecycleListener, HazelcastInstanceAware {
         }
     }
 
-    /** Removes, cluster-wide, every bucket past its keep-until time less the grace, by the given member's clock. */
-    static void sweep(HazelcastInstance hz) {
-        hz.getMap(BucketStore.MAP_NAME).removeAll(new Rested(context(hz).sweepCutoff()));
+    /**
+     * Removes the buckets past their keep-until time less the grace, by this member's clock, from
+     * every partition this member owns, one partition after the other.
+     */
+    static void sweepOwned(HazelcastInstance hz) {
+        long cutoff = context(hz).sweepCutoff();
+        IMap<Object, Object> map = hz.getMap(BucketStore.MAP_NAME);
+        String[] keys = partitionKeys(hz);
+        for (Partition p : hz.getPartitionService().getPartitions()) {
+            Member owner = p.getOwner();
+            if (owner != null && owner.localMember()) {
+                map.removeAll(Predicates.partitionPredicate(keys[p.getPartitionId()], new Rested(cutoff)));
+            }
+        }
+    }
+
+    private static volatile String[] partitionKeys;
+
+    /** For every partition, a key that falls in it: how a partition is named to a partition predicate. */
+    private static String[] partitionKeys(HazelcastInstance hz) {
+        PartitionService partitions = hz.getPartitionService();
+        int count = partitions.getPartitions().size();
+        String[] keys = partitionKeys;
+        if (keys != null && keys.length == count) {
+            return keys;
+        }
+        keys = new String[count];
+        int found = 0;
+        for (int i = 0; found < count; i++) {
+            String key = "sweep-" + i;
+            int id = partitions.getPartition(key).getPartitionId();
+            if (keys[id] == null) {
+                keys[id] = key;
+                found++;
+            }
+        }
+        partitionKeys = keys;
+        return keys;
     }
 
     private static StoreContext context(HazelcastInstance hz) {

@@ -17,12 +17,12 @@ import java.time.Duration;
  *                      live bucket from being removed early (an early removal is a silent reset)
  * @param requestMemory how long a bucket remembers a request id it applied, so that a retry
  *                      within that time is answered without being applied again
- * @param sweepInterval how often the cluster's oldest member removes buckets past their time
+ * @param sweepInterval how often each member removes, from the partitions it owns, the buckets past their time
  */
 public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory, Duration sweepInterval) {
 
     /** How often rested buckets are removed, unless told otherwise. */
-    public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(30);
 
     public StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory) {
         this(clock, expiryGrace, requestMemory, DEFAULT_SWEEP_INTERVAL);
