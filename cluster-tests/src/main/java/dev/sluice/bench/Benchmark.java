@@ -177,7 +177,10 @@ public final class Benchmark {
         env.put("cores", Runtime.getRuntime().availableProcessors());
         env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
-        env.put("options", opt.toString());
+        // Where the results went is the reader's business, not a property of the measurement.
+        Map<String, String> measured = new java.util.TreeMap<>(opt);
+        measured.remove("out");
+        env.put("options", measured.toString());
         System.out.println();
         System.out.println(Report.table(results, sluiceUniform));
         for (String c : checks) {
