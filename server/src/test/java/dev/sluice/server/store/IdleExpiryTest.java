@@ -105,7 +105,7 @@ class IdleExpiryTest {
     }
 
     @Test
-    void theOldestMemberSweepsOnItsOwn() {
+    void aMemberSweepsByItselfEverySweepInterval() {
         BucketStore store = start(settings().sweepInterval(Duration.ofMillis(100)));
         IMap<String, Object> map = member.getMap(BucketStore.MAP_NAME);
         store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
