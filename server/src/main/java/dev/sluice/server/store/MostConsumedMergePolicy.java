@@ -26,11 +26,13 @@ public final class MostConsumedMergePolicy
         }
         BucketRecord m = (BucketRecord) merging.getDeserializedValue();
         BucketRecord e = (BucketRecord) existing.getDeserializedValue();
-        BucketState kept = StateMerge.moreConsumed(e.state(), m.state());
-        if (kept == e.state()) {
+        BucketState es = e.state();
+        BucketState ms = m.state();
+        BucketState kept = StateMerge.moreConsumed(es, ms);
+        if (kept == es) {
             return existing.getRawValue();
         }
-        if (kept == m.state()) {
+        if (kept == ms) {
             return merging.getRawValue();
         }
         BucketRecord merged = new BucketRecord(kept);

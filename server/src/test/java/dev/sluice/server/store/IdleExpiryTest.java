@@ -57,7 +57,11 @@ class IdleExpiryTest {
         assertTrue(map.containsKey("short"), "a bucket still refilling is kept");
         clock.advance(Duration.ofMillis(399));
         store.sweepRested();
-        assertTrue(map.containsKey("short"), "kept until the last moment of its refill");
+        assertTrue(map.containsKey("short"), "kept until its refill ends");
+        // The keep-until time is held in whole seconds, rounded up.
+        clock.advance(Duration.ofMillis(600));
+        store.sweepRested();
+        assertTrue(map.containsKey("short"), "kept to the whole second after its refill ends");
 
         clock.advance(Duration.ofMillis(2));
         store.sweepRested();
@@ -99,7 +103,7 @@ class IdleExpiryTest {
         clock.advance(Duration.ofSeconds(30));
         store.sweepRested();
         assertTrue(map.containsKey("short"));
-        clock.advance(Duration.ofSeconds(1));
+        clock.advance(Duration.ofMillis(1500));
         store.sweepRested();
         assertFalse(map.containsKey("short"));
     }
@@ -111,7 +115,7 @@ class IdleExpiryTest {
         store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
         store.acquire("long", FixedWindow.ofLength(5, Duration.ofHours(1)), 1, true, false).join();
 
-        clock.advance(Duration.ofSeconds(1));
+        clock.advance(Duration.ofSeconds(2));
         await().atMost(Duration.ofSeconds(30)).until(() -> !map.containsKey("short"));
         assertTrue(map.containsKey("long"));
     }
