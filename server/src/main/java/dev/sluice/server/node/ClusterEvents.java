@@ -3,7 +3,6 @@ package dev.sluice.server.node;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.map.IMap;
 import com.hazelcast.partition.MigrationListener;
 import com.hazelcast.partition.MigrationState;
 import com.hazelcast.partition.ReplicaMigrationEvent;
@@ -62,8 +61,12 @@ final class ClusterEvents {
                         + event.getSource() + " to " + event.getDestination());
             }
         });
-        IMap<Object, Object> buckets = hazelcast.getMap(BucketStore.MAP_NAME);
-        buckets.addPartitionLostListener(event -> {
+        // The partition service's listener, not the bucket map's: a listener on the map registers
+        // for its events, and every decision would then publish an entry event to be filtered out.
+        hazelcast.getPartitionService().addPartitionLostListener(event -> {
+            if (event.getLostBackupCount() < BucketStore.BACKUP_COUNT) {
+                return;
+            }
             lostPartitions.incrementAndGet();
             LOG.warning(() -> "partition " + event.getPartitionId() + " of the bucket map was lost (every replica gone);"
                     + " its buckets start afresh");

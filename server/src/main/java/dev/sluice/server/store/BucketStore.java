@@ -41,6 +41,9 @@ public final class BucketStore {
     /** The map holding every bucket. */
     public static final String MAP_NAME = "sluice-buckets";
 
+    /** Synchronous backups of every bucket: one, so a bucket is lost only when two members go at once. */
+    public static final int BACKUP_COUNT = 1;
+
     /** How long an operation waits for its backup's acknowledgement before its outcome counts as unknown. */
     static final long BACKUP_TIMEOUT_MILLIS = 1500;
 
@@ -97,7 +100,7 @@ public final class BucketStore {
         // wait that long. A shorter wait turns them into a prompt retry, answered from the ids.
         config.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(BACKUP_TIMEOUT_MILLIS));
         MapConfig map = new MapConfig(MAP_NAME)
-                .setBackupCount(1)
+                .setBackupCount(BACKUP_COUNT)
                 .setAsyncBackupCount(0)
                 // Entry processors change the record in place; backups receive deltas.
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
