@@ -19,7 +19,7 @@ import java.util.concurrent.ForkJoinPool;
  *
  * <pre>
  * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
- *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (5)
+ *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (5; 40 with --nodes above 1)
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
  *   --targets LIST    noop,sluice,client,batch,redis,bucket4j,hot,open,zipf (all but zipf)
  *   --nodes N         Sluice nodes (1)                   --out DIR    results (cluster-tests/target/bench)
@@ -52,6 +52,11 @@ public final class Benchmark {
                 System.exit(2);
             }
             opt.put(args[i].substring(2), args[i + 1]);
+        }
+        // Several node JVMs sharing a small machine are still compiling after 5 s: give them time,
+        // unless told otherwise.
+        if (Integer.parseInt(opt.get("nodes")) > 1 && !List.of(args).contains("--warmup")) {
+            opt.put("warmup", "40");
         }
         double seconds = Double.parseDouble(opt.get("seconds"));
         double warmup = Double.parseDouble(opt.get("warmup"));
