@@ -64,6 +64,7 @@ class ClientAgainstNodesTest {
         start(3);
         await().atMost(Duration.ofSeconds(10)).until(() -> client.nodes().size() == 3);
         Map<AcquireResult.Source, Integer> sources = new EnumMap<>(AcquireResult.Source.class);
+        List<String> failures = new ArrayList<>();
         long slowest = 0;
         CompletableFuture<Void> stopping = null;
         for (int i = 0; i < 3000; i++) {
@@ -75,9 +76,12 @@ class ClientAgainstNodesTest {
             AcquireResult r = client.acquire(Acquire.domain("api").with("user", "u" + (i % 13)));
             slowest = Math.max(slowest, System.nanoTime() - t0);
             sources.merge(r.source(), 1, Integer::sum);
+            int call = i;
+            r.failure().ifPresent(f -> failures.add("call " + call + " after " + Duration.ofNanos(System.nanoTime() - t0).toMillis()
+                    + " ms: " + f));
         }
         stopping.join();
-        assertEquals(Map.of(AcquireResult.Source.SERVER, 3000), sources, "every call was answered by a node");
+        assertEquals(Map.of(AcquireResult.Source.SERVER, 3000), sources, "every call was answered by a node; " + failures);
         assertTrue(slowest < Duration.ofMillis(1500).toNanos(), "no call hung past its 500 ms deadline: slowest "
                 + Duration.ofNanos(slowest).toMillis() + " ms");
         assertTrue(nodes.get(0).callsReceived() + nodes.get(1).callsReceived() >= 2000);
