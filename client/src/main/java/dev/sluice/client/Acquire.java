@@ -20,6 +20,8 @@ public final class Acquire {
     private final Map<String, String> descriptors;
     private final long cost;
     private final boolean dryRun;
+    /** Computed on first use: the denial cache looks every request up by it. */
+    private int hash;
 
     private Acquire(String domain, Map<String, String> descriptors, long cost, boolean dryRun) {
         this.domain = domain;
@@ -91,7 +93,12 @@ public final class Acquire {
 
     @Override
     public int hashCode() {
-        return Objects.hash(domain, descriptors, cost, dryRun);
+        int h = hash;
+        if (h == 0) {
+            h = Objects.hash(domain, descriptors, cost, dryRun);
+            hash = h;
+        }
+        return h;
     }
 
     @Override

@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -53,6 +52,8 @@ public final class SluiceClient implements AutoCloseable {
 
     private final ManagedChannel channel;
     private final boolean ownsChannel;
+    private final RateLimiterGrpc.RateLimiterStub rawStub;
+    /** {@link #rawStub} completing on this client's executor. */
     private final RateLimiterGrpc.RateLimiterStub stub;
     private final ScheduledExecutorService timer;
     private final long deadlineNanos;
@@ -63,6 +64,9 @@ public final class SluiceClient implements AutoCloseable {
     private final NodesResolver.Factory resolvers;
     private final java.util.Set<CompletableFuture<AcquireResult>> outstanding = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Request ids: a random prefix drawn once per client, then a counter (see {@link #nextRequestId()}). */
+    private final String requestIdPrefix = randomPrefix();
+    private final java.util.concurrent.atomic.AtomicLong requestIdCounter = new java.util.concurrent.atomic.AtomicLong();
 
     /** Calls on the wire at once before further requests wait to go together in one AcquireBatch; 0: never batch. */
     private final int callsBeforeBatching;
@@ -74,6 +78,27 @@ public final class SluiceClient implements AutoCloseable {
     /** One request on its way: what to send, by when, which attempt, and where the answer goes. */
     private record Pending(Acquire request, AcquireRequest proto, long deadline, int attempt, CompletableFuture<AcquireResult> result) {
     }
+
+    /** Set while an answer is delivered on an I/O thread by {@link #ON_IO_THREAD}, where waiting for another answer would stall. */
+    private static final ThreadLocal<Boolean> ON_IO_THREAD_NOW = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
+    /**
+     * The default for where answers complete: right on the gRPC I/O thread that read them, as
+     * Lettuce and Netty-based clients do. Handing each answer to a pool thread instead cost about
+     * half of a busy client's CPU in the benchmark ({@code docs/performance.md}).
+     */
+    private static final Executor ON_IO_THREAD = task -> {
+        if (ON_IO_THREAD_NOW.get()) {
+            task.run();
+            return;
+        }
+        ON_IO_THREAD_NOW.set(Boolean.TRUE);
+        try {
+            task.run();
+        } finally {
+            ON_IO_THREAD_NOW.set(Boolean.FALSE);
+        }
+    };
 
     private SluiceClient(Builder b) {
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -98,15 +123,13 @@ public final class SluiceClient implements AutoCloseable {
                     .disableRetry()
                     .keepAliveTime(30, TimeUnit.SECONDS)
                     .usePlaintext();
-            if (b.executor != null) {
-                channelBuilder.executor(b.executor);
-            }
             this.channel = channelBuilder.build();
             this.ownsChannel = true;
             // Resolve and connect now, so the first decision does not pay for it.
             channel.getState(true);
         }
-        this.stub = RateLimiterGrpc.newStub(channel);
+        this.rawStub = RateLimiterGrpc.newStub(channel);
+        this.stub = rawStub.withExecutor(b.executor != null ? b.executor : ON_IO_THREAD);
         this.deadlineNanos = b.deadline.toNanos();
         this.retry = b.retry;
         this.failureMode = b.failureMode;
@@ -122,6 +145,11 @@ public final class SluiceClient implements AutoCloseable {
 
     /** Asks and waits for the answer, at most the deadline plus scheduling noise. Never throws for a transport failure. */
     public AcquireResult acquire(Acquire request) {
+        if (ON_IO_THREAD_NOW.get()) {
+            throw new IllegalStateException("acquire() waits for an answer that this very thread, one of the client's I/O threads,"
+                    + " would have to deliver: from a callback of acquireAsync, call acquireAsync and chain on it, or give the"
+                    + " builder an executor for callbacks that block");
+        }
         try {
             return acquireAsync(request).join();
         } catch (CompletionException e) {
@@ -140,7 +168,9 @@ public final class SluiceClient implements AutoCloseable {
     /**
      * Asks without blocking. The future completes within the deadline with the answer (or the
      * failure mode's), or exceptionally with a {@link SluiceClientException} for a request that
-     * is wrong. It may complete on a gRPC thread: do not block in its callbacks.
+     * is wrong. Unless the builder was given an {@link Builder#executor executor}, it completes on
+     * one of gRPC's I/O threads: callbacks chained on it must not block (and {@link #acquire}
+     * refuses to run there).
      */
     public CompletableFuture<AcquireResult> acquireAsync(Acquire request) {
         Objects.requireNonNull(request, "request");
@@ -156,7 +186,7 @@ public final class SluiceClient implements AutoCloseable {
                 .putAllDescriptors(request.descriptors())
                 .setCost(request.cost())
                 .setDryRun(request.isDryRun())
-                .setRequestId(UUID.randomUUID().toString())
+                .setRequestId(nextRequestId())
                 .build();
         CompletableFuture<AcquireResult> result = new CompletableFuture<>();
         if (closed) {
@@ -167,6 +197,21 @@ public final class SluiceClient implements AutoCloseable {
         result.whenComplete((r, e) -> outstanding.remove(result));
         send(new Pending(request, proto, start + deadlineNanos, 1, result));
         return result;
+    }
+
+    /**
+     * A fresh request id: 128 random bits drawn once per client, then this client's count of
+     * requests. As unique as a random UUID per request, without asking a secure random source
+     * on every call (which cost about 5% of a busy client's CPU).
+     */
+    private String nextRequestId() {
+        return requestIdPrefix + Long.toHexString(requestIdCounter.incrementAndGet());
+    }
+
+    private static String randomPrefix() {
+        byte[] bytes = new byte[16];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.HexFormat.of().formatHex(bytes) + "-";
     }
 
     /**
@@ -368,7 +413,7 @@ public final class SluiceClient implements AutoCloseable {
      * deadline, retry, failure-mode or cache handling.
      */
     public RateLimiterGrpc.RateLimiterStub rawStub() {
-        return stub;
+        return rawStub;
     }
 
     /** Denials currently held in the local cache. */
@@ -510,7 +555,11 @@ public final class SluiceClient implements AutoCloseable {
             return this;
         }
 
-        /** Where gRPC completes calls (default: gRPC's own pool). */
+        /**
+         * Where answers complete and the callbacks chained on {@link #acquireAsync} run. By
+         * default they run on the gRPC I/O thread that read the answer, which is fastest but
+         * must never block; give a pool here if your callbacks do.
+         */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor);
             return this;

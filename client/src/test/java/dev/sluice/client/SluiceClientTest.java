@@ -22,8 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +32,7 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,11 @@ class SluiceClientTest {
                 observer.onCompleted();
             } else if (answer instanceof Status s) {
                 observer.onError(s.asRuntimeException());
+            } else if (answer instanceof CompletableFuture<?> later) {
+                later.thenAccept(r -> {
+                    observer.onNext((AcquireResponse) r);
+                    observer.onCompleted();
+                });
             }
         }
     }
@@ -115,7 +121,7 @@ class SluiceClientTest {
             assertEquals("demo", sent.getDomain());
             assertEquals(Map.of("ip", "203.0.113.5"), sent.getDescriptorsMap());
             assertEquals(2, sent.getCost());
-            UUID.fromString(sent.getRequestId());
+            assertTrue(sent.getRequestId().matches("[0-9a-f]{32}-[0-9a-f]+"), "a random per-client prefix, then a count: " + sent.getRequestId());
         }
     }
 
@@ -129,6 +135,48 @@ class SluiceClientTest {
             assertTrue(millis > 0 && millis <= 50, "the default deadline is 50 ms: " + millis);
         }
         assertFalse(server.seen.get(0).getRequestId().equals(server.seen.get(1).getRequestId()));
+    }
+
+    @Test
+    void acquireFromACallbackOnTheIoThreadIsRefusedWithAClearError() {
+        CompletableFuture<AcquireResponse> later = new CompletableFuture<>();
+        server.script.add(r -> later);
+        try (SluiceClient c = client().build()) {
+            CompletableFuture<AcquireResult> nested = c.acquireAsync(DEMO).thenApply(r -> c.acquire(DEMO));
+            later.complete(allowed());
+            CompletionException e = assertThrows(CompletionException.class, nested::join);
+            assertInstanceOf(IllegalStateException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("call acquireAsync and chain on it"), e.getCause().getMessage());
+            assertEquals(AcquireResult.Source.SERVER, c.acquire(DEMO).source(), "outside a callback acquire() still works");
+        }
+    }
+
+    @Test
+    void withAnExecutorCallbacksRunThereAndMayBlock() throws InterruptedException {
+        // Two threads: the callback blocks one while the other delivers the answer it waits for.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2, r -> new Thread(r, "app-pool"));
+        CompletableFuture<AcquireResponse> later = new CompletableFuture<>();
+        server.script.add(r -> later);
+        try (SluiceClient c = client().executor(pool).build()) {
+            CompletableFuture<String> nested = c.acquireAsync(DEMO)
+                    .thenApply(r -> Thread.currentThread().getName() + " " + c.acquire(DEMO).source());
+            later.complete(allowed());
+            assertEquals("app-pool SERVER", nested.join());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void twoClientsNeverShareARequestId() {
+        try (SluiceClient a = client().build(); SluiceClient b = client().build()) {
+            a.acquire(DEMO);
+            b.acquire(DEMO);
+        }
+        String first = server.seen.get(0).getRequestId();
+        String second = server.seen.get(1).getRequestId();
+        assertFalse(first.substring(0, first.indexOf('-')).equals(second.substring(0, second.indexOf('-'))),
+                "each client draws its own random prefix: " + first + " " + second);
     }
 
     @Test
