@@ -94,6 +94,7 @@ class JoinAndLeaveUnderLoadTest {
         figures.put("requests", clients.requests());
         figures.put("acknowledged_admissions", acknowledged);
         figures.put("failed_acquires", clients.errors());
+        figures.put("slowest_request_ms", clients.slowestMillis());
         figures.put("ms_until_cluster_safe_after_join", joinMillis);
         figures.put("ms_until_cluster_safe_after_graceful_leave", leaveMillis);
         figures.put("buckets_reset", wrong.size() + refilled);

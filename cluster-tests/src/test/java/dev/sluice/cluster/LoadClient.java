@@ -38,6 +38,7 @@ final class LoadClient implements AutoCloseable {
     private final LongAdder abandoned = new LongAdder();
     private final AtomicLong firstError = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong lastError = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong slowestNanos = new AtomicLong();
     private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
     private final Map<String, List<String>> retried = new ConcurrentHashMap<>();
 
@@ -66,12 +67,14 @@ final class LoadClient implements AutoCloseable {
 
     private void send(Supplier<List<ManagedChannel>> targets, AcquireRequest request, int start, String label) {
         requests.increment();
+        long sent = System.nanoTime();
         StringBuilder history = null;
         for (int attempt = 0; attempt < 200; attempt++) {
             List<ManagedChannel> nodes = targets.get();
             ManagedChannel node = nodes.get(Math.floorMod(start + attempt, nodes.size()));
             try {
                 AcquireResponse r = RateLimiterGrpc.newBlockingStub(node).withDeadlineAfter(2, TimeUnit.SECONDS).acquire(request);
+                slowestNanos.accumulateAndGet(System.nanoTime() - sent, Math::max);
                 if (r.getDecision() == Decision.ALLOWED) {
                     admitted.computeIfAbsent(label, k -> new LongAdder()).increment();
                 }
@@ -118,6 +121,11 @@ final class LoadClient implements AutoCloseable {
 
     long errors() {
         return errors.sum();
+    }
+
+    /** The longest any request took to be answered, retries included, in milliseconds. */
+    long slowestMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(slowestNanos.get());
     }
 
     long abandoned() {
