@@ -23,6 +23,7 @@ import java.util.concurrent.ForkJoinPool;
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
  *   --targets LIST    noop,sluice,client,batch,redis,bucket4j,hot,open,zipf (all but zipf)
  *   --nodes N         Sluice nodes (1)                   --out DIR    results (cluster-tests/target/bench)
+ *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
  * </pre>
  */
 public final class Benchmark {
@@ -42,10 +43,47 @@ public final class Benchmark {
     private Benchmark() {
     }
 
+    /** Option {@code name} as a whole number of at least {@code min}; exits naming the option when it is not. */
+    private static int whole(Map<String, String> opt, String name, int min) {
+        String v = opt.get(name);
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        return usage("--" + name + " must be a whole number of at least " + min + ", got '" + v + "'");
+    }
+
+    /** Option {@code name} as a number of seconds of at least {@code min}; exits naming the option when it is not. */
+    private static double seconds(Map<String, String> opt, String name, double min) {
+        String v = opt.get(name);
+        try {
+            double s = Double.parseDouble(v.trim());
+            if (s >= min && s < 86_400) {
+                return s;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        return usage("--" + name + " must be a number of seconds from " + (int) min + " to 86400, got '" + v + "'");
+    }
+
+    private static int usage(String problem) {
+        System.err.println(problem);
+        System.exit(2);
+        throw new AssertionError("unreachable");
+    }
+
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "5", "outstanding", "64", "keys", "10000",
                 "targets", "noop,sluice,client,batch,redis,bucket4j,hot,open", "nodes", "1", "out", "cluster-tests/target/bench",
-                "batch", "100"));
+                "batch", "100", "cost", "1"));
+        if (args.length % 2 != 0) {
+            usage("option " + args[args.length - 1] + " has no value");
+        }
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--") || !opt.containsKey(args[i].substring(2))) {
                 System.err.println("unknown option " + args[i] + "; options: " + opt.keySet());
@@ -55,16 +93,25 @@ public final class Benchmark {
         }
         // Several node JVMs sharing a small machine are still compiling after 5 s: give them time,
         // unless told otherwise.
-        if (Integer.parseInt(opt.get("nodes")) > 1 && !List.of(args).contains("--warmup")) {
+        if (whole(opt, "nodes", 1) > 1 && !List.of(args).contains("--warmup")) {
             opt.put("warmup", "40");
         }
-        double seconds = Double.parseDouble(opt.get("seconds"));
-        double warmup = Double.parseDouble(opt.get("warmup"));
-        int outstanding = Integer.parseInt(opt.get("outstanding"));
-        int keys = Integer.parseInt(opt.get("keys"));
-        int nodes = Integer.parseInt(opt.get("nodes"));
-        int batch = Integer.parseInt(opt.get("batch"));
+        double seconds = seconds(opt, "seconds", 1);
+        double warmup = seconds(opt, "warmup", 0);
+        int outstanding = whole(opt, "outstanding", 1);
+        int keys = whole(opt, "keys", 1);
+        int nodes = whole(opt, "nodes", 1);
+        int batch = whole(opt, "batch", 1);
+        // Every bucket holds 10^9 units and refills 10^6 a second: at the hot key's rate, a cost
+        // above about 50 empties it within a few minutes, and the run measures denials from then on.
+        int cost = whole(opt, "cost", 1);
         List<String> targets = List.of(opt.get("targets").split(","));
+        List<String> known = List.of("noop", "sluice", "client", "batch", "redis", "bucket4j", "hot", "open", "zipf");
+        for (String t : targets) {
+            if (!known.contains(t)) {
+                usage("--targets: unknown target '" + t + "'; known: " + String.join(",", known));
+            }
+        }
         Path out = Path.of(opt.get("out"));
         Path logs = out.resolve("logs");
         Files.createDirectories(out);
@@ -85,7 +132,7 @@ public final class Benchmark {
             int port = Procs.freePort();
             Process p = Procs.java("noop", logs, jvm, NoopServer.class.getName(), List.of(Integer.toString(port)));
             Procs.awaitPort(port, p, "noop server");
-            try (GrpcTarget t = new GrpcTarget("grpc-noop", List.of(port), List.of(p.pid()), 1, keys)) {
+            try (GrpcTarget t = new GrpcTarget("grpc-noop", List.of(port), List.of(p.pid()), 1, keys, cost)) {
                 results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
             }
             Procs.stopAll();
@@ -119,7 +166,7 @@ public final class Benchmark {
             }
             Thread.sleep(nodes > 1 ? 5000 : 1000);
             if (targets.contains("sluice") || targets.contains("open")) {
-                try (GrpcTarget t = new GrpcTarget("sluice", ports, pids, 1, keys)) {
+                try (GrpcTarget t = new GrpcTarget("sluice", ports, pids, 1, keys, cost)) {
                     sluiceUniform = measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks);
                     results.add(sluiceUniform);
                     if (targets.contains("hot")) {
@@ -136,12 +183,12 @@ public final class Benchmark {
                 }
             }
             if (targets.contains("client")) {
-                try (ClientTarget t = new ClientTarget(ports, pids, keys)) {
+                try (ClientTarget t = new ClientTarget(ports, pids, keys, cost)) {
                     results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
                 }
             }
             if (targets.contains("batch")) {
-                try (GrpcTarget t = new GrpcTarget("sluice-batch-" + batch, ports, pids, batch, keys)) {
+                try (GrpcTarget t = new GrpcTarget("sluice-batch-" + batch, ports, pids, batch, keys, cost)) {
                     Keys starts = Keys.uniform(keys);
                     results.add(measure(t, starts, "uniform", Math.max(2, outstanding / 8), warmup, seconds, null, checks));
                 }
@@ -156,7 +203,7 @@ public final class Benchmark {
                 p = Procs.start("redis", logs, List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                         "--save", "", "--appendonly", "no"));
                 Procs.awaitPort(port, p, "redis-server");
-                try (RedisTarget t = new RedisTarget(port, List.of(p.pid()), keys)) {
+                try (RedisTarget t = new RedisTarget(port, List.of(p.pid()), keys, cost)) {
                     results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
                 }
             } catch (java.io.IOException e) {
@@ -171,7 +218,7 @@ public final class Benchmark {
             flags.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=2");
             Process p = Procs.java("bucket4j-member", logs, flags, Bucket4jMember.class.getName(), List.of(Integer.toString(port)));
             Procs.awaitPort(port, p, "bucket4j member");
-            try (Bucket4jTarget t = new Bucket4jTarget(port, List.of(p.pid()), keys)) {
+            try (Bucket4jTarget t = new Bucket4jTarget(port, List.of(p.pid()), keys, cost)) {
                 results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
             }
             Procs.stopAll();

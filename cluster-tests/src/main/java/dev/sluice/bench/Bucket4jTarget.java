@@ -22,8 +22,10 @@ final class Bucket4jTarget implements Target {
     private final AsyncBucketProxy[] buckets;
     private final HazelcastProxyManager<String> proxies;
     private final List<Long> pids;
+    private final long cost;
 
-    Bucket4jTarget(int memberPort, List<Long> pids, int keyCount) {
+    Bucket4jTarget(int memberPort, List<Long> pids, int keyCount, long cost) {
+        this.cost = cost;
         ClientConfig c = new ClientConfig().setClusterName(Bucket4jMember.CLUSTER);
         c.getNetworkConfig().addAddress("127.0.0.1:" + memberPort);
         c.setProperty("hazelcast.logging.type", "jdk");
@@ -47,7 +49,7 @@ final class Bucket4jTarget implements Target {
 
     @Override
     public CompletableFuture<Integer> call(long key) {
-        return buckets[(int) key].tryConsume(1).thenApply(ok -> ok ? 1 : 0);
+        return buckets[(int) key].tryConsume(cost).thenApply(ok -> ok ? 1 : 0);
     }
 
     @Override

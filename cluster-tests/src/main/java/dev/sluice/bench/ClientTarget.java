@@ -21,7 +21,7 @@ final class ClientTarget implements Target {
     private final List<Long> pids;
     private final Acquire[] requests;
 
-    ClientTarget(List<Integer> ports, List<Long> pids, int keys) {
+    ClientTarget(List<Integer> ports, List<Long> pids, int keys, long cost) {
         SluiceClient.Builder b = SluiceClient.builder();
         ports.forEach(p -> b.target("127.0.0.1:" + p));
         String batching = System.getProperty("sluice.bench.clientBatching");
@@ -36,7 +36,7 @@ final class ClientTarget implements Target {
         this.pids = pids;
         requests = new Acquire[keys];
         for (int k = 0; k < keys; k++) {
-            requests[k] = Acquire.domain("bench").with("k", "k" + k);
+            requests[k] = Acquire.domain("bench").with("k", "k" + k).cost(cost);
         }
     }
 

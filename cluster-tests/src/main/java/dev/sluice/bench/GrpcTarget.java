@@ -30,7 +30,7 @@ final class GrpcTarget implements Target {
     private final AtomicInteger next = new AtomicInteger();
     private final AcquireRequest[] requests;
 
-    GrpcTarget(String name, List<Integer> ports, List<Long> pids, int batch, int keys) {
+    GrpcTarget(String name, List<Integer> ports, List<Long> pids, int batch, int keys, long cost) {
         this.name = name;
         this.pids = pids;
         this.batch = batch;
@@ -43,7 +43,7 @@ final class GrpcTarget implements Target {
         // Built once: the generator measures the target, not protobuf building.
         requests = new AcquireRequest[keys + batch];
         for (int k = 0; k < requests.length; k++) {
-            requests[k] = AcquireRequest.newBuilder().setDomain("bench").putDescriptors("k", "k" + k).build();
+            requests[k] = AcquireRequest.newBuilder().setDomain("bench").putDescriptors("k", "k" + k).setCost(cost).build();
         }
     }
 

@@ -41,8 +41,10 @@ final class RedisTarget implements Target {
     private final String sha;
     private final List<Long> pids;
     private final String[][] keys;
+    private final String cost;
 
-    RedisTarget(int port, List<Long> pids, int keyCount) {
+    RedisTarget(int port, List<Long> pids, int keyCount, long cost) {
+        this.cost = Long.toString(cost);
         this.client = RedisClient.create("redis://127.0.0.1:" + port);
         this.connection = client.connect();
         this.redis = connection.async();
@@ -61,7 +63,7 @@ final class RedisTarget implements Target {
 
     @Override
     public CompletableFuture<Integer> call(long key) {
-        return redis.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys[(int) key], "1000000000", "1000000", "1")
+        return redis.<Long>evalsha(sha, ScriptOutputType.INTEGER, keys[(int) key], "1000000000", "1000000", cost)
                 .toCompletableFuture().thenApply(Long::intValue);
     }
 
