@@ -59,21 +59,24 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
                 return Boolean.FALSE;
             }
         }
-        BucketState next = algorithm.refund(record.state(), now, cost, marker);
+        // Read once: a record holding a two-number state builds a new object each time it is asked.
+        BucketState current = record.state();
+        BucketState next = algorithm.refund(current, now, cost, marker);
         if (next == null && known < 0) {
             return Boolean.FALSE;
         }
         if (next != null) {
             record.state(next);
+            current = next;
         }
         int flags = 0;
         if (known >= 0) {
             flags = recent.flags(known) | RecentRequests.REFUNDED;
             recent.update(known, flags, marker);
         }
-        record.keepUntil(now + algorithm.restAfterNanos(record.state(), now));
+        record.keepUntil(now + algorithm.restAfterNanos(current, now));
         entry.setValue(record);
-        backup = new StateBackup(record.state(), record.keepUntil(), known >= 0 ? requestId : 0, now, now + context.requestMemoryNanos(),
+        backup = new StateBackup(current, record.keepUntil(), known >= 0 ? requestId : 0, now, now + context.requestMemoryNanos(),
                 flags, marker);
         return next != null;
     }
