@@ -86,8 +86,7 @@ public final class Benchmark {
         }
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--") || !opt.containsKey(args[i].substring(2))) {
-                System.err.println("unknown option " + args[i] + "; options: " + opt.keySet());
-                System.exit(2);
+                usage("unknown option " + args[i] + "; options: " + opt.keySet());
             }
             opt.put(args[i].substring(2), args[i + 1]);
         }
