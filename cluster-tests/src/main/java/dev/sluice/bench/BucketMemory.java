@@ -12,6 +12,8 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Semaphore;
+import java.util.stream.Collectors;
+import javax.management.ObjectName;
 
 /**
  * Heap per idle bucket, its backup included: two members in this JVM (so both copies are on
@@ -52,6 +54,9 @@ public final class BucketMemory {
                 + b.getMap(BucketStore.MAP_NAME).getLocalMapStats().getOwnedEntryCount();
         System.out.printf("buckets %d (owned %d, each with one backup)%n", buckets, owned);
         System.out.printf("heap per idle bucket, backup included: %d bytes%n", (after - before) / owned);
+        if (Boolean.getBoolean("sluice.bench.histogram")) {
+            System.out.println(histogram(24));
+        }
         a.getLifecycleService().terminate();
         b.getLifecycleService().terminate();
         System.exit(0);
@@ -64,6 +69,14 @@ public final class BucketMemory {
 
     private static int free() throws Exception {
         return Procs.freePort();
+    }
+
+    /** The first lines of the heap's class histogram, to show where a bucket's bytes go. */
+    private static String histogram(int lines) throws Exception {
+        Object text = ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                new Object[] {new String[0]}, new String[] {String[].class.getName()});
+        return ((String) text).lines().limit(lines + 3L).collect(Collectors.joining(System.lineSeparator()));
     }
 
     private static long usedAfterGc() throws InterruptedException {
