@@ -9,6 +9,7 @@ import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.policy.Domain;
+import dev.sluice.server.store.BucketKey;
 import dev.sluice.server.policy.PolicyLoader;
 import dev.sluice.server.testing.Ports;
 import dev.sluice.server.testing.TestMembers;
@@ -149,7 +150,7 @@ class CrashFailoverTest {
         for (int i = 0; keys.size() < count; i++) {
             String k = kind + "-" + memberPort + "-" + i;
             String bucket = domain.resolve(Map.of("kind", kind, "k", k)).get(0).bucketKey();
-            Member owner = lite.getPartitionService().getPartition(bucket).getOwner();
+            Member owner = lite.getPartitionService().getPartition(BucketKey.of(bucket)).getOwner();
             if (owner != null && owner.getAddress().getPort() == memberPort) {
                 keys.add(k);
             }

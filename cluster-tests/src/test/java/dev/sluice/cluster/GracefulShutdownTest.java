@@ -7,6 +7,7 @@ import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.node.SluiceNode;
 import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.store.BucketKey;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
@@ -59,17 +60,17 @@ class GracefulShutdownTest {
         }
         // Hold the bucket so the tenth call is in flight on the leaving node when it is told to stop.
         String key = leaving.policies().domain("demo").resolve(Map.of("ip", "198.51.100.1")).get(0).bucketKey();
-        IMap<String, Object> buckets = staying.hazelcast().getMap(BucketStore.MAP_NAME);
+        IMap<BucketKey, Object> buckets = staying.hazelcast().getMap(BucketStore.MAP_NAME);
         ExecutorService holder = Executors.newSingleThreadExecutor();
         closer.add(holder::shutdownNow);
-        holder.submit(() -> buckets.lock(key)).get();
+        holder.submit(() -> buckets.lock(BucketKey.of(key))).get();
         var inFlight = RateLimiterGrpc.newFutureStub(toLeaving).acquire(demo("198.51.100.1"));
         await().atMost(Duration.ofSeconds(5)).until(() -> leaving.callsInFlight() == 1);
 
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(leaving::close);
         await().atMost(Duration.ofSeconds(5)).until(() -> health(toLeaving) != ServingStatus.SERVING);
         assertFalse(inFlight.isDone(), "the call waits for its bucket while the node stops");
-        holder.submit(() -> buckets.unlock(key)).get();
+        holder.submit(() -> buckets.unlock(BucketKey.of(key))).get();
 
         AcquireResponse tenth = inFlight.get(10, TimeUnit.SECONDS);
         assertEquals(Decision.ALLOWED, tenth.getDecision(), "the call in flight was finished, not dropped");

@@ -20,7 +20,7 @@ import java.util.Map;
  * <p>With a request id, a request this bucket has already applied (and not given back) is
  * answered again from the bucket as it is, without being applied a second time.
  */
-final class AcquireProcessor implements EntryProcessor<String, BucketRecord, AcquireResult>,
+final class AcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, AcquireResult>,
         IdentifiedDataSerializable, HazelcastInstanceAware {
 
     private Algorithm algorithm;
@@ -49,17 +49,17 @@ final class AcquireProcessor implements EntryProcessor<String, BucketRecord, Acq
     }
 
     @Override
-    public AcquireResult process(Map.Entry<String, BucketRecord> entry) {
+    public AcquireResult process(Map.Entry<BucketKey, BucketRecord> entry) {
         Decider.Decided d = Decider.decide(entry, context, algorithm, cost, consume, countDenied, requestId);
         backup = d.backup();
         return d.result();
     }
 
     @Override
-    public EntryProcessor<String, BucketRecord, AcquireResult> getBackupProcessor() {
+    public EntryProcessor<BucketKey, BucketRecord, AcquireResult> getBackupProcessor() {
         // Null when nothing changed: a denial or a dry run costs no backup round trip.
         @SuppressWarnings("unchecked")
-        EntryProcessor<String, BucketRecord, AcquireResult> b = (EntryProcessor<String, BucketRecord, AcquireResult>) (EntryProcessor<?, ?, ?>) backup;
+        EntryProcessor<BucketKey, BucketRecord, AcquireResult> b = (EntryProcessor<BucketKey, BucketRecord, AcquireResult>) (EntryProcessor<?, ?, ?>) backup;
         return b;
     }
 

@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import com.hazelcast.core.HazelcastInstance;
@@ -27,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * Bucket state in a partitioned {@link IMap}, one entry per bucket key, one synchronous backup.
+ * Bucket state in a partitioned {@link IMap}, one entry per bucket, one synchronous backup. Callers
+ * name a bucket by its readable name; the map holds it under that name's {@link BucketKey}.
  * Every decision is a single entry-processor call on the key's partition owner; nothing here
  * reads a bucket and writes it back from the caller's side.
  *
@@ -63,16 +65,16 @@ public final class BucketStore {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BucketStore.class.getName());
 
     private final HazelcastInstance hazelcast;
-    private final IMap<String, BucketRecord> map;
+    private final IMap<BucketKey, BucketRecord> map;
     /** The member's own map proxy, when it is one: lets a decision skip a hop (see {@link #invoke}). */
-    private final MapProxyImpl<String, BucketRecord> proxy;
+    private final MapProxyImpl<BucketKey, BucketRecord> proxy;
     private final AtomicLong retried = new AtomicLong();
     private final AtomicLong replayed = new AtomicLong();
 
     public BucketStore(HazelcastInstance hazelcast) {
         this.hazelcast = hazelcast;
         this.map = hazelcast.getMap(MAP_NAME);
-        this.proxy = map instanceof MapProxyImpl<String, BucketRecord> p ? p : null;
+        this.proxy = map instanceof MapProxyImpl<BucketKey, BucketRecord> p ? p : null;
     }
 
     /** Name of the split-brain protection the bucket map uses when a minimum cluster size is set. */
@@ -91,6 +93,8 @@ public final class BucketStore {
     public static void configure(Config config, StoreContext context, int minimumClusterSize) {
         AsyncCompletions.install();
         config.getSerializationConfig().addDataSerializableFactory(StoreSerialization.FACTORY_ID, new StoreSerialization());
+        config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(BucketKey.class)
+                .setImplementation(new BucketKey.Serializer()));
         config.getUserContext().put(StoreContext.USER_CONTEXT_KEY, context);
         // An operation whose member died after it may have run fails instead of being re-run blindly.
         config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
@@ -156,14 +160,14 @@ public final class BucketStore {
      * Runs {@code processor} on the key's owner. A {@code retriable} operation (one whose every
      * request carries an id the bucket remembers) is run again when its outcome is unknown.
      */
-    private <R, T> CompletableFuture<T> submit(String key, EntryProcessor<String, BucketRecord, R> processor, boolean retriable,
+    private <R, T> CompletableFuture<T> submit(String name, EntryProcessor<BucketKey, BucketRecord, R> processor, boolean retriable,
                                                Function<R, T> convert) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        attempt(key, processor, retriable, convert, result, 0);
+        attempt(BucketKey.of(name), name, processor, retriable, convert, result, 0);
         return result;
     }
 
-    private <R, T> void attempt(String key, EntryProcessor<String, BucketRecord, R> processor, boolean retriable,
+    private <R, T> void attempt(BucketKey key, String name, EntryProcessor<BucketKey, BucketRecord, R> processor, boolean retriable,
                                 Function<R, T> convert, CompletableFuture<T> result, int tries) {
         this.<R>invoke(key, processor).whenCompleteAsync((r, e) -> {
             if (e == null) {
@@ -171,9 +175,9 @@ public final class BucketStore {
             } else if (retriable && tries < INDETERMINATE_RETRIES && indeterminate(e)) {
                 retried.incrementAndGet();
                 if (LOG.isLoggable(java.util.logging.Level.FINE)) {
-                    LOG.fine("outcome unknown, asking again (try " + (tries + 1) + "): " + key + " " + processor + ": " + e);
+                    LOG.fine("outcome unknown, asking again (try " + (tries + 1) + "): " + name + " " + processor + ": " + e);
                 }
-                RETRIES.execute(() -> attempt(key, processor, retriable, convert, result, tries + 1));
+                RETRIES.execute(() -> attempt(key, name, processor, retriable, convert, result, tries + 1));
             } else {
                 result.completeExceptionally(e);
             }
@@ -188,7 +192,7 @@ public final class BucketStore {
      * thread that completes it.
      */
     @SuppressWarnings("unchecked")
-    private <R> CompletionStage<R> invoke(String key, EntryProcessor<String, BucketRecord, R> processor) {
+    private <R> CompletionStage<R> invoke(BucketKey key, EntryProcessor<BucketKey, BucketRecord, R> processor) {
         if (proxy == null) {
             return map.submitToKey(key, processor);
         }

@@ -17,7 +17,7 @@ import java.util.Map;
  * arrived together are decided one after the other, in order, by a single entry-processor call,
  * and the backup receives all their deltas in one backup operation.
  */
-final class CoalescedAcquireProcessor implements EntryProcessor<String, BucketRecord, AcquireResults>,
+final class CoalescedAcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, AcquireResults>,
         IdentifiedDataSerializable, HazelcastInstanceAware {
 
     private List<Command> commands;
@@ -38,7 +38,7 @@ final class CoalescedAcquireProcessor implements EntryProcessor<String, BucketRe
     }
 
     @Override
-    public AcquireResults process(Map.Entry<String, BucketRecord> entry) {
+    public AcquireResults process(Map.Entry<BucketKey, BucketRecord> entry) {
         AcquireResult[] results = new AcquireResult[commands.size()];
         List<StateBackup> changes = new ArrayList<>(commands.size());
         for (int i = 0; i < results.length; i++) {
@@ -54,10 +54,10 @@ final class CoalescedAcquireProcessor implements EntryProcessor<String, BucketRe
     }
 
     @Override
-    public EntryProcessor<String, BucketRecord, AcquireResults> getBackupProcessor() {
+    public EntryProcessor<BucketKey, BucketRecord, AcquireResults> getBackupProcessor() {
         @SuppressWarnings("unchecked")
-        EntryProcessor<String, BucketRecord, AcquireResults> b =
-                (EntryProcessor<String, BucketRecord, AcquireResults>) (EntryProcessor<?, ?, ?>) backup;
+        EntryProcessor<BucketKey, BucketRecord, AcquireResults> b =
+                (EntryProcessor<BucketKey, BucketRecord, AcquireResults>) (EntryProcessor<?, ?, ?>) backup;
         return b;
     }
 

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Runs on a backup replica for a coalesced visit: applies the owner's deltas, in order. */
-final class CoalescedBackup implements EntryProcessor<String, BucketRecord, Object>, IdentifiedDataSerializable {
+final class CoalescedBackup implements EntryProcessor<BucketKey, BucketRecord, Object>, IdentifiedDataSerializable {
 
     private List<StateBackup> deltas;
 
@@ -23,7 +23,7 @@ final class CoalescedBackup implements EntryProcessor<String, BucketRecord, Obje
     }
 
     @Override
-    public Object process(Map.Entry<String, BucketRecord> entry) {
+    public Object process(Map.Entry<BucketKey, BucketRecord> entry) {
         for (StateBackup d : deltas) {
             d.applyTo(entry);
         }
@@ -31,7 +31,7 @@ final class CoalescedBackup implements EntryProcessor<String, BucketRecord, Obje
     }
 
     @Override
-    public EntryProcessor<String, BucketRecord, Object> getBackupProcessor() {
+    public EntryProcessor<BucketKey, BucketRecord, Object> getBackupProcessor() {
         return null;
     }
 

@@ -20,7 +20,7 @@ final class Decider {
     private Decider() {
     }
 
-    static Decided decide(Map.Entry<String, BucketRecord> entry, StoreContext context, Algorithm algorithm, long cost,
+    static Decided decide(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm, long cost,
                           boolean consume, boolean countDenied, long requestId) {
         long now = context.clock().nanos();
         BucketRecord record = entry.getValue();
@@ -37,14 +37,11 @@ final class Decider {
         if (outcome.next() == null) {
             return new Decided(new AcquireResult(outcome, false), null);
         }
-        if (record == null) {
-            record = new BucketRecord();
-        }
-        record.state(outcome.next());
+        record = BucketRecord.holding(record, outcome.next(), requestId != 0);
         int flags = outcome.allowed() ? RecentRequests.ALLOWED : 0;
         long remembered = now + context.requestMemoryNanos();
         if (requestId != 0) {
-            record.recentOrNew().record(requestId, now, remembered, flags, outcome.marker());
+            ((BucketRecord.General) record).recentOrNew().record(requestId, now, remembered, flags, outcome.marker());
         }
         long keep = now + algorithm.restAfterNanos(outcome.next(), now);
         record.keepUntil(requestId != 0 ? Math.max(keep, remembered) : keep);

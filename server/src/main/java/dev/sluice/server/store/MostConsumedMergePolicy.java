@@ -35,7 +35,7 @@ public final class MostConsumedMergePolicy
         if (kept == ms) {
             return merging.getRawValue();
         }
-        BucketRecord merged = new BucketRecord(kept);
+        BucketRecord merged = BucketRecord.holding(null, kept, false);
         merged.keepUntil(Math.max(e.keepUntil(), m.keepUntil()));
         return merged;
     }

@@ -16,7 +16,7 @@ import java.util.Map;
  * Gives back units an earlier decision took, when another limit of the same request denied it.
  * With a request id it gives back at most once, however often it is retried.
  */
-final class RefundProcessor implements EntryProcessor<String, BucketRecord, Boolean>,
+final class RefundProcessor implements EntryProcessor<BucketKey, BucketRecord, Boolean>,
         IdentifiedDataSerializable, HazelcastInstanceAware {
 
     private Algorithm algorithm;
@@ -43,7 +43,7 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
     }
 
     @Override
-    public Boolean process(Map.Entry<String, BucketRecord> entry) {
+    public Boolean process(Map.Entry<BucketKey, BucketRecord> entry) {
         backup = null;
         BucketRecord record = entry.getValue();
         if (record == null) {
@@ -66,7 +66,7 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
             return Boolean.FALSE;
         }
         if (next != null) {
-            record.state(next);
+            record = BucketRecord.holding(record, next, false);
             current = next;
         }
         int flags = 0;
@@ -82,9 +82,9 @@ final class RefundProcessor implements EntryProcessor<String, BucketRecord, Bool
     }
 
     @Override
-    public EntryProcessor<String, BucketRecord, Boolean> getBackupProcessor() {
+    public EntryProcessor<BucketKey, BucketRecord, Boolean> getBackupProcessor() {
         @SuppressWarnings("unchecked")
-        EntryProcessor<String, BucketRecord, Boolean> b = (EntryProcessor<String, BucketRecord, Boolean>) (EntryProcessor<?, ?, ?>) backup;
+        EntryProcessor<BucketKey, BucketRecord, Boolean> b = (EntryProcessor<BucketKey, BucketRecord, Boolean>) (EntryProcessor<?, ?, ?>) backup;
         return b;
     }
 

@@ -14,7 +14,7 @@ import java.util.Map;
  * records the request the owner applied, exactly as the owner did (same clock reading), so the
  * replica's memory of requests matches the owner's when it is promoted.
  */
-final class StateBackup implements EntryProcessor<String, BucketRecord, Object>, IdentifiedDataSerializable {
+final class StateBackup implements EntryProcessor<BucketKey, BucketRecord, Object>, IdentifiedDataSerializable {
 
     private BucketState state;
     private long keepUntil;
@@ -38,27 +38,23 @@ final class StateBackup implements EntryProcessor<String, BucketRecord, Object>,
     }
 
     @Override
-    public Object process(Map.Entry<String, BucketRecord> entry) {
+    public Object process(Map.Entry<BucketKey, BucketRecord> entry) {
         applyTo(entry);
         return null;
     }
 
     /** Applies this delta to a backup replica's entry. */
-    void applyTo(Map.Entry<String, BucketRecord> entry) {
-        BucketRecord record = entry.getValue();
-        if (record == null) {
-            record = new BucketRecord();
-        }
-        record.state(state);
+    void applyTo(Map.Entry<BucketKey, BucketRecord> entry) {
+        BucketRecord record = BucketRecord.holding(entry.getValue(), state, requestId != 0);
         if (requestId != 0) {
-            record.recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
+            ((BucketRecord.General) record).recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
         }
         record.keepUntil(keepUntil);
         entry.setValue(record);
     }
 
     @Override
-    public EntryProcessor<String, BucketRecord, Object> getBackupProcessor() {
+    public EntryProcessor<BucketKey, BucketRecord, Object> getBackupProcessor() {
         return null;
     }
 

@@ -19,11 +19,15 @@ public final class StoreSerialization implements DataSerializableFactory {
     static final int COALESCED_BACKUP = 8;
     static final int ACQUIRE_RESULTS = 9;
     static final int RESTED_PREDICATE = 10;
+    static final int GCRA_RECORD = 11;
+    static final int WINDOW_RECORD = 12;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
         return switch (typeId) {
-            case BUCKET_RECORD -> new BucketRecord();
+            case BUCKET_RECORD -> new BucketRecord.General();
+            case GCRA_RECORD -> new BucketRecord.Gcra();
+            case WINDOW_RECORD -> new BucketRecord.Window();
             case ACQUIRE_PROCESSOR -> new AcquireProcessor();
             case ACQUIRE_RESULT -> new AcquireResult();
             case STATE_BACKUP -> new StateBackup();

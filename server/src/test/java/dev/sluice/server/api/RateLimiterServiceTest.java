@@ -9,6 +9,7 @@ import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.engine.DecisionEngine;
 import dev.sluice.server.policy.Policies;
+import dev.sluice.server.store.BucketKey;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.testing.TestMembers;
 import dev.sluice.server.testing.TestNodes;
@@ -165,12 +166,12 @@ class RateLimiterServiceTest {
     @Test
     void overloadedNodeFailsFastWithUnavailableInsteadOfQueueing() throws Exception {
         String key = policies.domain("shop").resolve(java.util.Map.of("user", "held")).get(0).bucketKey();
-        IMap<String, Object> buckets = member.getMap(BucketStore.MAP_NAME);
+        IMap<BucketKey, Object> buckets = member.getMap(BucketStore.MAP_NAME);
         // Hazelcast locks belong to a thread, and calls here may run on the test thread: hold
         // the lock from a thread of its own so the decision really has to wait for it.
         ExecutorService holder = Executors.newSingleThreadExecutor();
         try {
-            holder.submit(() -> buckets.lock(key)).get();
+            holder.submit(() -> buckets.lock(BucketKey.of(key))).get();
             // With the bucket locked, the first decision waits on its owner, filling the one slot.
             var pending = RateLimiterGrpc.newFutureStub(channel).acquire(request().putDescriptors("user", "held").build());
             try {
@@ -179,7 +180,7 @@ class RateLimiterServiceTest {
                 assertTrue(e.getStatus().getDescription().contains("overloaded"), e.getStatus().getDescription());
                 assertFalse(pending.isDone(), "the first decision is still waiting for the bucket");
             } finally {
-                holder.submit(() -> buckets.unlock(key)).get();
+                holder.submit(() -> buckets.unlock(BucketKey.of(key))).get();
             }
             await().atMost(java.time.Duration.ofSeconds(10)).until(pending::isDone);
             assertEquals(Decision.ALLOWED, pending.get().getDecision());

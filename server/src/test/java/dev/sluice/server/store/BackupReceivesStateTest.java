@@ -52,18 +52,18 @@ class BackupReceivesStateTest {
         assertEquals(6, outcome.remaining());
         GcraState expected = new GcraState(ownerClock.nanos() + Duration.ofSeconds(4).toNanos(), 0);
 
-        IMap<String, BucketRecord> map = first.getMap(BucketStore.MAP_NAME);
-        assertEquals(expected, map.get(key).state());
+        IMap<BucketKey, BucketRecord> map = first.getMap(BucketStore.MAP_NAME);
+        assertEquals(expected, map.get(BucketKey.of(key)).state());
         // Back at rest after 4 s, by the owner's clock.
         long keepUntil = ownerClock.nanos() + Duration.ofSeconds(4).toNanos();
-        assertEquals(keepUntil, map.get(key).keepUntil());
+        assertEquals(keepUntil, map.get(BucketKey.of(key)).keepUntil());
 
         first.getLifecycleService().terminate();
         first = null;
         await().atMost(Duration.ofSeconds(30)).until(() -> second.getCluster().getMembers().size() == 1);
-        IMap<String, BucketRecord> promoted = second.getMap(BucketStore.MAP_NAME);
-        assertEquals(expected, promoted.get(key).state(), "the promoted backup holds exactly the owner's state");
-        assertEquals(keepUntil, promoted.get(key).keepUntil(), "the backup is kept as long as the owner's copy");
+        IMap<BucketKey, BucketRecord> promoted = second.getMap(BucketStore.MAP_NAME);
+        assertEquals(expected, promoted.get(BucketKey.of(key)).state(), "the promoted backup holds exactly the owner's state");
+        assertEquals(keepUntil, promoted.get(BucketKey.of(key)).keepUntil(), "the backup is kept as long as the owner's copy");
     }
 
     static String keyOwnedBy(HazelcastInstance member, String prefix) {
@@ -72,7 +72,7 @@ class BackupReceivesStateTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> member.getPartitionService().getPartition(prefix).getOwner() != null);
         for (int i = 0; ; i++) {
             String key = prefix + i;
-            if (member.getPartitionService().getPartition(key).getOwner().localMember()) {
+            if (member.getPartitionService().getPartition(BucketKey.of(key)).getOwner().localMember()) {
                 return key;
             }
         }

@@ -73,7 +73,7 @@ class CoalescedDecisionsTest {
         HazelcastInstance member = members.get(0);
         String stuck = "stuck-" + System.nanoTime();
         // A key locked by another thread makes entry processors on it wait until it is unlocked.
-        Thread locker = new Thread(() -> member.getMap(BucketStore.MAP_NAME).lock(stuck));
+        Thread locker = new Thread(() -> member.getMap(BucketStore.MAP_NAME).lock(BucketKey.of(stuck)));
         locker.start();
         locker.join();
         try {
@@ -87,10 +87,10 @@ class CoalescedDecisionsTest {
             assertEquals(3, out.get(4).get(30, TimeUnit.SECONDS).remaining(), "free-2 decided both of its commands");
             assertFalse(out.get(0).isDone(), "the locked bucket has not answered");
             assertFalse(out.get(2).isDone());
-            member.getMap(BucketStore.MAP_NAME).forceUnlock(stuck);
+            member.getMap(BucketStore.MAP_NAME).forceUnlock(BucketKey.of(stuck));
             assertEquals(3, out.get(2).get(30, TimeUnit.SECONDS).remaining(), "answered once the bucket was free");
         } finally {
-            member.getMap(BucketStore.MAP_NAME).forceUnlock(stuck);
+            member.getMap(BucketStore.MAP_NAME).forceUnlock(BucketKey.of(stuck));
         }
     }
 
