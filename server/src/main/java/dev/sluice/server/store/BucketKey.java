@@ -12,7 +12,7 @@ import java.security.NoSuchAlgorithmException;
 /**
  * The key of a bucket in the map: the first 128 bits of the SHA-256 digest of the bucket's name
  * (the policy's {@code domain␟rule␟limit␟algorithm␟descriptor=value…}), so every bucket's key costs
- * the same 16 bytes however long its descriptors are, a million 35-character names included.
+ * the same 16 bytes however long its descriptor values are.
  *
  * <p>A cryptographic digest, because descriptor values come from callers: finding two names with
  * the same key takes about 2<sup>64</sup> digests even for someone choosing both, and one that
