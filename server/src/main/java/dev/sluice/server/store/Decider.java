@@ -25,9 +25,12 @@ final class Decider {
         long now = context.clock().nanos();
         BucketRecord record = entry.getValue();
         BucketState state = record == null ? null : record.state();
-        if (consume && requestId != 0 && record != null && record.recent() != null) {
-            RecentRequests recent = record.recent();
+        RecentRequests recent = record == null ? null : record.recent();
+        if (recent != null) {
+            // Also without an id: a bucket whose remembered ids are all forgotten is stored compactly again.
             recent.prune(now);
+        }
+        if (consume && requestId != 0 && recent != null) {
             int known = recent.find(requestId);
             if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) == 0) {
                 return new Decided(replay(algorithm, state, now, cost, recent.flags(known), recent.marker(known)), null);

@@ -1,6 +1,7 @@
 package dev.sluice.server.store;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.Outcome;
 import dev.sluice.server.testing.TestMembers;
@@ -16,6 +17,7 @@ import java.util.List;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A bucket remembers the request ids it applied: repeats are answered, not applied again. */
@@ -74,6 +76,19 @@ class RequestMemoryTest {
         take("forget", 2, 41);
         CLOCK.advance(Duration.ofSeconds(31));
         assertEquals(6, take("forget", 2, 41).remaining(), "after 30 s the id is new again");
+    }
+
+    @Test
+    void aBucketWhoseIdsAreAllForgottenIsHeldCompactlyAgain() {
+        IMap<BucketKey, BucketRecord> map = members.get(0).getMap(BucketStore.MAP_NAME);
+        take("compact", 2, 51);
+        assertInstanceOf(BucketRecord.General.class, map.get(BucketKey.of("compact")), "it remembers request 51");
+        take("compact", 1, 0);
+        assertInstanceOf(BucketRecord.General.class, map.get(BucketKey.of("compact")), "still within the memory time");
+        CLOCK.advance(Duration.ofSeconds(31));
+        assertEquals(6, take("compact", 1, 0).remaining());
+        assertInstanceOf(BucketRecord.Window.class, map.get(BucketKey.of("compact")), "nothing left to remember");
+        assertEquals(5, take("compact", 1, 51).remaining(), "request 51 is new again");
     }
 
     @Test
