@@ -23,7 +23,7 @@ import java.util.concurrent.ForkJoinPool;
  * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
  *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (5; 40 with --nodes above 1)
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
- *   --targets LIST    noop,sluice,client,batch,redis,bucket4j,hot,open,zipf (all but zipf)
+ *   --targets LIST    noop,sluice,client,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
  *   --nodes N         Sluice nodes (1)                   --out DIR    results (cluster-tests/target/bench)
  *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
  * </pre>
@@ -81,7 +81,7 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "5", "outstanding", "64", "keys", "10000",
-                "targets", "noop,sluice,client,batch,redis,bucket4j,hot,open", "nodes", "1", "out", "cluster-tests/target/bench",
+                "targets", "noop,sluice,client,batch,redis,bucket4j,hot,open,memory", "nodes", "1", "out", "cluster-tests/target/bench",
                 "batch", "100", "cost", "1"));
         if (args.length % 2 != 0) {
             usage("option " + args[args.length - 1] + " has no value");
@@ -107,7 +107,7 @@ public final class Benchmark {
         // above about 50 empties it within a few minutes, and the run measures denials from then on.
         int cost = whole(opt, "cost", 1);
         List<String> targets = List.of(opt.get("targets").split(","));
-        List<String> known = List.of("noop", "sluice", "client", "batch", "redis", "bucket4j", "hot", "open", "zipf");
+        List<String> known = List.of("noop", "sluice", "client", "batch", "redis", "bucket4j", "hot", "open", "memory", "zipf");
         for (String t : targets) {
             if (!known.contains(t)) {
                 usage("--targets: unknown target '" + t + "'; known: " + String.join(",", known));
@@ -246,6 +246,11 @@ public final class Benchmark {
             Procs.stopAll();
         }
 
+        long heapPerBucket = -1;
+        if (targets.contains("memory")) {
+            heapPerBucket = heapPerIdleBucket(logs);
+        }
+
         Map<String, Object> env = new LinkedHashMap<>();
         env.put("date", Instant.now().toString());
         env.put("cores", Runtime.getRuntime().availableProcessors());
@@ -261,7 +266,16 @@ public final class Benchmark {
             System.out.println("check: " + c);
         }
         printRatios(results);
-        Report.json(out.resolve("results.json"), env, results, checks);
+        if (heapPerBucket >= 0) {
+            System.out.printf("  %-36s %9d bytes target: at most 300 bytes %s%n", "heap per idle bucket, backup included", heapPerBucket,
+                    heapPerBucket <= 300 ? "met" : "NOT met");
+        }
+        Map<String, Object> figures = new LinkedHashMap<>();
+        if (heapPerBucket >= 0) {
+            figures.put("heap_bytes_per_idle_bucket_with_backup", heapPerBucket);
+            figures.put("buckets_for_heap_figure", MEMORY_BUCKETS);
+        }
+        Report.json(out.resolve("results.json"), env, results, checks, figures);
         Report.svg(out.resolve("results.svg"), results);
         System.out.println("results: " + out.resolve("results.json") + ", " + out.resolve("results.svg"));
         Procs.stopAll();
@@ -314,6 +328,28 @@ public final class Benchmark {
             System.out.printf("  %-36s %9.0f us   target: at most 1000 us%s%n", "open loop at half peak, p99", open.p99Micros(),
                     noopOpen == null ? "" : String.format(" (grpc no-op at the same rate: %.0f us)", noopOpen.p99Micros()));
         }
+    }
+
+    /** Buckets {@link BucketMemory} creates for the heap figure: the million. */
+    private static final int MEMORY_BUCKETS = 1_000_000;
+
+    /** Runs {@link BucketMemory} in a JVM of its own and reads the figure it prints. */
+    private static long heapPerIdleBucket(Path logs) throws Exception {
+        System.out.printf("measuring heap per idle bucket (%,d token buckets, two members in one JVM)%n", MEMORY_BUCKETS);
+        Process p = Procs.java("memory", logs, List.of("-Xmx4g", "-XX:+UseParallelGC"), BucketMemory.class.getName(),
+                List.of(Integer.toString(MEMORY_BUCKETS)));
+        if (!p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("BucketMemory did not finish within 10 minutes; see " + logs.resolve("memory.log"));
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("heap per idle bucket, backup included: (\\d+) bytes")
+                .matcher(Files.readString(logs.resolve("memory.log")));
+        if (!m.find()) {
+            throw new IllegalStateException("BucketMemory printed no figure (exit " + p.exitValue() + "); see " + logs.resolve("memory.log"));
+        }
+        long bytes = Long.parseLong(m.group(1));
+        System.out.printf("heap per idle bucket, backup included: %d bytes%n", bytes);
+        return bytes;
     }
 
     private static void ratio(String what, Run.Result a, Run.Result b, double target) {

@@ -26,12 +26,12 @@ final class Report {
         return b.toString();
     }
 
-    static void json(Path file, Map<String, Object> environment, List<Run.Result> results, List<String> checks) throws IOException {
+    static void json(Path file, Map<String, Object> environment, List<Run.Result> results, List<String> checks,
+                     Map<String, Object> figures) throws IOException {
         StringBuilder b = new StringBuilder("{\n  \"environment\": {");
-        int i = 0;
-        for (Map.Entry<String, Object> e : environment.entrySet()) {
-            b.append(i++ == 0 ? "" : ",").append("\n    \"").append(e.getKey()).append("\": ").append(value(e.getValue()));
-        }
+        object(b, environment);
+        b.append("\n  },\n  \"figures\": {");
+        object(b, figures);
         b.append("\n  },\n  \"checks\": [");
         for (int c = 0; c < checks.size(); c++) {
             b.append(c == 0 ? "" : ",").append("\n    ").append(value(checks.get(c)));
@@ -52,6 +52,13 @@ final class Report {
         b.append("\n  ]\n}\n");
         Files.createDirectories(file.getParent());
         Files.writeString(file, b.toString());
+    }
+
+    private static void object(StringBuilder b, Map<String, Object> fields) {
+        int i = 0;
+        for (Map.Entry<String, Object> e : fields.entrySet()) {
+            b.append(i++ == 0 ? "" : ",").append("\n    \"").append(e.getKey()).append("\": ").append(value(e.getValue()));
+        }
     }
 
     private static String value(Object v) {
