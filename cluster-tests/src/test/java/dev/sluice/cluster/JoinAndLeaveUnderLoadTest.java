@@ -100,7 +100,9 @@ class JoinAndLeaveUnderLoadTest {
         figures.put("buckets_reset", wrong.size() + refilled);
         Figures.report("join-and-graceful-leave", figures);
 
-        assertEquals(0, clients.errors(), "no Acquire failed: " + clients.errorKinds());
+        // On failure, every retried request's attempts (node and status) and when the join and leave were slow.
+        assertEquals(0, clients.errors(), "no Acquire failed: " + clients.errorKinds() + "; retried requests: " + clients.retried()
+                + "; ms until safe after join " + joinMillis + ", after leave " + leaveMillis);
         assertEquals(Map.of(), wrong);
         assertEquals(0, refilled, "exhausted buckets stayed exhausted");
     }
