@@ -55,7 +55,11 @@ public final class SluiceNode implements AutoCloseable {
         // clocks agree; tests bring a clock of their own.
         ClusterClock clusterClock = settings.clock() == Clock.system() ? new ClusterClock() : null;
         NodeSettings effective = clusterClock == null ? settings : settings.toBuilder().clock(clusterClock).build();
-        this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(effective));
+        // Joins holding no partitions and takes its share once started: a member whose start-up has
+        // not completed refuses the migrations and ignores the backups sent to it (Hazelcast issue
+        // 19551), which made the cluster's decisions wait out backup timeouts while it joined.
+        this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(effective).setLiteMember(true));
+        hazelcast.getCluster().promoteLocalLiteMember();
         if (clusterClock != null) {
             clusterClock.calibrate(() -> hazelcast.getCluster().getClusterTime());
             this.calibration = Executors.newSingleThreadScheduledExecutor(r -> {
