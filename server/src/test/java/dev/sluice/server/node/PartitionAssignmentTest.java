@@ -7,10 +7,14 @@ import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A node assigns the cluster's partitions as it starts, so members that join later receive the
@@ -33,6 +37,21 @@ class PartitionAssignmentTest {
                 }
             }
             assertEquals(2, first.hazelcast().getCluster().getMembers().size());
+        }
+    }
+
+    @Test
+    void aNodeJoinsHoldingNothingAndTakesItsShareOnceStarted() {
+        List<NodeSettings> settings = TestNodes.cluster(TestNodes.uniqueCluster("promote"), ManualClock.fixed(),
+                PolicyLoader.bundledDemo(), 2);
+        try (SluiceNode first = TestNodes.start(settings.get(0)); SluiceNode second = TestNodes.start(settings.get(1))) {
+            for (SluiceNode node : List.of(first, second)) {
+                assertFalse(node.hazelcast().getCluster().getLocalMember().isLiteMember(), "a started node is a data member");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> second.hazelcast().getPartitionService().isClusterSafe());
+            long owned = second.hazelcast().getPartitionService().getPartitions().stream()
+                    .filter(p -> p.getOwner() != null && p.getOwner().localMember()).count();
+            assertTrue(owned > 0, "the node that joined second owns partitions: " + owned);
         }
     }
 }
