@@ -25,8 +25,7 @@ class PartitionAssignmentTest {
 
     @Test
     void aStartedNodeHasEveryPartitionAssignedBeforeAnyDecisionAndAJoiningMemberKnowsThem() {
-        List<NodeSettings> settings = TestNodes.cluster(TestNodes.uniqueCluster("assign"), ManualClock.fixed(),
-                PolicyLoader.bundledDemo(), 2);
+        List<NodeSettings> settings = twoNodes("assign");
         try (SluiceNode first = TestNodes.start(settings.get(0)); SluiceNode second = TestNodes.start(settings.get(1))) {
             for (SluiceNode node : List.of(first, second)) {
                 InternalPartitionService partitions = ((HazelcastInstanceProxy) node.hazelcast()).getOriginal().node
@@ -42,8 +41,7 @@ class PartitionAssignmentTest {
 
     @Test
     void aNodeJoinsHoldingNothingAndTakesItsShareOnceStarted() {
-        List<NodeSettings> settings = TestNodes.cluster(TestNodes.uniqueCluster("promote"), ManualClock.fixed(),
-                PolicyLoader.bundledDemo(), 2);
+        List<NodeSettings> settings = twoNodes("promote");
         try (SluiceNode first = TestNodes.start(settings.get(0)); SluiceNode second = TestNodes.start(settings.get(1))) {
             for (SluiceNode node : List.of(first, second)) {
                 assertFalse(node.hazelcast().getCluster().getLocalMember().isLiteMember(), "a started node is a data member");
@@ -53,5 +51,9 @@ class PartitionAssignmentTest {
                     .filter(p -> p.getOwner() != null && p.getOwner().localMember()).count();
             assertTrue(owned > 0, "the node that joined second owns partitions: " + owned);
         }
+    }
+
+    private static List<NodeSettings> twoNodes(String name) {
+        return TestNodes.cluster(TestNodes.uniqueCluster(name), ManualClock.fixed(), PolicyLoader.bundledDemo(), 2);
     }
 }
