@@ -136,10 +136,7 @@ public final class Benchmark {
         double openRate = 0;
 
         if (targets.contains("noop")) {
-            int port = Procs.freePort();
-            Process p = Procs.java("noop", logs, jvm, NoopServer.class.getName(), List.of(Integer.toString(port)));
-            Procs.awaitPort(port, p, "noop server");
-            try (GrpcTarget t = new GrpcTarget("grpc-noop", List.of(port), List.of(p.pid()), 1, keys, cost)) {
+            try (GrpcTarget t = noopServer("noop", logs, jvm, keys, cost)) {
                 results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
             }
             Procs.stopAll();
@@ -206,10 +203,7 @@ public final class Benchmark {
         if (openRate > 0 && targets.contains("noop")) {
             // The same arrivals against a server that does nothing: the latency any gRPC limiter
             // would show at that rate on this machine, with this generator beside it.
-            int port = Procs.freePort();
-            Process p = Procs.java("noop-open", logs, jvm, NoopServer.class.getName(), List.of(Integer.toString(port)));
-            Procs.awaitPort(port, p, "noop server");
-            try (GrpcTarget t = new GrpcTarget("grpc-noop", List.of(port), List.of(p.pid()), 1, keys, cost)) {
+            try (GrpcTarget t = noopServer("noop-open", logs, jvm, keys, cost)) {
                 // Warmed as Sluice's node was before its open loop: by closed-loop calls, which are not kept.
                 Run.closedLoop(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds);
                 results.add(Run.openLoop(t, Keys.uniform(keys), "uniform", openRate, warmup, seconds));
@@ -266,12 +260,10 @@ public final class Benchmark {
             System.out.println("check: " + c);
         }
         printRatios(results);
+        Map<String, Object> figures = new LinkedHashMap<>();
         if (heapPerBucket >= 0) {
             System.out.printf("  %-36s %9d bytes target: at most 300 bytes %s%n", "heap per idle bucket, backup included", heapPerBucket,
                     heapPerBucket <= 300 ? "met" : "NOT met");
-        }
-        Map<String, Object> figures = new LinkedHashMap<>();
-        if (heapPerBucket >= 0) {
             figures.put("heap_bytes_per_idle_bucket_with_backup", heapPerBucket);
             figures.put("buckets_for_heap_figure", MEMORY_BUCKETS);
         }
@@ -328,6 +320,14 @@ public final class Benchmark {
             System.out.printf("  %-36s %9.0f us   target: at most 1000 us%s%n", "open loop at half peak, p99", open.p99Micros(),
                     noopOpen == null ? "" : String.format(" (grpc no-op at the same rate: %.0f us)", noopOpen.p99Micros()));
         }
+    }
+
+    /** Starts the gRPC server that decides nothing, its log named {@code logName}, and a target calling it. */
+    private static GrpcTarget noopServer(String logName, Path logs, List<String> jvm, int keys, long cost) throws Exception {
+        int port = Procs.freePort();
+        Process p = Procs.java(logName, logs, jvm, NoopServer.class.getName(), List.of(Integer.toString(port)));
+        Procs.awaitPort(port, p, "noop server");
+        return new GrpcTarget("grpc-noop", List.of(port), List.of(p.pid()), 1, keys, cost);
     }
 
     /** Buckets {@link BucketMemory} creates for the heap figure: the million. */

@@ -83,6 +83,21 @@ abstract sealed class BucketRecord implements IdentifiedDataSerializable permits
         return r;
     }
 
+    /**
+     * The record to store for a bucket now holding {@code next} after applying request
+     * {@code requestId} (0: a request without an id, remembered by nobody): as {@link #holding},
+     * with the request recorded as its owner applied it, until {@code rememberedUntil}.
+     */
+    static BucketRecord applied(BucketRecord current, BucketState next, long requestId, long now, long rememberedUntil, int flags,
+                                long marker) {
+        if (requestId == 0) {
+            return holding(current, next, false);
+        }
+        General record = (General) holding(current, next, true);
+        record.recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
+        return record;
+    }
+
     private static boolean fitsInt(long v) {
         return v >= 0 && v <= Integer.MAX_VALUE;
     }

@@ -40,12 +40,9 @@ final class Decider {
         if (outcome.next() == null) {
             return new Decided(new AcquireResult(outcome, false), null);
         }
-        record = BucketRecord.holding(record, outcome.next(), requestId != 0);
         int flags = outcome.allowed() ? RecentRequests.ALLOWED : 0;
         long remembered = now + context.requestMemoryNanos();
-        if (requestId != 0) {
-            ((BucketRecord.General) record).recentOrNew().record(requestId, now, remembered, flags, outcome.marker());
-        }
+        record = BucketRecord.applied(record, outcome.next(), requestId, now, remembered, flags, outcome.marker());
         long keep = now + algorithm.restAfterNanos(outcome.next(), now);
         record.keepUntil(requestId != 0 ? Math.max(keep, remembered) : keep);
         entry.setValue(record);

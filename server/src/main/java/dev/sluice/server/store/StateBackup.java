@@ -45,10 +45,7 @@ final class StateBackup implements EntryProcessor<BucketKey, BucketRecord, Objec
 
     /** Applies this delta to a backup replica's entry. */
     void applyTo(Map.Entry<BucketKey, BucketRecord> entry) {
-        BucketRecord record = BucketRecord.holding(entry.getValue(), state, requestId != 0);
-        if (requestId != 0) {
-            ((BucketRecord.General) record).recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
-        }
+        BucketRecord record = BucketRecord.applied(entry.getValue(), state, requestId, now, rememberedUntil, flags, marker);
         record.keepUntil(keepUntil);
         entry.setValue(record);
     }
