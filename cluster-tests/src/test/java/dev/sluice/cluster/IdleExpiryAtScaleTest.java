@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.TokenBucket;
 import dev.sluice.server.node.MemberConfig;
+import dev.sluice.bench.BucketMemory;
 import dev.sluice.server.store.BucketKey;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.testing.Ports;
@@ -14,7 +15,6 @@ import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,7 +59,7 @@ class IdleExpiryAtScaleTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> members.get(0).getCluster().getMembers().size() == 2);
         TestMembers.awaitPartitionsSettled(members);
         BucketStore store = new BucketStore(members.get(0));
-        long heapBefore = usedHeapAfterGc();
+        long heapBefore = BucketMemory.liveHeap();
 
         FixedWindow hour = FixedWindow.ofLength(5, Duration.ofHours(1));
         for (int i = 0; i < LIVE; i++) {
@@ -84,7 +84,7 @@ class IdleExpiryAtScaleTest {
         long createdMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         assertEquals(null, failure.get());
         long peak = owned();
-        long heapWithBuckets = usedHeapAfterGc();
+        long heapWithBuckets = BucketMemory.liveHeap();
 
         assertEquals(IDLE + LIVE, backups(), "every bucket has its backup");
         // Past their rest (half a second) by more than a second.
@@ -92,7 +92,7 @@ class IdleExpiryAtScaleTest {
         long expiryStarted = System.nanoTime();
         await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1)).until(() -> owned() <= LIVE && backups() <= LIVE);
         long goneMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - expiryStarted);
-        long heapAfter = usedHeapAfterGc();
+        long heapAfter = BucketMemory.liveHeap();
         var map = members.get(1).getMap(BucketStore.MAP_NAME);
         int liveLeft = 0;
         for (int i = 0; i < LIVE; i++) {
@@ -118,13 +118,5 @@ class IdleExpiryAtScaleTest {
 
     private long owned() {
         return members.stream().mapToLong(m -> m.getMap(BucketStore.MAP_NAME).getLocalMapStats().getOwnedEntryCount()).sum();
-    }
-
-    private static long usedHeapAfterGc() throws InterruptedException {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            Thread.sleep(200);
-        }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }
