@@ -47,13 +47,13 @@ final class ResponseRenderer {
             switch (s.headers()) {
                 case IETF -> ietfHeaders(b, verdict);
                 case X_RATELIMIT -> {
-                    header(b, "X-RateLimit-Limit", Long.toString(binding.limit().algorithm().limit()));
+                    header(b, "X-RateLimit-Limit", binding.limit().text().limit());
                     header(b, "X-RateLimit-Remaining", Long.toString(binding.remaining()));
                     header(b, "X-RateLimit-Reset", Long.toString(ceilSeconds(nowNanos + binding.resetAfterNanos())));
                 }
                 case X_RATELIMIT_INTERVAL -> {
-                    header(b, "X-Ratelimit-Limit", Long.toString(binding.limit().algorithm().limit()));
-                    header(b, "X-Ratelimit-Interval", Long.toString(ceilSeconds(binding.limit().algorithm().windowNanos())));
+                    header(b, "X-Ratelimit-Limit", binding.limit().text().limit());
+                    header(b, "X-Ratelimit-Interval", binding.limit().text().windowSeconds());
                     header(b, "X-Ratelimit-Remaining", Long.toString(binding.remaining()));
                 }
                 case NONE -> {
@@ -76,26 +76,34 @@ final class ResponseRenderer {
         return b.build();
     }
 
-    /** The IETF draft fields: every limit's policy, and every limit's current state, in policy order. */
+    /**
+     * The IETF draft fields: every limit's policy, and every limit's current state, in policy
+     * order. Each limit's policy item was written when the policy was loaded; a response with one
+     * limit sends it as it is.
+     */
     private static void ietfHeaders(AcquireResponse.Builder b, Verdict verdict) {
-        StringBuilder policy = new StringBuilder();
-        StringBuilder state = new StringBuilder();
+        String policy = null;
+        StringBuilder policies = null;
+        StringBuilder state = new StringBuilder(32);
         for (LimitResult r : verdict.results()) {
             if (r.limit().shadow()) {
                 continue;
             }
-            if (policy.length() > 0) {
-                policy.append(", ");
+            String item = r.limit().text().ietfPolicy();
+            if (policy == null) {
+                policy = item;
+            } else {
+                if (policies == null) {
+                    policies = new StringBuilder(policy);
+                }
+                policies.append(", ").append(item);
                 state.append(", ");
             }
-            String name = r.limit().name();
-            policy.append('"').append(name).append("\";q=").append(r.limit().algorithm().limit())
-                    .append(";w=").append(Math.max(1, ceilSeconds(r.limit().algorithm().windowNanos())));
-            state.append('"').append(name).append("\";r=").append(r.remaining())
+            state.append('"').append(r.limit().name()).append("\";r=").append(r.remaining())
                     .append(";t=").append(ceilSeconds(r.resetAfterNanos()));
         }
-        if (policy.length() > 0) {
-            header(b, "RateLimit-Policy", policy.toString());
+        if (policy != null) {
+            header(b, "RateLimit-Policy", policies == null ? policy : policies.toString());
             header(b, "RateLimit", state.toString());
         }
     }
@@ -105,12 +113,12 @@ final class ResponseRenderer {
         AppliedLimit limit = binding.limit();
         long max = limit.algorithm().limit();
         return switch (name) {
-            case "limit" -> Long.toString(max);
+            case "limit" -> limit.text().limit();
             case "remaining" -> Long.toString(binding.remaining());
             case "used" -> Long.toString(max - binding.remaining());
             case "retry_after" -> Long.toString(retrySeconds);
             case "reset" -> Long.toString(ceilSeconds(binding.resetAfterNanos()));
-            case "window" -> Long.toString(ceilSeconds(limit.algorithm().windowNanos()));
+            case "window" -> limit.text().windowSeconds();
             case "name" -> limit.name();
             case "rule" -> limit.rule();
             case "domain" -> domain;

@@ -12,7 +12,8 @@ import dev.sluice.server.algorithm.Algorithm;
  * @param shadow      count and report, never deny
  * @param countDenied charge the limit even when the request is denied
  * @param response    how to speak when this limit decides the response
+ * @param text        the parts of its headers that are the same on every response
  */
 public record AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey,
-                           boolean shadow, boolean countDenied, ResponseStyle response) {
+                           boolean shadow, boolean countDenied, ResponseStyle response, LimitText text) {
 }

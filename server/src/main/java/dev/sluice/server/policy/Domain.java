@@ -60,7 +60,8 @@ public final class Domain {
                 return List.of();
             }
             for (LimitDef limit : rule.limits()) {
-                Algorithm algorithm = limit.algorithmFor(descriptors);
+                int choice = limit.choose(descriptors);
+                Algorithm algorithm = limit.algorithm(choice);
                 if (algorithm == null) {
                     continue;
                 }
@@ -69,7 +70,7 @@ public final class Domain {
                     continue;
                 }
                 applied.add(new AppliedLimit(limit.name(), rule.name(), algorithm, key, limit.shadow(),
-                        limit.countDenied(), rule.response()));
+                        limit.countDenied(), rule.response(), limit.text(choice)));
             }
         }
         return applied;

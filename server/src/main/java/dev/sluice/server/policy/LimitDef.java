@@ -6,17 +6,47 @@ import java.util.Map;
 
 /**
  * A compiled limit. Its numbers are fixed, or chosen per request from a tier table whose rows
- * were all turned into algorithms at load time; a {@code null} algorithm means unlimited.
+ * were all turned into algorithms at load time; a {@code null} algorithm means unlimited. The
+ * text its headers carry for each set of numbers is written here too, once.
  */
 record LimitDef(String name, String keyPrefix, KeySpec key, boolean shadow, boolean countDenied,
-                Algorithm algorithm, Table table, Algorithm[] rowAlgorithms) {
+                Algorithm algorithm, Table table, Algorithm[] rowAlgorithms, LimitText text, LimitText[] rowTexts) {
 
-    /** The algorithm for this request, or {@code null} when the limit does not apply (unlimited, or no row). */
-    Algorithm algorithmFor(Map<String, String> descriptors) {
-        if (table == null) {
-            return algorithm;
+    LimitDef(String name, String keyPrefix, KeySpec key, boolean shadow, boolean countDenied,
+             Algorithm algorithm, Table table, Algorithm[] rowAlgorithms) {
+        this(name, keyPrefix, key, shadow, countDenied, algorithm, table, rowAlgorithms, LimitText.of(name, algorithm),
+                texts(name, rowAlgorithms));
+    }
+
+    private static LimitText[] texts(String name, Algorithm[] algorithms) {
+        if (algorithms == null) {
+            return null;
         }
-        int row = table.find(descriptors);
-        return row < 0 ? null : rowAlgorithms[row];
+        LimitText[] out = new LimitText[algorithms.length];
+        for (int i = 0; i < algorithms.length; i++) {
+            out[i] = LimitText.of(name, algorithms[i]);
+        }
+        return out;
+    }
+
+    /** No row of the table matches the request. */
+    static final int NO_ROW = -1;
+
+    /** The choice for a limit without a table. */
+    static final int FIXED = -2;
+
+    /** Which numbers apply to this request: the index of the first matching table row, {@link #FIXED} or {@link #NO_ROW}. */
+    int choose(Map<String, String> descriptors) {
+        return table == null ? FIXED : table.find(descriptors);
+    }
+
+    /** The algorithm for a choice, or {@code null} when the limit does not apply (unlimited, or no row). */
+    Algorithm algorithm(int choice) {
+        return choice == FIXED ? algorithm : choice == NO_ROW ? null : rowAlgorithms[choice];
+    }
+
+    /** The header text for a choice that has an algorithm. */
+    LimitText text(int choice) {
+        return choice == FIXED ? text : rowTexts[choice];
     }
 }

@@ -56,4 +56,11 @@ class Seed004LeakyPlansTest {
         assertEquals(Long.toString(now + 120), header(denied, "X-RateLimit-Reset"), "drained completely in 120 s, UTC epoch seconds");
         assertEquals("1", header(denied, "Retry-After"));
     }
+
+    @Test
+    void eachPlanReportsItsOwnSize() {
+        assertEquals("360", header(seed.acquire(Map.of("store", "pro-header-store", "plan", "Pro")), "X-RateLimit-Limit"));
+        assertEquals("720", header(seed.acquire(Map.of("store", "special-header-store", "plan", "Special")), "X-RateLimit-Limit"));
+        assertEquals("120", header(seed.acquire(Map.of("store", "other-header-store", "plan", "Enterprise")), "X-RateLimit-Limit"));
+    }
 }
