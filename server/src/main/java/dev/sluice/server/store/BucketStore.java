@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
@@ -108,7 +109,9 @@ public final class BucketStore {
                 .setAsyncBackupCount(0)
                 // Entry processors change the record in place; backups receive deltas.
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
-                .setStatisticsEnabled(true);
+                .setStatisticsEnabled(true)
+                // Records are not JSON: nothing to index or query, so no metadata to keep per write.
+                .setMetadataPolicy(MetadataPolicy.OFF);
         map.getMergePolicyConfig().setPolicy(MostConsumedMergePolicy.class.getName());
         if (minimumClusterSize > 1) {
             config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MINIMUM_SIZE_PROTECTION, true, minimumClusterSize)
