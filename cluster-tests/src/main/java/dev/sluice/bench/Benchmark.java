@@ -248,6 +248,7 @@ public final class Benchmark {
         Map<String, Object> env = new LinkedHashMap<>();
         env.put("date", Instant.now().toString());
         env.put("cores", Runtime.getRuntime().availableProcessors());
+        env.put("cpu", cpuModel());
         env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         // Where the results went is the reader's business, not a property of the measurement.
@@ -358,5 +359,15 @@ public final class Benchmark {
         }
         double r = a.decisionsPerSecond() / b.decisionsPerSecond();
         System.out.printf("  %-36s %9.2fx   target: at least %.1fx %s%n", what, r, target, r >= target ? "met" : "NOT met");
+    }
+
+    /** The processor's model name as Linux reports it; machines of one size differ in kind between runs. */
+    private static String cpuModel() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst().orElse("unknown");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 }
