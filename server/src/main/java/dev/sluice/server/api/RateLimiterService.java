@@ -12,6 +12,8 @@ import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.BatchError;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamResponse;
 import dev.sluice.server.engine.DecisionEngine;
 import dev.sluice.server.engine.RequestIds;
 import dev.sluice.server.policy.AppliedLimit;
@@ -86,11 +88,18 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         if (p == null) {
             return;
         }
+        decideSoon(p, home);
+    }
+
+    /**
+     * Decides {@code p}: at once when the call did not arrive on an event loop; otherwise after
+     * the current turn of the loop, together with every other request read in that turn.
+     */
+    private void decideSoon(Prepared p, Executor home) {
         if (home == DIRECT) {
             decideAll(List.of(p));
             return;
         }
-        // Requests read in one turn of this event loop are decided together, after the turn.
         Pending pending = pendingOnThisLoop.get();
         pending.add(p);
         if (!pending.scheduled) {
@@ -188,6 +197,168 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             }
         }
         decideAll(ready);
+    }
+
+    /** Unanswered requests one stream may have before the node stops reading it. */
+    static final int STREAM_WINDOW = 1000;
+
+    /** Streams not yet ended, so that a node shutting down can end them. */
+    private final java.util.Set<DecisionStream> streams = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean ending;
+
+    @Override
+    public StreamObserver<StreamRequest> acquireStream(StreamObserver<StreamResponse> responses) {
+        DecisionStream stream = new DecisionStream((ServerCallStreamObserver<StreamResponse>) responses, callingEventLoop());
+        streams.add(stream);
+        if (ending) {
+            stream.end();
+        }
+        return stream;
+    }
+
+    /**
+     * Ends every AcquireStream, for a node that is shutting down: each stops reading, answers
+     * the requests it has read, then completes. A caller's requests that were not read get no
+     * answer; it sends them again, to another node. Streams opened after this are ended at once.
+     */
+    public void endStreams() {
+        ending = true;
+        for (DecisionStream s : streams) {
+            s.end();
+        }
+    }
+
+    /**
+     * One AcquireStream call. Requests are decided as they arrive, exactly as unary ones are
+     * (those read in one turn of the event loop together); each answer is written, from the
+     * event loop, as soon as its decision is made. The node reads at most
+     * {@link #STREAM_WINDOW} requests ahead of the answers it has written, and reads no further
+     * while the transport says the caller is not taking answers: a caller that stops reading
+     * stops being read.
+     */
+    private final class DecisionStream implements StreamObserver<StreamRequest> {
+
+        private final ServerCallStreamObserver<StreamResponse> responses;
+        private final Executor home;
+        /** Guards the fields below and every call on {@code responses}; uncontended on an event loop. */
+        private final Object lock = new Object();
+        private int unanswered;
+        private int credit;
+        private boolean halfClosed;
+        private boolean done;
+
+        DecisionStream(ServerCallStreamObserver<StreamResponse> responses, Executor home) {
+            this.responses = responses;
+            this.home = home;
+            responses.disableAutoRequest();
+            responses.setOnCancelHandler(() -> {
+                synchronized (lock) {
+                    done = true;
+                    streams.remove(this);
+                }
+            });
+            responses.setOnReadyHandler(this::requestMore);
+            responses.request(STREAM_WINDOW);
+        }
+
+        @Override
+        public void onNext(StreamRequest message) {
+            calls.increment();
+            long id = message.getId();
+            boolean ended;
+            synchronized (lock) {
+                if (done) {
+                    return; // the stream is over: nothing decided, nothing to answer
+                }
+                ended = halfClosed;
+                unanswered++;
+            }
+            if (ended) {
+                // Read after the node began shutting down, before it stopped reading: not decided.
+                home.execute(() -> answer(id, null, Status.UNAVAILABLE.withDescription("node shutting down; send it to another node")));
+                return;
+            }
+            Prepared p = prepare(message.getRequest(), (response, status) -> home.execute(() -> answer(id, response, status)));
+            if (p != null) {
+                decideSoon(p, home);
+            }
+        }
+
+        private void answer(long id, AcquireResponse response, Status status) {
+            StreamResponse.Builder r = StreamResponse.newBuilder().setId(id);
+            if (status == null) {
+                r.setResult(BatchEntry.newBuilder().setResponse(response));
+            } else {
+                r.setResult(BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
+                        .setMessage(String.valueOf(status.getDescription()))));
+            }
+            synchronized (lock) {
+                unanswered--;
+                credit++;
+                if (done) {
+                    return;
+                }
+                try {
+                    responses.onNext(r.build());
+                } catch (RuntimeException e) {
+                    done = true;
+                    streams.remove(this);
+                    LOG.log(Level.FINE, "could not send an answer on a stream (call cancelled?)", e);
+                    return;
+                }
+                finishIfAnswered();
+                if (done) {
+                    return;
+                }
+            }
+            requestMore();
+        }
+
+        /** Stops reading; completes the stream once every request read has been answered. */
+        void end() {
+            synchronized (lock) {
+                halfClosed = true;
+                finishIfAnswered();
+            }
+        }
+
+        /** Completes the stream when it is half-closed (by the caller, or by {@link #end}) and nothing is left to answer. */
+        private void finishIfAnswered() {
+            if (halfClosed && unanswered == 0 && !done) {
+                done = true;
+                streams.remove(this);
+                try {
+                    responses.onCompleted();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.FINE, "could not complete a stream (call cancelled?)", e);
+                }
+            }
+        }
+
+        /** Reads as many more requests as have been answered, when the caller is taking answers. */
+        private void requestMore() {
+            synchronized (lock) {
+                if (done || halfClosed || credit == 0 || !responses.isReady()) {
+                    return;
+                }
+                int n = credit;
+                credit = 0;
+                responses.request(n);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            synchronized (lock) {
+                done = true;
+                streams.remove(this);
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            end();
+        }
     }
 
     /** A request checked against its domain and ready to decide. */

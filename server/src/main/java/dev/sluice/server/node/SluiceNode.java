@@ -175,6 +175,8 @@ public final class SluiceNode implements AutoCloseable {
             }
         }
         server.shutdown();
+        // A stream would otherwise hold the shutdown for its whole grace: each answers what it has read and ends.
+        service.endStreams();
         try {
             long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
             if (!server.awaitTermination(settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
