@@ -107,7 +107,7 @@ public final class Benchmark {
         // above about 50 empties it within a few minutes, and the run measures denials from then on.
         int cost = whole(opt, "cost", 1);
         List<String> targets = List.of(opt.get("targets").split(","));
-        List<String> known = List.of("noop", "sluice", "client", "batch", "redis", "bucket4j", "hot", "open", "memory", "zipf");
+        List<String> known = List.of("noop", "sluice", "client", "batch", "stream", "redis", "bucket4j", "hot", "open", "memory", "zipf");
         for (String t : targets) {
             if (!known.contains(t)) {
                 usage("--targets: unknown target '" + t + "'; known: " + String.join(",", known));
@@ -142,7 +142,7 @@ public final class Benchmark {
             Procs.stopAll();
         }
 
-        boolean anySluice = targets.stream().anyMatch(t -> List.of("sluice", "client", "batch", "hot", "open", "zipf").contains(t));
+        boolean anySluice = targets.stream().anyMatch(t -> List.of("sluice", "client", "batch", "stream", "hot", "open", "zipf").contains(t));
         if (anySluice) {
             Path policy = Files.writeString(out.resolve("bench-policy.yaml"), POLICY);
             List<Integer> ports = new ArrayList<>();
@@ -188,6 +188,11 @@ public final class Benchmark {
             }
             if (targets.contains("client")) {
                 try (ClientTarget t = new ClientTarget(ports, pids, keys, cost)) {
+                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
+                }
+            }
+            if (targets.contains("stream")) {
+                try (StreamTarget t = new StreamTarget(ports, pids, keys, cost)) {
                     results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
                 }
             }

@@ -1,0 +1,122 @@
+package dev.sluice.bench;
+
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.Decision;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Calls AcquireStream with the generated async stub: one long-lived stream per node, each
+ * decision one message, answers matched to requests by id. With several nodes, requests go to
+ * each stream in turn.
+ */
+final class StreamTarget implements Target {
+
+    private final List<ManagedChannel> channels = new ArrayList<>();
+    private final List<StreamObserver<StreamRequest>> streams = new ArrayList<>();
+    private final Map<Long, CompletableFuture<Integer>> waiting = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicInteger next = new AtomicInteger();
+    private final List<Long> pids;
+    private final AcquireRequest[] requests;
+
+    StreamTarget(List<Integer> ports, List<Long> pids, int keys, long cost) {
+        this.pids = pids;
+        for (int port : ports) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor()
+                    .flowControlWindow(4 * 1024 * 1024).build();
+            channels.add(ch);
+            streams.add(RateLimiterGrpc.newStub(ch).acquireStream(new StreamObserver<>() {
+                @Override
+                public void onNext(StreamResponse r) {
+                    CompletableFuture<Integer> f = waiting.remove(r.getId());
+                    if (f == null) {
+                        return;
+                    }
+                    if (r.getResult().hasResponse()) {
+                        f.complete(r.getResult().getResponse().getDecision() == Decision.ALLOWED ? 1 : 0);
+                    } else {
+                        f.completeExceptionally(new IllegalStateException("error " + r.getResult().getError().getCode() + ": "
+                                + r.getResult().getError().getMessage()));
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    waiting.values().forEach(f -> f.completeExceptionally(t));
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            }));
+        }
+        // Built once: the generator measures the target, not protobuf building.
+        requests = new AcquireRequest[keys];
+        for (int k = 0; k < keys; k++) {
+            requests[k] = AcquireRequest.newBuilder().setDomain("bench").putDescriptors("k", "k" + k).setCost(cost).build();
+        }
+    }
+
+    @Override
+    public String name() {
+        return "sluice-stream";
+    }
+
+    @Override
+    public CompletableFuture<Integer> call(long key) {
+        return send(requests[(int) key]);
+    }
+
+    private CompletableFuture<Integer> send(AcquireRequest request) {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        long id = ids.incrementAndGet();
+        waiting.put(id, f);
+        StreamObserver<StreamRequest> stream = streams.get(Math.floorMod(next.getAndIncrement(), streams.size()));
+        synchronized (stream) {
+            stream.onNext(StreamRequest.newBuilder().setId(id).setRequest(request).build());
+        }
+        return f;
+    }
+
+    @Override
+    public int limitCheck(String key, int capacity, int attempts) throws Exception {
+        int allowed = 0;
+        for (int i = 0; i < attempts; i++) {
+            allowed += send(AcquireRequest.newBuilder().setDomain("bench").putDescriptors("kind", "check").putDescriptors("k", key)
+                    .build()).get(10, TimeUnit.SECONDS);
+        }
+        return allowed;
+    }
+
+    @Override
+    public List<Long> pids() {
+        return pids;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (StreamObserver<StreamRequest> s : streams) {
+            synchronized (s) {
+                s.onCompleted();
+            }
+        }
+        for (ManagedChannel c : channels) {
+            c.shutdown().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+}
