@@ -74,6 +74,9 @@ public final class SluiceClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger callsInFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.ConcurrentLinkedQueue<Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean batchUnsupported;
+    /** Requests on long-lived AcquireStream calls; null when the builder turned streaming off. */
+    private final Streams<Pending> streams;
+    private volatile boolean streamUnsupported;
 
     /** One request on its way: what to send, by when, which attempt, and where the answer goes. */
     private record Pending(Acquire request, AcquireRequest proto, long deadline, int attempt, CompletableFuture<AcquireResult> result) {
@@ -136,6 +139,43 @@ public final class SluiceClient implements AutoCloseable {
         this.denials = new DenialCache(nanoTime, b.denialCache ? b.maxCachedDenials : 0);
         this.callsBeforeBatching = b.callsBeforeBatching;
         this.maxBatch = b.maxBatch;
+        // Deadlines of requests on a stream are checked this often: a twentieth of the deadline, 1 to 5 ms.
+        long sweep = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.MILLISECONDS.toNanos(5), deadlineNanos / 20));
+        this.streams = b.streaming ? new Streams<>(stub, new StreamAnswers(), timer, nanoTime, this::nodeCount, sweep) : null;
+    }
+
+    private int nodeCount() {
+        NodesResolver r = resolvers == null ? null : resolvers.last();
+        return r == null ? 1 : r.addresses().size();
+    }
+
+    /** Where the answers of requests sent on streams go. */
+    private final class StreamAnswers implements Streams.Owner<Pending> {
+        @Override
+        public void answered(Pending p, AcquireResponse response, long sentAt) {
+            SluiceClient.this.answered(p, response, sentAt);
+        }
+
+        @Override
+        public void failed(Pending p, Status status) {
+            SluiceClient.this.failed(p, status);
+        }
+
+        @Override
+        public void expired(Pending p) {
+            p.result().complete(fail(noAnswerInTime()));
+        }
+
+        @Override
+        public void unsupported(List<Pending> requests) {
+            // A node without AcquireStream: calls (batched under load) from now on.
+            streamUnsupported = true;
+            requests.forEach(SluiceClient.this::send);
+        }
+    }
+
+    private String noAnswerInTime() {
+        return "no answer within the " + Duration.ofNanos(deadlineNanos).toMillis() + " ms deadline";
     }
 
     /** A builder: give at least one target (or a channel of your own). */
@@ -220,6 +260,12 @@ public final class SluiceClient implements AutoCloseable {
      * (natural batching: no timer, no added delay when the client is not busy).
      */
     private void send(Pending p) {
+        if (streams != null && !streamUnsupported) {
+            if (timeLeft(p) >= 0) {
+                streams.send(p, p.proto(), p.deadline());
+            }
+            return;
+        }
         if (callsBeforeBatching == 0 || batchUnsupported) {
             callsInFlight.incrementAndGet();
             sendOne(p);
@@ -266,7 +312,7 @@ public final class SluiceClient implements AutoCloseable {
     private long timeLeft(Pending p) {
         long left = p.deadline() - nanoTime.getAsLong();
         if (left <= 0) {
-            p.result().complete(fail("no answer within the " + Duration.ofNanos(deadlineNanos).toMillis() + " ms deadline"));
+            p.result().complete(fail(noAnswerInTime()));
             return -1;
         }
         return left;
@@ -432,6 +478,9 @@ public final class SluiceClient implements AutoCloseable {
     public void close() {
         closed = true;
         timer.shutdownNow();
+        if (streams != null) {
+            streams.close();
+        }
         for (CompletableFuture<AcquireResult> f : outstanding) {
             f.complete(fail("the client is closed"));
         }
@@ -458,6 +507,7 @@ public final class SluiceClient implements AutoCloseable {
         private Executor executor;
         private int callsBeforeBatching = 4;
         private int maxBatch = 100;
+        private boolean streaming;
         private LongSupplier nanoTime = System::nanoTime;
         private NodesResolver.Lookup lookup = InetAddress::getAllByName;
 
@@ -552,6 +602,16 @@ public final class SluiceClient implements AutoCloseable {
             }
             this.callsBeforeBatching = callsInFlight;
             this.maxBatch = maxBatch;
+            return this;
+        }
+
+        /**
+         * Whether requests travel as messages on long-lived {@code AcquireStream} calls, one
+         * stream per node (default on), or each as a call of its own, batched under load
+         * ({@link #batching}). A node without AcquireStream is asked with calls from then on.
+         */
+        public Builder streaming(boolean on) {
+            this.streaming = on;
             return this;
         }
 

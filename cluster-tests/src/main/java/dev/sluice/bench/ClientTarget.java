@@ -21,8 +21,12 @@ final class ClientTarget implements Target {
     private final List<Long> pids;
     private final Acquire[] requests;
 
-    ClientTarget(List<Integer> ports, List<Long> pids, int keys, long cost) {
-        SluiceClient.Builder b = SluiceClient.builder();
+    private final boolean streaming;
+
+    /** With {@code streaming}, the client carries requests on AcquireStream ({@code Builder.streaming}). */
+    ClientTarget(List<Integer> ports, List<Long> pids, int keys, long cost, boolean streaming) {
+        this.streaming = streaming;
+        SluiceClient.Builder b = SluiceClient.builder().streaming(streaming);
         ports.forEach(p -> b.target("127.0.0.1:" + p));
         String batching = System.getProperty("sluice.bench.clientBatching");
         if (batching != null) {
@@ -42,7 +46,7 @@ final class ClientTarget implements Target {
 
     @Override
     public String name() {
-        return "sluice-client";
+        return streaming ? "sluice-client-stream" : "sluice-client";
     }
 
     @Override

@@ -1,0 +1,279 @@
+package dev.sluice.client;
+
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamResponse;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * Requests carried on long-lived {@code AcquireStream} calls: a few streams on the client's
+ * channel (as many as there are nodes, since the channel's round robin opens each new call on the
+ * next node), each request one message, each answer matched to its request by id. A stream that
+ * fails, or that its node ends, is replaced at the next request; the requests it left unanswered
+ * go back to the owner, which retries them within their deadlines. A stream has no deadline of
+ * its own, so each request's deadline is kept here: a sweep every {@link #sweepNanos} answers
+ * the requests past it.
+ *
+ * @param <T> what the owner knows a request by
+ */
+final class Streams<T> {
+
+    /** Where answers go. */
+    interface Owner<T> {
+        void answered(T request, AcquireResponse response, long sentAt);
+
+        /** The node could not decide it ({@code status} as Acquire would have failed), or its stream broke (UNAVAILABLE). */
+        void failed(T request, Status status);
+
+        /** No answer came within its deadline. */
+        void expired(T request);
+
+        /** The node does not serve AcquireStream; these requests were not decided. */
+        void unsupported(List<T> requests);
+    }
+
+    /** Most streams, however many nodes there are. */
+    static final int MAX_STREAMS = 16;
+
+    private final RateLimiterGrpc.RateLimiterStub stub;
+    private final Owner<T> owner;
+    private final ScheduledExecutorService timer;
+    private final LongSupplier nanoTime;
+    private final IntSupplier nodes;
+    private final long sweepNanos;
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
+    private volatile List<Lane> lanes = List.of();
+    /** Set once a node has said it does not serve AcquireStream. */
+    private volatile boolean unsupported;
+
+    /**
+     * @param nodes      how many nodes the channel currently reaches (streams to open)
+     * @param sweepNanos how often requests are checked against their deadlines while any wait
+     */
+    Streams(RateLimiterGrpc.RateLimiterStub stub, Owner<T> owner, ScheduledExecutorService timer, LongSupplier nanoTime,
+            IntSupplier nodes, long sweepNanos) {
+        this.stub = stub;
+        this.owner = owner;
+        this.timer = timer;
+        this.nanoTime = nanoTime;
+        this.nodes = nodes;
+        this.sweepNanos = sweepNanos;
+    }
+
+    /** Sends {@code request}; its answer, failure or expiry goes to the owner. */
+    void send(T request, AcquireRequest proto, long deadline) {
+        Waiting<T> w = new Waiting<>(request, deadline, nanoTime.getAsLong());
+        // A stream can fail as it opens (a node without AcquireStream answers at once): then once more, on a fresh one.
+        for (int tries = 0; tries < 2; tries++) {
+            if (unsupported) {
+                owner.unsupported(List.of(request));
+                return;
+            }
+            if (lane().write(ids.incrementAndGet(), w, proto)) {
+                if (sweeping.compareAndSet(false, true)) {
+                    scheduleSweep();
+                }
+                return;
+            }
+        }
+        owner.failed(request, Status.UNAVAILABLE.withDescription("the stream to the node failed as it opened"));
+    }
+
+    /** A working stream, opening one where there is none or where one has broken. */
+    private Lane lane() {
+        List<Lane> current = lanes;
+        int wanted = Math.min(MAX_STREAMS, Math.max(1, nodes.getAsInt()));
+        if (current.size() >= wanted) {
+            Lane l = current.get(Math.floorMod(next.getAndIncrement(), current.size()));
+            if (!l.broken) {
+                return l;
+            }
+        }
+        synchronized (this) {
+            List<Lane> renewed = new ArrayList<>(lanes);
+            for (int i = 0; i < renewed.size(); i++) {
+                if (renewed.get(i).broken) {
+                    renewed.set(i, new Lane());
+                }
+            }
+            while (renewed.size() < wanted) {
+                renewed.add(new Lane());
+            }
+            lanes = List.copyOf(renewed);
+            return renewed.get(Math.floorMod(next.getAndIncrement(), renewed.size()));
+        }
+    }
+
+    private void scheduleSweep() {
+        try {
+            timer.schedule(this::sweep, sweepNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            sweeping.set(false); // the client is closing; it answers what is outstanding itself
+        }
+    }
+
+    /** Answers every request past its deadline; keeps sweeping while any request waits. */
+    private void sweep() {
+        long now = nanoTime.getAsLong();
+        boolean any = false;
+        for (Lane lane : lanes) {
+            any |= lane.expire(now);
+        }
+        if (any) {
+            scheduleSweep();
+            return;
+        }
+        sweeping.set(false);
+        // A request sent while this sweep was finding nothing must still be swept.
+        for (Lane lane : lanes) {
+            if (!lane.waiting.isEmpty() && sweeping.compareAndSet(false, true)) {
+                scheduleSweep();
+                return;
+            }
+        }
+    }
+
+    /** Requests waiting for an answer on all streams. */
+    int waiting() {
+        int n = 0;
+        for (Lane lane : lanes) {
+            n += lane.waiting.size();
+        }
+        return n;
+    }
+
+    /** Ends every stream; requests still waiting are left to the owner, which answers them itself. */
+    void close() {
+        for (Lane lane : lanes) {
+            lane.end();
+        }
+    }
+
+    private record Waiting<T>(T request, long deadline, long sentAt) {
+    }
+
+    /** One stream. */
+    private final class Lane implements ClientResponseObserver<StreamRequest, StreamResponse> {
+        final Map<Long, Waiting<T>> waiting = new ConcurrentHashMap<>();
+        /** Ids in the order sent, for the deadline sweep; answered ones are dropped as it passes. */
+        private final ConcurrentLinkedQueue<Long> order = new ConcurrentLinkedQueue<>();
+        private ClientCallStreamObserver<StreamRequest> call;
+        volatile boolean broken;
+
+        Lane() {
+            stub.acquireStream(this);
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<StreamRequest> requestStream) {
+            this.call = requestStream;
+        }
+
+        /** Sends one request; false when the stream has already failed. */
+        synchronized boolean write(long id, Waiting<T> w, AcquireRequest proto) {
+            if (broken) {
+                return false;
+            }
+            waiting.put(id, w);
+            order.add(id);
+            call.onNext(StreamRequest.newBuilder().setId(id).setRequest(proto).build());
+            return true;
+        }
+
+        @Override
+        public void onNext(StreamResponse r) {
+            Waiting<T> w = waiting.remove(r.getId());
+            if (w == null) {
+                return; // answered by its deadline already
+            }
+            if (r.getResult().hasResponse()) {
+                owner.answered(w.request(), r.getResult().getResponse(), w.sentAt());
+            } else {
+                owner.failed(w.request(), Status.fromCodeValue(r.getResult().getError().getCode())
+                        .withDescription(r.getResult().getError().getMessage()));
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            Status status = Status.fromThrowable(t);
+            if (status.getCode() == Status.Code.UNIMPLEMENTED) {
+                unsupported = true; // before the stream counts as broken, so no request opens another
+                owner.unsupported(breakOff());
+                return;
+            }
+            List<T> left = breakOff();
+            Status unavailable = Status.UNAVAILABLE.withDescription("the stream to the node failed: " + status.getCode()
+                    + (status.getDescription() == null ? "" : ": " + status.getDescription()));
+            left.forEach(request -> owner.failed(request, unavailable));
+        }
+
+        @Override
+        public void onCompleted() {
+            // The node answers everything it has read before it ends a stream: what is left was never read.
+            Status unavailable = Status.UNAVAILABLE.withDescription("the node ended the stream (shutting down?)");
+            breakOff().forEach(request -> owner.failed(request, unavailable));
+        }
+
+        /** Marks the stream broken and takes back every request still waiting on it. */
+        private synchronized List<T> breakOff() {
+            broken = true;
+            List<T> left = new ArrayList<>(waiting.size());
+            for (Long id : waiting.keySet()) {
+                Waiting<T> w = waiting.remove(id);
+                if (w != null) {
+                    left.add(w.request());
+                }
+            }
+            order.clear();
+            return left;
+        }
+
+        /** Answers the requests past their deadline and forgets answered ones; true while any still waits. */
+        boolean expire(long now) {
+            for (Iterator<Long> it = order.iterator(); it.hasNext(); ) {
+                Long id = it.next();
+                Waiting<T> w = waiting.get(id);
+                if (w == null) {
+                    it.remove();
+                } else if (w.deadline() - now <= 0 && waiting.remove(id, w)) {
+                    it.remove();
+                    owner.expired(w.request());
+                }
+            }
+            return !waiting.isEmpty();
+        }
+
+        synchronized void end() {
+            if (!broken) {
+                broken = true;
+                try {
+                    call.onCompleted();
+                } catch (RuntimeException e) {
+                    // already cancelled
+                }
+            }
+        }
+    }
+}
