@@ -40,11 +40,21 @@ final class GrpcTarget implements Target {
             channels.add(ch);
             stubs.add(RateLimiterGrpc.newStub(ch));
         }
-        // Built once: the generator measures the target, not protobuf building.
-        requests = new AcquireRequest[keys + batch];
-        for (int k = 0; k < requests.length; k++) {
-            requests[k] = AcquireRequest.newBuilder().setDomain("bench").putDescriptors("k", "k" + k).setCost(cost).build();
+        requests = requests(keys + batch, cost);
+    }
+
+    /** The load's requests, one per bucket, built once: the generator measures the target, not protobuf building. */
+    static AcquireRequest[] requests(int keys, long cost) {
+        AcquireRequest[] out = new AcquireRequest[keys];
+        for (int k = 0; k < keys; k++) {
+            out[k] = AcquireRequest.newBuilder().setDomain("bench").putDescriptors("k", "k" + k).setCost(cost).build();
         }
+        return out;
+    }
+
+    /** A request for the limit check's small bucket {@code key}. */
+    static AcquireRequest checkRequest(String key) {
+        return AcquireRequest.newBuilder().setDomain("bench").putDescriptors("kind", "check").putDescriptors("k", key).build();
     }
 
     @Override
@@ -106,8 +116,7 @@ final class GrpcTarget implements Target {
         int allowed = 0;
         for (int i = 0; i < attempts; i++) {
             AcquireResponse r = RateLimiterGrpc.newBlockingStub(channels.get(0)).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .acquire(AcquireRequest.newBuilder().setDomain("bench").putDescriptors("kind", "check")
-                            .putDescriptors("k", key).build());
+                    .acquire(checkRequest(key));
             allowed += r.getDecision() == Decision.ALLOWED ? 1 : 0;
         }
         return allowed;

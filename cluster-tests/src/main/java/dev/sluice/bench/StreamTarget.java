@@ -65,11 +65,7 @@ final class StreamTarget implements Target {
                 }
             }));
         }
-        // Built once: the generator measures the target, not protobuf building.
-        requests = new AcquireRequest[keys];
-        for (int k = 0; k < keys; k++) {
-            requests[k] = AcquireRequest.newBuilder().setDomain("bench").putDescriptors("k", "k" + k).setCost(cost).build();
-        }
+        requests = GrpcTarget.requests(keys, cost);
     }
 
     @Override
@@ -97,8 +93,7 @@ final class StreamTarget implements Target {
     public int limitCheck(String key, int capacity, int attempts) throws Exception {
         int allowed = 0;
         for (int i = 0; i < attempts; i++) {
-            allowed += send(AcquireRequest.newBuilder().setDomain("bench").putDescriptors("kind", "check").putDescriptors("k", key)
-                    .build()).get(10, TimeUnit.SECONDS);
+            allowed += send(GrpcTarget.checkRequest(key)).get(10, TimeUnit.SECONDS);
         }
         return allowed;
     }
