@@ -45,7 +45,8 @@ import java.util.function.LongSupplier;
  * failure never throws from {@link #acquire}: the {@link FailureMode} answers instead. Denials
  * are remembered locally for exactly as long as the server said to wait. Under load, requests
  * that find several calls already on the wire go together in one {@code AcquireBatch} call, each
- * with its own answer ({@link Builder#batching}). Thread-safe; create one
+ * with its own answer ({@link Builder#batching}); by default requests travel instead as messages on
+ * long-lived {@code AcquireStream} calls, one per node ({@link Builder#streaming}). Thread-safe; create one
  * per process and {@link #close()} it on shutdown.
  */
 public final class SluiceClient implements AutoCloseable {
@@ -141,7 +142,8 @@ public final class SluiceClient implements AutoCloseable {
         this.maxBatch = b.maxBatch;
         // Deadlines of requests on a stream are checked this often: a twentieth of the deadline, 1 to 5 ms.
         long sweep = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.MILLISECONDS.toNanos(5), deadlineNanos / 20));
-        this.streams = b.streaming ? new Streams<>(stub, new StreamAnswers(), timer, nanoTime, this::nodeCount, sweep) : null;
+        this.streams = b.streaming
+                ? new Streams<>(stub, new StreamAnswers(), timer, nanoTime, this::nodeCount, sweep, b.messagesPerStream) : null;
     }
 
     private int nodeCount() {
@@ -507,7 +509,8 @@ public final class SluiceClient implements AutoCloseable {
         private Executor executor;
         private int callsBeforeBatching = 4;
         private int maxBatch = 100;
-        private boolean streaming;
+        private boolean streaming = true;
+        private int messagesPerStream = 100_000;
         private LongSupplier nanoTime = System::nanoTime;
         private NodesResolver.Lookup lookup = InetAddress::getAllByName;
 
@@ -607,8 +610,9 @@ public final class SluiceClient implements AutoCloseable {
 
         /**
          * Whether requests travel as messages on long-lived {@code AcquireStream} calls, one
-         * stream per node (default on), or each as a call of its own, batched under load
-         * ({@link #batching}). A node without AcquireStream is asked with calls from then on.
+         * stream per node, each replaced after 100,000 requests so that streams spread over the
+         * nodes as they come and go (default on), or each as a call of its own, batched under
+         * load ({@link #batching}). A node without AcquireStream is asked with calls from then on.
          */
         public Builder streaming(boolean on) {
             this.streaming = on;
@@ -622,6 +626,15 @@ public final class SluiceClient implements AutoCloseable {
          */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor);
+            return this;
+        }
+
+        /** Requests a stream carries before it is replaced by a new one (default 100,000); tests make it small. */
+        Builder messagesPerStream(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("messagesPerStream must be positive, got " + n);
+            }
+            this.messagesPerStream = n;
             return this;
         }
 

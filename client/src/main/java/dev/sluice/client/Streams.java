@@ -31,7 +31,9 @@ import java.util.function.LongSupplier;
  * fails, or that its node ends, is replaced at the next request; the requests it left unanswered
  * go back to the owner, which retries them within their deadlines. A stream has no deadline of
  * its own, so each request's deadline is kept here: a sweep every {@link #sweepNanos} answers
- * the requests past it.
+ * the requests past it. Where a new stream lands is the channel's choice (the next node that is
+ * ready), so a stream is retired after {@link #messagesPerStream} requests and replaced: streams
+ * opened while only some nodes were connected, or before a node joined, spread out again.
  *
  * @param <T> what the owner knows a request by
  */
@@ -60,25 +62,30 @@ final class Streams<T> {
     private final LongSupplier nanoTime;
     private final IntSupplier nodes;
     private final long sweepNanos;
+    private final int messagesPerStream;
     private final AtomicLong ids = new AtomicLong();
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile List<Lane> lanes = List.of();
+    /** Streams replaced while requests still wait on them: swept until those are answered. */
+    private final java.util.Set<Lane> retired = ConcurrentHashMap.newKeySet();
     /** Set once a node has said it does not serve AcquireStream. */
     private volatile boolean unsupported;
 
     /**
      * @param nodes      how many nodes the channel currently reaches (streams to open)
-     * @param sweepNanos how often requests are checked against their deadlines while any wait
+     * @param sweepNanos        how often requests are checked against their deadlines while any wait
+     * @param messagesPerStream requests a stream carries before it is retired and replaced
      */
     Streams(RateLimiterGrpc.RateLimiterStub stub, Owner<T> owner, ScheduledExecutorService timer, LongSupplier nanoTime,
-            IntSupplier nodes, long sweepNanos) {
+            IntSupplier nodes, long sweepNanos, int messagesPerStream) {
         this.stub = stub;
         this.owner = owner;
         this.timer = timer;
         this.nanoTime = nanoTime;
         this.nodes = nodes;
         this.sweepNanos = sweepNanos;
+        this.messagesPerStream = messagesPerStream;
     }
 
     /** Sends {@code request}; its answer, failure or expiry goes to the owner. */
@@ -113,7 +120,11 @@ final class Streams<T> {
         synchronized (this) {
             List<Lane> renewed = new ArrayList<>(lanes);
             for (int i = 0; i < renewed.size(); i++) {
-                if (renewed.get(i).broken) {
+                Lane old = renewed.get(i);
+                if (old.broken) {
+                    if (!old.waiting.isEmpty()) {
+                        retired.add(old);
+                    }
                     renewed.set(i, new Lane());
                 }
             }
@@ -140,6 +151,13 @@ final class Streams<T> {
         for (Lane lane : lanes) {
             any |= lane.expire(now);
         }
+        for (Lane lane : retired) {
+            if (lane.expire(now)) {
+                any = true;
+            } else {
+                retired.remove(lane);
+            }
+        }
         if (any) {
             scheduleSweep();
             return;
@@ -152,15 +170,9 @@ final class Streams<T> {
                 return;
             }
         }
-    }
-
-    /** Requests waiting for an answer on all streams. */
-    int waiting() {
-        int n = 0;
-        for (Lane lane : lanes) {
-            n += lane.waiting.size();
+        if (!retired.isEmpty() && sweeping.compareAndSet(false, true)) {
+            scheduleSweep();
         }
-        return n;
     }
 
     /** Ends every stream; requests still waiting are left to the owner, which answers them itself. */
@@ -179,6 +191,7 @@ final class Streams<T> {
         /** Ids in the order sent, for the deadline sweep; answered ones are dropped as it passes. */
         private final ConcurrentLinkedQueue<Long> order = new ConcurrentLinkedQueue<>();
         private ClientCallStreamObserver<StreamRequest> call;
+        private int sent;
         volatile boolean broken;
 
         Lane() {
@@ -198,6 +211,10 @@ final class Streams<T> {
             waiting.put(id, w);
             order.add(id);
             call.onNext(StreamRequest.newBuilder().setId(id).setRequest(proto).build());
+            if (++sent >= messagesPerStream) {
+                // Retired: the node answers what it has read and ends the stream; the next request opens a new one.
+                end();
+            }
             return true;
         }
 

@@ -122,7 +122,8 @@ class BatchingTest {
         String name = InProcessServerBuilder.generateName();
         grpc = InProcessServerBuilder.forName(name).addService(server).build().start();
         channel = InProcessChannelBuilder.forName(name).build();
-        return SluiceClient.builder().channel(channel).deadline(Duration.ofSeconds(20)).batching(callsInFlight, maxBatch).build();
+        return SluiceClient.builder().channel(channel).deadline(Duration.ofSeconds(20)).batching(callsInFlight, maxBatch)
+                .streaming(false).build();
     }
 
     @AfterEach

@@ -38,7 +38,8 @@ class ClientAgainstNodesTest {
     private void start(int count, boolean streaming) {
         nodes.addAll(TestNodes.startAll(TestNodes.cluster(TestNodes.uniqueCluster("client"), ManualClock.fixed(),
                 TestNodes.policies(POLICY), count)));
-        SluiceClient.Builder b = SluiceClient.builder().deadline(Duration.ofMillis(500)).streaming(streaming);
+        // Streams retired every 20 requests, so where the first ones opened does not decide the spread.
+        SluiceClient.Builder b = SluiceClient.builder().deadline(Duration.ofMillis(500)).streaming(streaming).messagesPerStream(20);
         nodes.forEach(n -> b.target("127.0.0.1:" + n.port()));
         client = b.build();
     }
@@ -53,7 +54,16 @@ class ClientAgainstNodesTest {
 
     @Test
     void callsAreSpreadRoundRobinOverEveryNode() {
-        start(3);
+        spreadOverEveryNode(false);
+    }
+
+    @Test
+    void streamedRequestsAreSpreadOverEveryNode() {
+        spreadOverEveryNode(true);
+    }
+
+    private void spreadOverEveryNode(boolean streaming) {
+        start(3, streaming);
         await().atMost(Duration.ofSeconds(10)).until(() -> client.nodes().size() == 3);
         for (int i = 0; i < 300; i++) {
             assertEquals(AcquireResult.Source.SERVER, client.acquire(Acquire.domain("api").with("user", "u" + (i % 7))).source());

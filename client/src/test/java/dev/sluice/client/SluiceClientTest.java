@@ -86,7 +86,7 @@ class SluiceClientTest {
     }
 
     private SluiceClient.Builder client() {
-        return SluiceClient.builder().channel(channel).nanoTime(now::get);
+        return SluiceClient.builder().channel(channel).nanoTime(now::get).streaming(false);
     }
 
     static AcquireResponse allowed() {

@@ -209,6 +209,24 @@ class StreamingTest {
     }
 
     @Test
+    void aStreamIsReplacedAfterItsShareOfRequestsAndLosesNone() throws Exception {
+        StreamServer server = new StreamServer();
+        String name = InProcessServerBuilder.generateName();
+        grpc = InProcessServerBuilder.forName(name).addService(server).build().start();
+        channel = InProcessChannelBuilder.forName(name).build();
+        try (SluiceClient c = SluiceClient.builder().channel(channel).deadline(Duration.ofSeconds(20)).streaming(true)
+                .messagesPerStream(10).build()) {
+            for (int k = 0; k < 35; k++) {
+                AcquireResult r = c.acquire(Acquire.domain("d").with("k", Integer.toString(k)));
+                assertEquals(k, r.limits().get(0).remaining());
+            }
+            assertEachHasItsOwnAnswer(ask(c, 45));
+        }
+        assertTrue(server.streams.get() >= 8, "ten requests a stream: " + server.streams.get() + " streams");
+        assertEquals(80, server.seen.size(), "each request sent once");
+    }
+
+    @Test
     void aNodeWithoutAcquireStreamIsAskedWithCalls() throws Exception {
         StreamServer server = new StreamServer() {
             @Override

@@ -14,7 +14,7 @@ import java.util.concurrent.ForkJoinPool;
 /**
  * Measures Sluice and the limiters users would pick instead, the same way, on this machine, in
  * one run: a gRPC server that decides nothing (the ceiling for any gRPC limiter), Sluice unary,
- * the Java client (calls, and AcquireStream), AcquireStream itself, AcquireBatch, Redis with a Lua token bucket, and Bucket4j on Hazelcast. Every
+ * the Java client (on AcquireStream, its default, and with calls), AcquireStream itself, AcquireBatch, Redis with a Lua token bucket, and Bucket4j on Hazelcast. Every
  * target runs in processes of its own; each is checked to limit correctly before it is timed.
  * The open loop runs at half of Sluice's closed-loop peak; with {@code noop} among the targets,
  * the no-op server is then measured at the same arrival rate too.
@@ -23,7 +23,7 @@ import java.util.concurrent.ForkJoinPool;
  * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
  *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (5; 40 with --nodes above 1)
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
- *   --targets LIST    noop,sluice,client,client-stream,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
+ *   --targets LIST    noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
  *   --nodes N         Sluice nodes (1)                   --out DIR    results (cluster-tests/target/bench)
  *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
  * </pre>
@@ -81,7 +81,7 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "5", "outstanding", "64", "keys", "10000",
-                "targets", "noop,sluice,client,client-stream,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1", "out", "cluster-tests/target/bench",
+                "targets", "noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1", "out", "cluster-tests/target/bench",
                 "batch", "100", "cost", "1"));
         if (args.length % 2 != 0) {
             usage("option " + args[args.length - 1] + " has no value");
@@ -107,7 +107,7 @@ public final class Benchmark {
         // above about 50 empties it within a few minutes, and the run measures denials from then on.
         int cost = whole(opt, "cost", 1);
         List<String> targets = List.of(opt.get("targets").split(","));
-        List<String> known = List.of("noop", "sluice", "client", "client-stream", "stream", "batch", "redis", "bucket4j", "hot", "open", "memory",
+        List<String> known = List.of("noop", "sluice", "client", "client-calls", "stream", "batch", "redis", "bucket4j", "hot", "open", "memory",
                 "zipf");
         for (String t : targets) {
             if (!known.contains(t)) {
@@ -143,7 +143,7 @@ public final class Benchmark {
             Procs.stopAll();
         }
 
-        boolean anySluice = targets.stream().anyMatch(t -> List.of("sluice", "client", "client-stream", "stream", "batch", "hot", "open", "zipf")
+        boolean anySluice = targets.stream().anyMatch(t -> List.of("sluice", "client", "client-calls", "stream", "batch", "hot", "open", "zipf")
                 .contains(t));
         if (anySluice) {
             Path policy = Files.writeString(out.resolve("bench-policy.yaml"), POLICY);
@@ -189,12 +189,12 @@ public final class Benchmark {
                 }
             }
             if (targets.contains("client")) {
-                try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, false)) {
+                try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, true)) {
                     results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
                 }
             }
-            if (targets.contains("client-stream")) {
-                try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, true)) {
+            if (targets.contains("client-calls")) {
+                try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, false)) {
                     results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
                 }
             }
@@ -322,8 +322,8 @@ public final class Benchmark {
         System.out.println("targets (ratios within this run):");
         ratio("sluice unary / grpc no-op", sluice, noop, 0.8);
         ratio("sluice unary / bucket4j", sluice, b4j, 1.5);
-        for (Run.Result c : java.util.Arrays.asList(client, by.get("sluice-client-stream/closed/uniform"))) {
-            String name = c != null && c.target().endsWith("stream") ? "client, streaming" : "client";
+        for (Run.Result c : java.util.Arrays.asList(client, by.get("sluice-client-calls/closed/uniform"))) {
+            String name = c != null && c.target().endsWith("calls") ? "client, calls" : "client";
             ratio(name + " / redis-lua", c, redis, 1.5);
             if (c != null && redis != null) {
                 System.out.printf("  %-36s %9.0f us vs %9.0f us   target: no worse%n", name + " p99 vs redis-lua p99",

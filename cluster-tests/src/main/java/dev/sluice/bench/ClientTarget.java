@@ -23,7 +23,7 @@ final class ClientTarget implements Target {
 
     private final boolean streaming;
 
-    /** With {@code streaming}, the client carries requests on AcquireStream ({@code Builder.streaming}). */
+    /** With {@code streaming} (the client's default) requests travel on AcquireStream; without, as calls batched under load. */
     ClientTarget(List<Integer> ports, List<Long> pids, int keys, long cost, boolean streaming) {
         this.streaming = streaming;
         SluiceClient.Builder b = SluiceClient.builder().streaming(streaming);
@@ -46,7 +46,7 @@ final class ClientTarget implements Target {
 
     @Override
     public String name() {
-        return streaming ? "sluice-client-stream" : "sluice-client";
+        return streaming ? "sluice-client" : "sluice-client-calls";
     }
 
     @Override
