@@ -184,9 +184,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         for (int i = 0; i < n; i++) {
             int at = i;
             Prepared p = prepare(batch.getRequests(i), (response, status) -> {
-                results[at] = status == null ? BatchEntry.newBuilder().setResponse(response).build()
-                        : BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
-                                .setMessage(String.valueOf(status.getDescription()))).build();
+                results[at] = entry(response, status);
                 if (left.decrementAndGet() == 0) {
                     home.execute(() -> send(observer,
                             AcquireBatchResponse.newBuilder().addAllResults(java.util.Arrays.asList(results)).build(), null));
@@ -197,6 +195,13 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             }
         }
         decideAll(ready);
+    }
+
+    /** One request's answer in a batch or on a stream: its response, or the error Acquire would have failed with. */
+    private static BatchEntry entry(AcquireResponse response, Status status) {
+        return status == null ? BatchEntry.newBuilder().setResponse(response).build()
+                : BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
+                        .setMessage(String.valueOf(status.getDescription()))).build();
     }
 
     /** Unanswered requests one stream may have before the node stops reading it. */
@@ -285,13 +290,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         }
 
         private void answer(long id, AcquireResponse response, Status status) {
-            StreamResponse.Builder r = StreamResponse.newBuilder().setId(id);
-            if (status == null) {
-                r.setResult(BatchEntry.newBuilder().setResponse(response));
-            } else {
-                r.setResult(BatchEntry.newBuilder().setError(BatchError.newBuilder().setCode(status.getCode().value())
-                        .setMessage(String.valueOf(status.getDescription()))));
-            }
+            StreamResponse r = StreamResponse.newBuilder().setId(id).setResult(entry(response, status)).build();
             synchronized (lock) {
                 unanswered--;
                 credit++;
@@ -299,7 +298,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                     return;
                 }
                 try {
-                    responses.onNext(r.build());
+                    responses.onNext(r);
                 } catch (RuntimeException e) {
                     done = true;
                     streams.remove(this);
