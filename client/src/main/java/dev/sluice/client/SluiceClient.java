@@ -77,7 +77,6 @@ public final class SluiceClient implements AutoCloseable {
     private volatile boolean batchUnsupported;
     /** Requests on long-lived AcquireStream calls; null when the builder turned streaming off. */
     private final Streams<Pending> streams;
-    private volatile boolean streamUnsupported;
 
     /** One request on its way: what to send, by when, which attempt, and where the answer goes. */
     private record Pending(Acquire request, AcquireRequest proto, long deadline, int attempt, CompletableFuture<AcquireResult> result) {
@@ -171,7 +170,6 @@ public final class SluiceClient implements AutoCloseable {
         @Override
         public void unsupported(List<Pending> requests) {
             // A node without AcquireStream: calls (batched under load) from now on.
-            streamUnsupported = true;
             requests.forEach(SluiceClient.this::send);
         }
     }
@@ -262,7 +260,7 @@ public final class SluiceClient implements AutoCloseable {
      * (natural batching: no timer, no added delay when the client is not busy).
      */
     private void send(Pending p) {
-        if (streams != null && !streamUnsupported) {
+        if (streams != null && !streams.unsupported()) {
             if (timeLeft(p) >= 0) {
                 streams.send(p, p.proto(), p.deadline());
             }

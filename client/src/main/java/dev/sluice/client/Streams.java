@@ -10,11 +10,9 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +71,7 @@ final class Streams<T> {
     private volatile boolean unsupported;
 
     /**
-     * @param nodes      how many nodes the channel currently reaches (streams to open)
+     * @param nodes             how many nodes the channel currently reaches (streams to open)
      * @param sweepNanos        how often requests are checked against their deadlines while any wait
      * @param messagesPerStream requests a stream carries before it is retired and replaced
      */
@@ -175,6 +173,11 @@ final class Streams<T> {
         }
     }
 
+    /** Whether a node has said it does not serve AcquireStream; the owner then sends with calls. */
+    boolean unsupported() {
+        return unsupported;
+    }
+
     /** Ends every stream; requests still waiting are left to the owner, which answers them itself. */
     void close() {
         for (Lane lane : lanes) {
@@ -188,8 +191,6 @@ final class Streams<T> {
     /** One stream. */
     private final class Lane implements ClientResponseObserver<StreamRequest, StreamResponse> {
         final Map<Long, Waiting<T>> waiting = new ConcurrentHashMap<>();
-        /** Ids in the order sent, for the deadline sweep; answered ones are dropped as it passes. */
-        private final ConcurrentLinkedQueue<Long> order = new ConcurrentLinkedQueue<>();
         private ClientCallStreamObserver<StreamRequest> call;
         private int sent;
         volatile boolean broken;
@@ -209,7 +210,6 @@ final class Streams<T> {
                 return false;
             }
             waiting.put(id, w);
-            order.add(id);
             call.onNext(StreamRequest.newBuilder().setId(id).setRequest(proto).build());
             if (++sent >= messagesPerStream) {
                 // Retired: the node answers what it has read and ends the stream; the next request opens a new one.
@@ -263,19 +263,14 @@ final class Streams<T> {
                     left.add(w.request());
                 }
             }
-            order.clear();
             return left;
         }
 
-        /** Answers the requests past their deadline and forgets answered ones; true while any still waits. */
+        /** Answers the requests past their deadline; true while any still waits. */
         boolean expire(long now) {
-            for (Iterator<Long> it = order.iterator(); it.hasNext(); ) {
-                Long id = it.next();
-                Waiting<T> w = waiting.get(id);
-                if (w == null) {
-                    it.remove();
-                } else if (w.deadline() - now <= 0 && waiting.remove(id, w)) {
-                    it.remove();
+            for (Map.Entry<Long, Waiting<T>> e : waiting.entrySet()) {
+                Waiting<T> w = e.getValue();
+                if (w.deadline() - now <= 0 && waiting.remove(e.getKey(), w)) {
                     owner.expired(w.request());
                 }
             }
