@@ -12,6 +12,8 @@ import dev.sluice.server.policy.ResponseStyle;
 
 import java.util.Map;
 
+import static dev.sluice.server.policy.LimitText.ceilSeconds;
+
 /** Turns a verdict into the response a gateway relays: decision, statuses, headers, status and body. */
 final class ResponseRenderer {
 
@@ -128,10 +130,6 @@ final class ResponseRenderer {
 
     private static void header(AcquireResponse.Builder b, String name, String value) {
         b.addHeaders(Header.newBuilder().setName(name).setValue(value));
-    }
-
-    static long ceilSeconds(long nanos) {
-        return -Math.floorDiv(-nanos, NANOS_PER_SECOND);
     }
 
     static Duration duration(long nanos) {

@@ -14,12 +14,17 @@ public record LimitText(String ietfPolicy, String limit, String windowSeconds) {
 
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
+    /** Whole seconds in {@code nanos}, rounded up, as rate-limit headers count them. */
+    public static long ceilSeconds(long nanos) {
+        return -Math.floorDiv(-nanos, NANOS_PER_SECOND);
+    }
+
     /** The text of limit {@code name} with the numbers of {@code algorithm}; {@code null} for an unlimited one. */
     static LimitText of(String name, Algorithm algorithm) {
         if (algorithm == null) {
             return null;
         }
-        long window = -Math.floorDiv(-algorithm.windowNanos(), NANOS_PER_SECOND);
+        long window = ceilSeconds(algorithm.windowNanos());
         return new LimitText("\"" + name + "\";q=" + algorithm.limit() + ";w=" + Math.max(1, window),
                 Long.toString(algorithm.limit()), Long.toString(window));
     }
