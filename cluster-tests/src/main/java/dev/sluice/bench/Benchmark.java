@@ -14,8 +14,8 @@ import java.util.concurrent.ForkJoinPool;
 /**
  * Measures Sluice and the limiters users would pick instead, the same way, on this machine, in
  * one run: a gRPC server that decides nothing (the ceiling for any gRPC limiter), Sluice unary,
- * the Java client (on AcquireStream, its default, and with calls), AcquireStream itself, AcquireBatch, Redis with a Lua token bucket, and Bucket4j on Hazelcast. Every
- * target runs in processes of its own; each is checked to limit correctly before it is timed.
+ * the Java client (on AcquireStream, its default, and with calls), AcquireStream itself,
+ * AcquireBatch, Redis with a Lua token bucket, and Bucket4j on Hazelcast. Every target runs in processes of its own; each is checked to limit correctly before it is timed.
  * The open loop runs at half of Sluice's closed-loop peak; with {@code noop} among the targets,
  * the no-op server is then measured at the same arrival rate too.
  *

@@ -35,12 +35,17 @@ final class GrpcTarget implements Target {
         this.pids = pids;
         this.batch = batch;
         for (int port : ports) {
-            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor()
-                    .flowControlWindow(4 * 1024 * 1024).build();
+            ManagedChannel ch = channel(port);
             channels.add(ch);
             stubs.add(RateLimiterGrpc.newStub(ch));
         }
         requests = requests(keys + batch, cost);
+    }
+
+    /** The generator's channel to a server on this machine: answers handled on the I/O thread, a wide flow-control window. */
+    static ManagedChannel channel(int port) {
+        return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().flowControlWindow(4 * 1024 * 1024)
+                .build();
     }
 
     /** The load's requests, one per bucket, built once: the generator measures the target, not protobuf building. */

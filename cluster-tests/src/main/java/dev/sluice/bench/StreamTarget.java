@@ -7,7 +7,6 @@ import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamRequest;
 import dev.sluice.api.v1.StreamResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 
 import java.util.ArrayList;
@@ -37,8 +36,7 @@ final class StreamTarget implements Target {
     StreamTarget(List<Integer> ports, List<Long> pids, int keys, long cost) {
         this.pids = pids;
         for (int port : ports) {
-            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor()
-                    .flowControlWindow(4 * 1024 * 1024).build();
+            ManagedChannel ch = GrpcTarget.channel(port);
             channels.add(ch);
             streams.add(RateLimiterGrpc.newStub(ch).acquireStream(new StreamObserver<>() {
                 @Override
