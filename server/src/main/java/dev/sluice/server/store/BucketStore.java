@@ -12,7 +12,6 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IndeterminateOperationStateException;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
-import com.hazelcast.map.impl.proxy.MapProxyImpl;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.Outcome;
 
@@ -53,10 +52,10 @@ public final class BucketStore {
     /** How many times an operation whose outcome is unknown is tried again. */
     static final int INDETERMINATE_RETRIES = 3;
 
-    /** Completes callbacks on the thread that completes Hazelcast's future: no hop, no new thread. */
-    private static final Executor DIRECT = Runnable::run;
-
-    /** Starts retries; Hazelcast's partition threads must not start cluster calls themselves. */
+    /**
+     * Starts retries. Retries are asked for from Hazelcast's partition threads, which refuse to start a
+     * call like {@link MapCalls#call} for a partition another thread serves.
+     */
     private static final Executor RETRIES = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "sluice-store-retries");
         t.setDaemon(true);
@@ -67,15 +66,14 @@ public final class BucketStore {
 
     private final HazelcastInstance hazelcast;
     private final IMap<BucketKey, BucketRecord> map;
-    /** The member's own map proxy, when it is one: lets a decision skip a hop (see {@link #invoke}). */
-    private final MapProxyImpl<BucketKey, BucketRecord> proxy;
+    private final MapCalls calls;
     private final AtomicLong retried = new AtomicLong();
     private final AtomicLong replayed = new AtomicLong();
 
     public BucketStore(HazelcastInstance hazelcast) {
         this.hazelcast = hazelcast;
         this.map = hazelcast.getMap(MAP_NAME);
-        this.proxy = map instanceof MapProxyImpl<BucketKey, BucketRecord> p ? p : null;
+        this.calls = new MapCalls(map);
     }
 
     /** Name of the split-brain protection the bucket map uses when a minimum cluster size is set. */
@@ -172,7 +170,13 @@ public final class BucketStore {
 
     private <R, T> void attempt(BucketKey key, String name, EntryProcessor<BucketKey, BucketRecord, R> processor, boolean retriable,
                                 Function<R, T> convert, CompletableFuture<T> result, int tries) {
-        this.<R>invoke(key, processor).whenCompleteAsync((r, e) -> {
+        follow(calls.call(key, processor), key, name, processor, retriable, convert, result, tries);
+    }
+
+    /** Completes {@code result} from one try's answer, or tries again when its outcome is unknown and it may be. */
+    private <R, T> void follow(CompletionStage<R> answer, BucketKey key, String name, EntryProcessor<BucketKey, BucketRecord, R> processor,
+                               boolean retriable, Function<R, T> convert, CompletableFuture<T> result, int tries) {
+        answer.whenCompleteAsync((r, e) -> {
             if (e == null) {
                 result.complete(convert.apply(r));
             } else if (retriable && tries < INDETERMINATE_RETRIES && indeterminate(e)) {
@@ -184,23 +188,7 @@ public final class BucketStore {
             } else {
                 result.completeExceptionally(e);
             }
-        }, DIRECT);
-    }
-
-    /**
-     * Runs {@code processor} on the key's owner. {@link IMap#submitToKey} wraps the invocation in a
-     * future that, as it is made, queues one task per call on Hazelcast's default async executor
-     * just to complete itself: a thread hand-off for every decision, whether or not anything waits
-     * on that future. Here the invocation's own future is used and its answer read in place, on the
-     * thread that completes it.
-     */
-    @SuppressWarnings("unchecked")
-    private <R> CompletionStage<R> invoke(BucketKey key, EntryProcessor<BucketKey, BucketRecord, R> processor) {
-        if (proxy == null) {
-            return map.submitToKey(key, processor);
-        }
-        var serialization = proxy.getNodeEngine().getSerializationService();
-        return proxy.executeOnKeyInternal(key, processor).thenApplyAsync(data -> (R) serialization.toObject(data), DIRECT);
+        }, MapCalls.DIRECT);
     }
 
     private static boolean indeterminate(Throwable e) {
@@ -212,8 +200,9 @@ public final class BucketStore {
      * Decides many commands at once. Commands on different buckets go to their owners as
      * separate operations, all in flight together; the commands for one bucket (a hot key asked
      * many times at once) are coalesced into a single visit that decides them one after the
-     * other, in the order given. Returns one future per command, in command order; each completes
-     * when its own bucket has answered.
+     * other, in the order given. The calls start together ({@link MapCalls#startTogether}: from
+     * the partition threads that will run them, on a member). Returns one future per command, in
+     * command order; each completes when its own bucket has answered.
      */
     public List<CompletableFuture<Outcome>> acquireAll(List<Command> commands) {
         List<CompletableFuture<Outcome>> out = new ArrayList<>(commands.size());
@@ -222,10 +211,15 @@ public final class BucketStore {
             out.add(null);
             byKey.computeIfAbsent(commands.get(i).key(), k -> new ArrayList<>(1)).add(i);
         }
+        List<Visit<?, ?>> visits = new ArrayList<>(byKey.size());
         for (List<Integer> at : byKey.values()) {
             if (at.size() == 1) {
                 Command c = commands.get(at.get(0));
-                out.set(at.get(0), acquire(c.key(), c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId()));
+                Visit<AcquireResult, Outcome> visit = new Visit<>(c.key(),
+                        new AcquireProcessor(c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId()),
+                        c.requestId() != 0, this::outcome);
+                visits.add(visit);
+                out.set(at.get(0), visit.result);
                 continue;
             }
             List<Command> group = new ArrayList<>(at.size());
@@ -235,14 +229,36 @@ public final class BucketStore {
                 allIdentified &= commands.get(i).requestId() != 0;
             }
             // Retried after an unknown outcome only when every command in it can be recognised again.
-            CompletableFuture<AcquireResult[]> visit = submit(group.get(0).key(), new CoalescedAcquireProcessor(group),
+            Visit<AcquireResults, AcquireResult[]> visit = new Visit<>(group.get(0).key(), new CoalescedAcquireProcessor(group),
                     allIdentified, AcquireResults::results);
+            visits.add(visit);
             for (int j = 0; j < at.size(); j++) {
                 int index = j;
-                out.set(at.get(j), visit.thenApply(rs -> outcome(rs[index])));
+                out.set(at.get(j), visit.result.thenApply(rs -> outcome(rs[index])));
             }
         }
+        calls.startTogether(visits);
         return out;
+    }
+
+    /** One entry-processor call of a batch: retried as {@link #attempt} retries, answered into {@link #result}. */
+    private final class Visit<R, T> extends MapCalls.Pending<R> {
+        final String name;
+        final boolean retriable;
+        final Function<R, T> convert;
+        final CompletableFuture<T> result = new CompletableFuture<>();
+
+        Visit(String name, EntryProcessor<BucketKey, BucketRecord, R> processor, boolean retriable, Function<R, T> convert) {
+            super(BucketKey.of(name), processor);
+            this.name = name;
+            this.retriable = retriable;
+            this.convert = convert;
+        }
+
+        @Override
+        void started(CompletionStage<R> answer) {
+            follow(answer, key, name, processor, retriable, convert, result, 0);
+        }
     }
 
     /**
