@@ -4,7 +4,9 @@ import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
+import dev.sluice.api.v1.StreamResponses;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +28,10 @@ import java.util.function.LongSupplier;
 /**
  * Requests carried on long-lived {@code AcquireStream} calls: a few streams on the client's
  * channel (as many as there are nodes, since the channel's round robin opens each new call on the
- * next node), each request one message, each answer matched to its request by id. A stream that
+ * next node), each answer matched to its request by id. Requests asked for on one of the
+ * channel's I/O threads (from answer callbacks, which run there) go out together, in one message,
+ * once that thread has finished delivering the answers it read; requests asked for on any other
+ * thread go out at once, with any that are waiting. A stream that
  * fails, or that its node ends, is replaced at the next request; the requests it left unanswered
  * go back to the owner, which retries them within their deadlines. A stream has no deadline of
  * its own, so each request's deadline is kept here: a sweep every {@link #sweepNanos} answers
@@ -53,6 +59,9 @@ final class Streams<T> {
 
     /** Most streams, however many nodes there are. */
     static final int MAX_STREAMS = 16;
+
+    /** Most requests in one message. */
+    static final int MAX_PER_MESSAGE = 256;
 
     private final RateLimiterGrpc.RateLimiterStub stub;
     private final Owner<T> owner;
@@ -188,11 +197,19 @@ final class Streams<T> {
     private record Waiting<T>(T request, long deadline, long sentAt) {
     }
 
+    /** The Netty event loop the calling thread runs, if it runs one. */
+    private static Executor currentEventLoop() {
+        return io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap.currentExecutor();
+    }
+
     /** One stream. */
-    private final class Lane implements ClientResponseObserver<StreamRequest, StreamResponse> {
+    private final class Lane implements ClientResponseObserver<StreamRequests, StreamResponses> {
         final Map<Long, Waiting<T>> waiting = new ConcurrentHashMap<>();
-        private ClientCallStreamObserver<StreamRequest> call;
+        private ClientCallStreamObserver<StreamRequests> call;
         private int sent;
+        /** Requests taken and not yet written, and whether a task to write them is queued; guarded by this lane. */
+        private StreamRequests.Builder unsent;
+        private boolean writeQueued;
         volatile boolean broken;
 
         Lane() {
@@ -200,26 +217,65 @@ final class Streams<T> {
         }
 
         @Override
-        public void beforeStart(ClientCallStreamObserver<StreamRequest> requestStream) {
+        public void beforeStart(ClientCallStreamObserver<StreamRequests> requestStream) {
             this.call = requestStream;
         }
 
-        /** Sends one request; false when the stream has already failed. */
+        /** Takes one request to send; false when the stream has already failed. */
         synchronized boolean write(long id, Waiting<T> w, AcquireRequest proto) {
             if (broken) {
                 return false;
             }
             waiting.put(id, w);
-            call.onNext(StreamRequest.newBuilder().setId(id).setRequest(proto).build());
+            if (unsent == null) {
+                unsent = StreamRequests.newBuilder();
+            }
+            unsent.addRequests(StreamRequest.newBuilder().setId(id).setRequest(proto));
             if (++sent >= messagesPerStream) {
                 // Retired: the node answers what it has read and ends the stream; the next request opens a new one.
                 end();
+                return true;
+            }
+            if (unsent.getRequestsCount() >= MAX_PER_MESSAGE) {
+                flush();
+            } else if (!writeQueued) {
+                Executor loop = currentEventLoop();
+                if (loop == null) {
+                    flush();
+                } else {
+                    // Written once this I/O thread has delivered what it read: the requests its callbacks ask for meanwhile go too.
+                    writeQueued = true;
+                    loop.execute(this::flushQueued);
+                }
             }
             return true;
         }
 
+        private synchronized void flushQueued() {
+            writeQueued = false;
+            if (!broken) {
+                flush();
+            }
+        }
+
+        /** Writes the requests taken so far as one message. */
+        private void flush() {
+            if (unsent == null) {
+                return;
+            }
+            StreamRequests message = unsent.build();
+            unsent = null;
+            call.onNext(message);
+        }
+
         @Override
-        public void onNext(StreamResponse r) {
+        public void onNext(StreamResponses message) {
+            for (StreamResponse r : message.getResponsesList()) {
+                answer(r);
+            }
+        }
+
+        private void answer(StreamResponse r) {
             Waiting<T> w = waiting.remove(r.getId());
             if (w == null) {
                 return; // answered by its deadline already
@@ -256,6 +312,7 @@ final class Streams<T> {
         /** Marks the stream broken and takes back every request still waiting on it. */
         private synchronized List<T> breakOff() {
             broken = true;
+            unsent = null; // still in waiting: given back below
             List<T> left = new ArrayList<>(waiting.size());
             for (Long id : waiting.keySet()) {
                 Waiting<T> w = waiting.remove(id);
@@ -281,6 +338,7 @@ final class Streams<T> {
             if (!broken) {
                 broken = true;
                 try {
+                    flush();
                     call.onCompleted();
                 } catch (RuntimeException e) {
                     // already cancelled

@@ -7,16 +7,21 @@ import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.LimitStatus;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
+import dev.sluice.api.v1.StreamResponses;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +46,8 @@ class StreamingTest {
         final AtomicInteger streams = new AtomicInteger();
         final AtomicInteger unary = new AtomicInteger();
         final List<AcquireRequest> seen = new CopyOnWriteArrayList<>();
+        /** How many requests each message read carried. */
+        final List<Integer> messageSizes = new CopyOnWriteArrayList<>();
 
         /** What stream {@code n} does with the {@code i}th request it reads; by default it answers at once. */
         void onRequest(int n, int i, StreamRequest r, StreamObserver<StreamResponse> out) {
@@ -60,15 +67,35 @@ class StreamingTest {
         }
 
         @Override
-        public StreamObserver<StreamRequest> acquireStream(StreamObserver<StreamResponse> out) {
+        public StreamObserver<StreamRequests> acquireStream(StreamObserver<StreamResponses> answers) {
             int n = streams.getAndIncrement();
             AtomicInteger read = new AtomicInteger();
+            // Each answer in a message of its own.
+            StreamObserver<StreamResponse> out = new StreamObserver<>() {
+                @Override
+                public void onNext(StreamResponse r) {
+                    answers.onNext(StreamResponses.newBuilder().addResponses(r).build());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    answers.onError(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                    answers.onCompleted();
+                }
+            };
             return new StreamObserver<>() {
                 @Override
-                public void onNext(StreamRequest r) {
-                    seen.add(r.getRequest());
-                    synchronized (out) {
-                        onRequest(n, read.getAndIncrement(), r, out);
+                public void onNext(StreamRequests message) {
+                    messageSizes.add(message.getRequestsCount());
+                    for (StreamRequest r : message.getRequestsList()) {
+                        seen.add(r.getRequest());
+                        synchronized (out) {
+                            onRequest(n, read.getAndIncrement(), r, out);
+                        }
                     }
                 }
 
@@ -107,6 +134,9 @@ class StreamingTest {
 
     @AfterEach
     void stop() throws InterruptedException {
+        if (channel == null) {
+            return; // the test made its own
+        }
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -125,6 +155,28 @@ class StreamingTest {
             assertEquals(AcquireResult.Source.SERVER, r.source(), "request " + k + ": " + r.failure());
             assertEquals(k, r.limits().get(0).remaining(), "answer " + k + " belongs to request " + k);
         }
+    }
+
+    @Test
+    void requestsAskedForOnAnIoThreadGoOutTogetherInOneMessage() throws Exception {
+        StreamServer server = new StreamServer();
+        // A real socket: the client's answers are delivered on a Netty I/O thread, as in use.
+        Server netty = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(server).build().start();
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", netty.getPort()).usePlaintext().build();
+        try (SluiceClient c = SluiceClient.builder().channel(ch).deadline(Duration.ofSeconds(20)).streaming(true).build()) {
+            CompletableFuture<List<CompletableFuture<AcquireResult>>> asked = new CompletableFuture<>();
+            c.acquireAsync(Acquire.domain("d").with("k", "0")).thenAccept(first -> asked.complete(ask(c, 60)));
+            assertEachHasItsOwnAnswer(asked.get(10, TimeUnit.SECONDS));
+            List<CompletableFuture<AcquireResult>> fromHere = ask(c, 3);
+            assertEachHasItsOwnAnswer(fromHere);
+        } finally {
+            ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            netty.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        assertEquals(64, server.seen.size());
+        assertEquals(1, server.messageSizes.get(0), "the first request, asked for on the test's thread, went at once");
+        assertEquals(60, server.messageSizes.get(1), "the 60 asked for in one answer's callback went in one message: " + server.messageSizes);
+        assertEquals(List.of(1, 1, 1), server.messageSizes.subList(2, 5), "asked for off the I/O threads, each went at once");
     }
 
     @Test
@@ -230,12 +282,12 @@ class StreamingTest {
     void aNodeWithoutAcquireStreamIsAskedWithCalls() throws Exception {
         StreamServer server = new StreamServer() {
             @Override
-            public StreamObserver<StreamRequest> acquireStream(StreamObserver<StreamResponse> out) {
+            public StreamObserver<StreamRequests> acquireStream(StreamObserver<StreamResponses> out) {
                 streams.incrementAndGet();
                 out.onError(Status.UNIMPLEMENTED.asRuntimeException());
                 return new StreamObserver<>() {
                     @Override
-                    public void onNext(StreamRequest value) {
+                    public void onNext(StreamRequests value) {
                     }
 
                     @Override

@@ -5,7 +5,9 @@ import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
+import dev.sluice.api.v1.StreamResponses;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 
@@ -20,13 +22,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Calls AcquireStream with the generated async stub: one long-lived stream per node, each
- * decision one message, answers matched to requests by id. With several nodes, requests go to
+ * decision one message (the Java client packs the requests it has waiting; this target shows
+ * what a message costs), answers matched to requests by id. With several nodes, requests go to
  * each stream in turn.
  */
 final class StreamTarget implements Target {
 
     private final List<ManagedChannel> channels = new ArrayList<>();
-    private final List<StreamObserver<StreamRequest>> streams = new ArrayList<>();
+    private final List<StreamObserver<StreamRequests>> streams = new ArrayList<>();
     private final Map<Long, CompletableFuture<Integer>> waiting = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final AtomicInteger next = new AtomicInteger();
@@ -40,16 +43,18 @@ final class StreamTarget implements Target {
             channels.add(ch);
             streams.add(RateLimiterGrpc.newStub(ch).acquireStream(new StreamObserver<>() {
                 @Override
-                public void onNext(StreamResponse r) {
-                    CompletableFuture<Integer> f = waiting.remove(r.getId());
-                    if (f == null) {
-                        return;
-                    }
-                    if (r.getResult().hasResponse()) {
-                        f.complete(r.getResult().getResponse().getDecision() == Decision.ALLOWED ? 1 : 0);
-                    } else {
-                        f.completeExceptionally(new IllegalStateException("error " + r.getResult().getError().getCode() + ": "
-                                + r.getResult().getError().getMessage()));
+                public void onNext(StreamResponses message) {
+                    for (StreamResponse r : message.getResponsesList()) {
+                        CompletableFuture<Integer> f = waiting.remove(r.getId());
+                        if (f == null) {
+                            continue;
+                        }
+                        if (r.getResult().hasResponse()) {
+                            f.complete(r.getResult().getResponse().getDecision() == Decision.ALLOWED ? 1 : 0);
+                        } else {
+                            f.completeExceptionally(new IllegalStateException("error " + r.getResult().getError().getCode() + ": "
+                                    + r.getResult().getError().getMessage()));
+                        }
                     }
                 }
 
@@ -80,9 +85,9 @@ final class StreamTarget implements Target {
         CompletableFuture<Integer> f = new CompletableFuture<>();
         long id = ids.incrementAndGet();
         waiting.put(id, f);
-        StreamObserver<StreamRequest> stream = streams.get(Math.floorMod(next.getAndIncrement(), streams.size()));
+        StreamObserver<StreamRequests> stream = streams.get(Math.floorMod(next.getAndIncrement(), streams.size()));
         synchronized (stream) {
-            stream.onNext(StreamRequest.newBuilder().setId(id).setRequest(request).build());
+            stream.onNext(StreamRequests.newBuilder().addRequests(StreamRequest.newBuilder().setId(id).setRequest(request)).build());
         }
         return f;
     }
@@ -103,7 +108,7 @@ final class StreamTarget implements Target {
 
     @Override
     public void close() throws InterruptedException {
-        for (StreamObserver<StreamRequest> s : streams) {
+        for (StreamObserver<StreamRequests> s : streams) {
             synchronized (s) {
                 s.onCompleted();
             }

@@ -13,7 +13,9 @@ import dev.sluice.api.v1.BatchError;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
+import dev.sluice.api.v1.StreamResponses;
 import dev.sluice.server.engine.DecisionEngine;
 import dev.sluice.server.engine.RequestIds;
 import dev.sluice.server.policy.AppliedLimit;
@@ -212,8 +214,8 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
     private volatile boolean ending;
 
     @Override
-    public StreamObserver<StreamRequest> acquireStream(StreamObserver<StreamResponse> responses) {
-        DecisionStream stream = new DecisionStream((ServerCallStreamObserver<StreamResponse>) responses, callingEventLoop());
+    public StreamObserver<StreamRequests> acquireStream(StreamObserver<StreamResponses> responses) {
+        DecisionStream stream = new DecisionStream((ServerCallStreamObserver<StreamResponses>) responses, callingEventLoop());
         streams.add(stream);
         if (ending) {
             stream.end();
@@ -236,23 +238,27 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
     /**
      * One AcquireStream call. Requests are decided as they arrive, exactly as unary ones are
      * (those read in one turn of the event loop together); each answer is written, from the
-     * event loop, as soon as its decision is made. The node reads at most
-     * {@link #STREAM_WINDOW} requests ahead of the answers it has written, and reads no further
-     * while the transport says the caller is not taking answers: a caller that stops reading
-     * stops being read.
+     * event loop, as soon as its decision is made, with the others made by then in one message.
+     * The node reads no further message while {@link #STREAM_WINDOW} or more of the requests it
+     * has read are unanswered, nor while the transport says the caller is not taking answers: a
+     * caller that stops reading stops being read.
      */
-    private final class DecisionStream implements StreamObserver<StreamRequest> {
+    private final class DecisionStream implements StreamObserver<StreamRequests> {
 
-        private final ServerCallStreamObserver<StreamResponse> responses;
+        private final ServerCallStreamObserver<StreamResponses> responses;
         private final Executor home;
         /** Guards the fields below and every call on {@code responses}; uncontended on an event loop. */
         private final Object lock = new Object();
         private int unanswered;
-        private int credit;
+        /** Whether a message has been asked of the transport and not yet delivered. */
+        private boolean reading;
         private boolean halfClosed;
         private boolean done;
+        /** Answers made and not yet written, and whether a task to write them is queued. */
+        private StreamResponses.Builder outgoing;
+        private boolean writeQueued;
 
-        DecisionStream(ServerCallStreamObserver<StreamResponse> responses, Executor home) {
+        DecisionStream(ServerCallStreamObserver<StreamResponses> responses, Executor home) {
             this.responses = responses;
             this.home = home;
             responses.disableAutoRequest();
@@ -262,47 +268,73 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                     streams.remove(this);
                 }
             });
-            responses.setOnReadyHandler(this::requestMore);
-            responses.request(STREAM_WINDOW);
+            responses.setOnReadyHandler(this::readMore);
+            reading = true;
+            responses.request(1);
         }
 
         @Override
-        public void onNext(StreamRequest message) {
-            calls.increment();
-            long id = message.getId();
+        public void onNext(StreamRequests message) {
+            int n = message.getRequestsCount();
+            calls.add(n);
             boolean ended;
             synchronized (lock) {
+                reading = false;
                 if (done) {
                     return; // the stream is over: nothing decided, nothing to answer
                 }
                 ended = halfClosed;
-                unanswered++;
+                unanswered += n;
             }
-            if (ended) {
-                // Read after the node began shutting down, before it stopped reading: not decided.
-                home.execute(() -> answer(id, null, Status.UNAVAILABLE.withDescription("node shutting down; send it to another node")));
-                return;
+            for (StreamRequest request : message.getRequestsList()) {
+                long id = request.getId();
+                if (ended) {
+                    // Read after the node began shutting down, before it stopped reading: not decided.
+                    home.execute(() -> answer(id, null, Status.UNAVAILABLE.withDescription("node shutting down; send it to another node")));
+                    continue;
+                }
+                Prepared p = prepare(request.getRequest(), (response, status) -> home.execute(() -> answer(id, response, status)));
+                if (p != null) {
+                    decideSoon(p, home);
+                }
             }
-            Prepared p = prepare(message.getRequest(), (response, status) -> home.execute(() -> answer(id, response, status)));
-            if (p != null) {
-                decideSoon(p, home);
-            }
+            readMore();
         }
 
+        /** Adds one answer to the next message, and has that message written once the answers made by now are in it. */
         private void answer(long id, AcquireResponse response, Status status) {
             StreamResponse r = StreamResponse.newBuilder().setId(id).setResult(entry(response, status)).build();
             synchronized (lock) {
                 unanswered--;
-                credit++;
                 if (done) {
                     return;
                 }
+                if (outgoing == null) {
+                    outgoing = StreamResponses.newBuilder();
+                }
+                outgoing.addResponses(r);
+                if (writeQueued) {
+                    return;
+                }
+                writeQueued = true;
+            }
+            home.execute(this::write);
+        }
+
+        private void write() {
+            synchronized (lock) {
+                writeQueued = false;
+                if (done || outgoing == null) {
+                    return;
+                }
+                StreamResponses message = outgoing.build();
+                outgoing = null;
                 try {
-                    responses.onNext(r);
+                    responses.onNext(message);
                 } catch (RuntimeException e) {
                     done = true;
                     streams.remove(this);
-                    LOG.log(Level.FINE, "could not send an answer on a stream (call cancelled?)", e);
+                    LOG.log(Level.FINE, "could not send answers on a stream (call cancelled?)", e);
                     return;
                 }
                 finishIfAnswered();
@@ -310,7 +342,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
                     return;
                 }
             }
-            requestMore();
+            readMore();
         }
 
         /** Stops reading; completes the stream once every request read has been answered. */
@@ -321,9 +353,9 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             }
         }
 
-        /** Completes the stream when it is half-closed (by the caller, or by {@link #end}) and nothing is left to answer. */
+        /** Completes the stream when it is half-closed (by the caller, or by {@link #end}) and nothing is left to answer or write. */
         private void finishIfAnswered() {
-            if (halfClosed && unanswered == 0 && !done) {
+            if (halfClosed && unanswered == 0 && outgoing == null && !done) {
                 done = true;
                 streams.remove(this);
                 try {
@@ -334,15 +366,14 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             }
         }
 
-        /** Reads as many more requests as have been answered, when the caller is taking answers. */
-        private void requestMore() {
+        /** Reads the next message, when none is on its way, the window has room and the caller is taking answers. */
+        private void readMore() {
             synchronized (lock) {
-                if (done || halfClosed || credit == 0 || !responses.isReady()) {
+                if (done || halfClosed || reading || unanswered >= STREAM_WINDOW || !responses.isReady()) {
                     return;
                 }
-                int n = credit;
-                credit = 0;
-                responses.request(n);
+                reading = true;
+                responses.request(1);
             }
         }
 

@@ -4,7 +4,9 @@ import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
+import dev.sluice.api.v1.StreamResponses;
 import dev.sluice.server.policy.PolicyLoader;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
@@ -24,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,19 +56,20 @@ class AcquireStreamTest {
     }
 
     /** Collects a stream's answers by id; {@code finished} completes when the node ends the stream. */
-    private static final class Answers implements ClientResponseObserver<StreamRequest, StreamResponse> {
+    private static final class Answers implements ClientResponseObserver<StreamRequests, StreamResponses> {
         final Map<Long, StreamResponse> byId = new ConcurrentHashMap<>();
         final AtomicInteger repeats = new AtomicInteger();
         final CompletableFuture<Status> finished = new CompletableFuture<>();
         private final boolean holdAnswers;
-        volatile ClientCallStreamObserver<StreamRequest> call;
+        final AtomicInteger messages = new AtomicInteger();
+        volatile ClientCallStreamObserver<StreamRequests> call;
 
         Answers(boolean holdAnswers) {
             this.holdAnswers = holdAnswers;
         }
 
         @Override
-        public void beforeStart(ClientCallStreamObserver<StreamRequest> requestStream) {
+        public void beforeStart(ClientCallStreamObserver<StreamRequests> requestStream) {
             call = requestStream;
             if (holdAnswers) {
                 requestStream.disableAutoRequestWithInitial(0);
@@ -73,9 +77,12 @@ class AcquireStreamTest {
         }
 
         @Override
-        public void onNext(StreamResponse r) {
-            if (byId.put(r.getId(), r) != null) {
-                repeats.incrementAndGet();
+        public void onNext(StreamResponses message) {
+            messages.incrementAndGet();
+            for (StreamResponse r : message.getResponsesList()) {
+                if (byId.put(r.getId(), r) != null) {
+                    repeats.incrementAndGet();
+                }
             }
         }
 
@@ -100,20 +107,33 @@ class AcquireStreamTest {
                 .build();
     }
 
+    /** A message carrying one request. */
+    private static StreamRequests one(StreamRequest request) {
+        return StreamRequests.newBuilder().addRequests(request).build();
+    }
+
     @Test
     void everyRequestIsAnsweredOnceUnderItsIdAndTheLimitHoldsExactly() throws Exception {
         Answers answers = new Answers(false);
-        StreamObserver<StreamRequest> requests = RateLimiterGrpc.newStub(channel).acquireStream(answers);
-        for (long id = 1; id <= 30; id++) {
-            requests.onNext(ask(1000 + id, "10.1.0.1"));
+        StreamObserver<StreamRequests> requests = RateLimiterGrpc.newStub(channel).acquireStream(answers);
+        // One request alone, then messages of 4, 1, 12 and 12: a message carries any number.
+        int[] sizes = {1, 4, 1, 12, 12};
+        long id = 1000;
+        for (int size : sizes) {
+            StreamRequests.Builder message = StreamRequests.newBuilder();
+            for (int i = 0; i < size; i++) {
+                message.addRequests(ask(++id, "10.1.0.1"));
+            }
+            requests.onNext(message.build());
         }
         requests.onCompleted();
         assertEquals(Status.OK, answers.finished.get(10, TimeUnit.SECONDS), "the node ends the stream after answering all");
         assertEquals(30, answers.byId.size());
         assertEquals(0, answers.repeats.get());
-        for (long id = 1001; id <= 1030; id++) {
-            assertTrue(answers.byId.containsKey(id), "answered " + id);
+        for (long answered = 1001; answered <= 1030; answered++) {
+            assertTrue(answers.byId.containsKey(answered), "answered " + answered);
         }
+        assertTrue(answers.messages.get() <= 30, "answers decided together travel together: " + answers.messages.get() + " messages");
         assertEquals(10, answers.allowed(), "the demo limit allows 10 a second per ip, however the requests arrive");
         answers.byId.values().stream().filter(r -> r.getResult().getResponse().getDecision() == Decision.DENIED)
                 .forEach(r -> assertEquals(429, r.getResult().getResponse().getHttpStatus()));
@@ -122,10 +142,12 @@ class AcquireStreamTest {
     @Test
     void aRequestThatCannotBeDecidedGetsItsOwnErrorAndTheStreamGoesOn() throws Exception {
         Answers answers = new Answers(false);
-        StreamObserver<StreamRequest> requests = RateLimiterGrpc.newStub(channel).acquireStream(answers);
-        requests.onNext(StreamRequest.newBuilder().setId(1).setRequest(AcquireRequest.newBuilder().setDomain("")).build());
-        requests.onNext(StreamRequest.newBuilder().setId(2).setRequest(AcquireRequest.newBuilder().setDomain("nowhere")).build());
-        requests.onNext(ask(3, "10.1.0.2"));
+        StreamObserver<StreamRequests> requests = RateLimiterGrpc.newStub(channel).acquireStream(answers);
+        requests.onNext(StreamRequests.newBuilder()
+                .addRequests(StreamRequest.newBuilder().setId(1).setRequest(AcquireRequest.newBuilder().setDomain("")))
+                .addRequests(StreamRequest.newBuilder().setId(2).setRequest(AcquireRequest.newBuilder().setDomain("nowhere")))
+                .addRequests(ask(3, "10.1.0.2"))
+                .build());
         requests.onCompleted();
         assertEquals(Status.OK, answers.finished.get(10, TimeUnit.SECONDS));
         assertEquals(Status.Code.INVALID_ARGUMENT.value(), answers.byId.get(1L).getResult().getError().getCode());
@@ -142,9 +164,9 @@ class AcquireStreamTest {
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", closing.port()).usePlaintext().build();
         try {
             Answers answers = new Answers(false);
-            StreamObserver<StreamRequest> requests = RateLimiterGrpc.newStub(ch).acquireStream(answers);
+            StreamObserver<StreamRequests> requests = RateLimiterGrpc.newStub(ch).acquireStream(answers);
             for (long id = 1; id <= 20; id++) {
-                requests.onNext(ask(id, "10.1.0.4"));
+                requests.onNext(one(ask(id, "10.1.0.4")));
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> answers.byId.size() == 20);
             // The caller never half-closes: without the node ending the stream, shutdown would wait
@@ -164,14 +186,19 @@ class AcquireStreamTest {
         int sent = 5000;
         long before = node.callsReceived();
         Answers answers = new Answers(true);
-        StreamObserver<StreamRequest> requests = RateLimiterGrpc.newStub(channel).acquireStream(answers);
+        StreamObserver<StreamRequests> requests = RateLimiterGrpc.newStub(channel).acquireStream(answers);
         for (long id = 1; id <= sent; id++) {
-            requests.onNext(ask(id, "10.1.0.3"));
+            requests.onNext(one(ask(id, "10.1.0.3")));
         }
         // The node reads ahead of its written answers only so far, then waits for the caller.
-        await().atMost(Duration.ofSeconds(10)).until(() -> node.callsReceived() - before >= 1000 && node.callsInFlight() == 0);
-        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> node.callsReceived() - before < sent);
+        AtomicLong lastSeen = new AtomicLong(-1);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            long read = node.callsReceived() - before;
+            return read > 0 && lastSeen.getAndSet(read) == read && node.callsInFlight() == 0;
+        });
         long readWhileHeld = node.callsReceived() - before;
+        assertTrue(readWhileHeld < sent, "the node stopped reading (read " + readWhileHeld + " of " + sent + ")");
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> node.callsReceived() - before == readWhileHeld);
 
         answers.call.request(sent);
         requests.onCompleted();
