@@ -87,19 +87,24 @@ final class MapCalls {
      * whether or not anything waits on that future. On a member the invocation's own future is
      * used and its answer read in place, on the thread that completes it.
      */
-    @SuppressWarnings("unchecked")
     <R> CompletionStage<R> call(BucketKey key, EntryProcessor<BucketKey, BucketRecord, R> processor) {
         if (proxy == null) {
             return map.submitToKey(key, processor);
         }
-        return proxy.executeOnKeyInternal(key, processor).thenApplyAsync(data -> (R) serialization.toObject(data), DIRECT);
+        return read(proxy.executeOnKeyInternal(key, processor));
+    }
+
+    /** The processor's result, read in place from the serialized answer on the thread that completes it. */
+    @SuppressWarnings("unchecked")
+    private <R> CompletionStage<R> read(CompletionStage<Data> answer) {
+        return answer.thenApplyAsync(data -> (R) serialization.toObject(data), DIRECT);
     }
 
     /**
      * Starts every call in {@code calls}, each one's answer given to its {@link Pending#started}.
      * On a member, the calls for partitions this member owns are started from their partition
      * threads, one task per thread (see the class comment); calls for partitions another member
-     * owns, and every call on a client's map, are started here.
+     * owns, and every call on a client's map, are started here. Each key is serialized once.
      */
     void startTogether(List<? extends Pending<?>> calls) {
         if (proxy == null || !engine.isRunning()) {
@@ -115,7 +120,7 @@ final class MapCalls {
             c.keyData = serialization.toData(c.key);
             c.partitionId = partitions.getPartitionId(c.keyData);
             if (!partitions.isPartitionOwner(c.partitionId)) {
-                startHere(c);
+                startAsync(c);
                 continue;
             }
             int t = executor.getPartitionThreadId(c.partitionId);
@@ -142,23 +147,23 @@ final class MapCalls {
     }
 
     /**
-     * Starts a call as an asynchronous invocation. From the partition thread serving its
-     * partition the operation joins that thread's own queue (an asynchronous invocation is never
-     * run inline), to run after the task starting it. Ownership may have moved since the call was
-     * grouped; the invocation goes wherever the partition is now.
+     * Starts a call, its key already serialized, as an asynchronous invocation. From the partition
+     * thread serving its partition the operation joins that thread's own queue (an asynchronous
+     * invocation is never run inline), to run after the task starting it; from any other thread
+     * it is sent to the partition's owner. Ownership may have moved since the call was grouped;
+     * the invocation goes wherever the partition is now.
      */
-    @SuppressWarnings("unchecked")
     private <R> void startAsync(Pending<R> c) {
         CompletionStage<R> answer;
         try {
             var operation = proxy.getOperationProvider().createEntryOperation(BucketStore.MAP_NAME, c.keyData, c.processor);
             operation.setThreadId(ThreadUtil.getThreadId());
-            answer = operations.<Data>createInvocationBuilder(MapService.SERVICE_NAME, operation, c.partitionId)
+            CompletionStage<Data> invocation = operations.<Data>createInvocationBuilder(MapService.SERVICE_NAME, operation, c.partitionId)
                     .setResultDeserialized(false)
                     .setFailOnIndeterminateOperationState(true)
                     .setAsync()
-                    .invoke()
-                    .thenApplyAsync(data -> (R) serialization.toObject(data), DIRECT);
+                    .invoke();
+            answer = read(invocation);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
