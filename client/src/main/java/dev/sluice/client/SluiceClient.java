@@ -142,7 +142,7 @@ public final class SluiceClient implements AutoCloseable {
         // Deadlines of requests on a stream are checked this often: a twentieth of the deadline, 1 to 5 ms.
         long sweep = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.MILLISECONDS.toNanos(5), deadlineNanos / 20));
         this.streams = b.streaming
-                ? new Streams<>(stub, new StreamAnswers(), timer, nanoTime, this::nodeCount, sweep, b.messagesPerStream) : null;
+                ? new Streams<>(stub, new StreamAnswers(), timer, nanoTime, this::nodeCount, sweep, b.requestsPerStream) : null;
     }
 
     private int nodeCount() {
@@ -508,7 +508,7 @@ public final class SluiceClient implements AutoCloseable {
         private int callsBeforeBatching = 4;
         private int maxBatch = 100;
         private boolean streaming = true;
-        private int messagesPerStream = 100_000;
+        private int requestsPerStream = 100_000;
         private LongSupplier nanoTime = System::nanoTime;
         private NodesResolver.Lookup lookup = InetAddress::getAllByName;
 
@@ -628,11 +628,11 @@ public final class SluiceClient implements AutoCloseable {
         }
 
         /** Requests a stream carries before it is replaced by a new one (default 100,000); tests make it small. */
-        Builder messagesPerStream(int n) {
+        Builder requestsPerStream(int n) {
             if (n < 1) {
-                throw new IllegalArgumentException("messagesPerStream must be positive, got " + n);
+                throw new IllegalArgumentException("requestsPerStream must be positive, got " + n);
             }
-            this.messagesPerStream = n;
+            this.requestsPerStream = n;
             return this;
         }
 

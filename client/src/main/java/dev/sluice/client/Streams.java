@@ -36,7 +36,7 @@ import java.util.function.LongSupplier;
  * go back to the owner, which retries them within their deadlines. A stream has no deadline of
  * its own, so each request's deadline is kept here: a sweep every {@link #sweepNanos} answers
  * the requests past it. Where a new stream lands is the channel's choice (the next node that is
- * ready), so a stream is retired after {@link #messagesPerStream} requests and replaced: streams
+ * ready), so a stream is retired after {@link #requestsPerStream} requests and replaced: streams
  * opened while only some nodes were connected, or before a node joined, spread out again.
  *
  * @param <T> what the owner knows a request by
@@ -69,7 +69,7 @@ final class Streams<T> {
     private final LongSupplier nanoTime;
     private final IntSupplier nodes;
     private final long sweepNanos;
-    private final int messagesPerStream;
+    private final int requestsPerStream;
     private final AtomicLong ids = new AtomicLong();
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicBoolean sweeping = new AtomicBoolean();
@@ -82,17 +82,17 @@ final class Streams<T> {
     /**
      * @param nodes             how many nodes the channel currently reaches (streams to open)
      * @param sweepNanos        how often requests are checked against their deadlines while any wait
-     * @param messagesPerStream requests a stream carries before it is retired and replaced
+     * @param requestsPerStream requests a stream carries before it is retired and replaced
      */
     Streams(RateLimiterGrpc.RateLimiterStub stub, Owner<T> owner, ScheduledExecutorService timer, LongSupplier nanoTime,
-            IntSupplier nodes, long sweepNanos, int messagesPerStream) {
+            IntSupplier nodes, long sweepNanos, int requestsPerStream) {
         this.stub = stub;
         this.owner = owner;
         this.timer = timer;
         this.nanoTime = nanoTime;
         this.nodes = nodes;
         this.sweepNanos = sweepNanos;
-        this.messagesPerStream = messagesPerStream;
+        this.requestsPerStream = requestsPerStream;
     }
 
     /** Sends {@code request}; its answer, failure or expiry goes to the owner. */
@@ -231,7 +231,7 @@ final class Streams<T> {
                 unsent = StreamRequests.newBuilder();
             }
             unsent.addRequests(StreamRequest.newBuilder().setId(id).setRequest(proto));
-            if (++sent >= messagesPerStream) {
+            if (++sent >= requestsPerStream) {
                 // Retired: the node answers what it has read and ends the stream; the next request opens a new one.
                 end();
                 return true;

@@ -39,7 +39,7 @@ class ClientAgainstNodesTest {
         nodes.addAll(TestNodes.startAll(TestNodes.cluster(TestNodes.uniqueCluster("client"), ManualClock.fixed(),
                 TestNodes.policies(POLICY), count)));
         // Streams retired every 20 requests, so where the first ones opened does not decide the spread.
-        SluiceClient.Builder b = SluiceClient.builder().deadline(Duration.ofMillis(500)).streaming(streaming).messagesPerStream(20);
+        SluiceClient.Builder b = SluiceClient.builder().deadline(Duration.ofMillis(500)).streaming(streaming).requestsPerStream(20);
         nodes.forEach(n -> b.target("127.0.0.1:" + n.port()));
         client = b.build();
     }

@@ -267,7 +267,7 @@ class StreamingTest {
         grpc = InProcessServerBuilder.forName(name).addService(server).build().start();
         channel = InProcessChannelBuilder.forName(name).build();
         try (SluiceClient c = SluiceClient.builder().channel(channel).deadline(Duration.ofSeconds(20)).streaming(true)
-                .messagesPerStream(10).build()) {
+                .requestsPerStream(10).build()) {
             for (int k = 0; k < 35; k++) {
                 AcquireResult r = c.acquire(Acquire.domain("d").with("k", Integer.toString(k)));
                 assertEquals(k, r.limits().get(0).remaining());
