@@ -5,6 +5,7 @@ import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.LeakyBucket;
 import dev.sluice.server.algorithm.SlidingWindow;
 import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.time.Durations;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -29,8 +30,8 @@ import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -51,7 +52,6 @@ public final class PolicyLoader {
 
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
     static final Pattern DESCRIPTOR = Pattern.compile("[A-Za-z0-9_.:\\-]{1,64}");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ns|us|µs|ms|s|m|h|d)");
 
     private static final Set<String> ALGORITHMS = Set.of("token_bucket", "leaky_bucket", "fixed_window", "sliding_window");
     private static final Map<String, Set<String>> ALGORITHM_FIELDS = Map.of(
@@ -600,9 +600,11 @@ public final class PolicyLoader {
     }
 
     private Duration duration(Value v) {
-        Duration d = parseDuration(v.text());
-        if (d == null) {
-            problem(v.line(), v.path(), "'" + v.text() + "' is not a duration; write a number and a unit: ns, us, ms, s, m, h or d (e.g. 500ms, 10s, 1m)");
+        Duration d;
+        try {
+            d = Durations.parse(v.text());
+        } catch (Durations.NotADuration e) {
+            problem(v.line(), v.path(), e.getMessage());
             return null;
         }
         if (d.isZero() || d.isNegative()) {
@@ -612,48 +614,8 @@ public final class PolicyLoader {
         return d;
     }
 
-    /** Parses {@code 10s}, {@code 1m30s}, {@code 500ms}, {@code 1d} or ISO-8601 {@code PT1M}; {@code null} if it is neither. */
-    static Duration parseDuration(String text) {
-        String t = text.trim();
-        if (t.startsWith("P") || t.startsWith("p")) {
-            try {
-                return Duration.parse(t);
-            } catch (RuntimeException e) {
-                return null;
-            }
-        }
-        java.util.regex.Matcher m = DURATION.matcher(t);
-        Duration total = Duration.ZERO;
-        int at = 0;
-        while (at < t.length()) {
-            if (!m.find(at) || m.start() != at) {
-                return null;
-            }
-            long n;
-            try {
-                n = Long.parseLong(m.group(1));
-                total = total.plus(switch (m.group(2)) {
-                    case "ns" -> Duration.ofNanos(n);
-                    case "us", "µs" -> Duration.ofNanos(Math.multiplyExact(n, 1000L));
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                });
-            } catch (ArithmeticException | NumberFormatException e) {
-                return null;
-            }
-            at = m.end();
-            while (at < t.length() && t.charAt(at) == ' ') {
-                at++;
-            }
-        }
-        return at == 0 ? null : total;
-    }
-
     static String format(Duration d) {
-        return d.toString().substring(2).toLowerCase(Locale.ROOT);
+        return Durations.format(d);
     }
 
     private KeySpec key(Node node, String path) {

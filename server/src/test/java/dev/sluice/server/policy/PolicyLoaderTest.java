@@ -325,14 +325,4 @@ class PolicyLoaderTest {
                 """);
         assertProblem(problems, 6, "domains.d.rules[0].limits[0]", "too large");
     }
-
-    @Test
-    void durationsAcceptUnitsAndIso() {
-        assertEquals(Duration.ofMillis(1500), PolicyLoader.parseDuration("1s500ms"));
-        assertEquals(Duration.ofMinutes(1), PolicyLoader.parseDuration("PT1M"));
-        assertEquals(Duration.ofDays(1), PolicyLoader.parseDuration("1d"));
-        assertEquals(Duration.ofNanos(250_000), PolicyLoader.parseDuration("250us"));
-        assertEquals(null, PolicyLoader.parseDuration("10"));
-        assertEquals(null, PolicyLoader.parseDuration("1 fortnight"));
-    }
 }
