@@ -6,6 +6,7 @@ import dev.sluice.server.algorithm.TokenBucket;
 import dev.sluice.server.node.MemberConfig;
 import dev.sluice.server.node.NodeSettings;
 import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.store.Command;
 import dev.sluice.server.time.ManualClock;
 
 import java.lang.management.ManagementFactory;
@@ -38,7 +39,7 @@ public final class BucketMemory {
         while (a.getCluster().getMembers().size() < 2) {
             Thread.sleep(100);
         }
-        BucketStore store = new BucketStore(a);
+        BucketStore store = new BucketStore(a, true, Runnable::run);
         long before = liveHeap();
         // Capacity 3600 refilled at one a second: one token taken leaves the bucket live for an hour.
         TokenBucket bucket = new TokenBucket(3600, 1, Duration.ofSeconds(1));
@@ -46,7 +47,7 @@ public final class BucketMemory {
         for (int i = 0; i < buckets; i++) {
             outstanding.acquire();
             String key = "demo\u001fper-ip\u001fper-ip\u001ftb\u001fip=10." + (i >>> 16 & 255) + "." + (i >>> 8 & 255) + "." + (i & 255);
-            store.acquire(key, bucket, 1, true, false).whenComplete((o, e) -> outstanding.release());
+            store.acquire(new Command(key, bucket, 1, true, false, 0)).whenComplete((o, e) -> outstanding.release());
         }
         outstanding.acquire(4000);
         long after = liveHeap();

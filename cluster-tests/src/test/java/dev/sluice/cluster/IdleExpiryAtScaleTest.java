@@ -2,12 +2,13 @@ package dev.sluice.cluster;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import dev.sluice.bench.BucketMemory;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.TokenBucket;
 import dev.sluice.server.node.MemberConfig;
-import dev.sluice.bench.BucketMemory;
 import dev.sluice.server.store.BucketKey;
 import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.store.Command;
 import dev.sluice.server.testing.Ports;
 import dev.sluice.server.testing.TestMembers;
 import dev.sluice.server.testing.TestNodes;
@@ -58,12 +59,12 @@ class IdleExpiryAtScaleTest {
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> members.get(0).getCluster().getMembers().size() == 2);
         TestMembers.awaitPartitionsSettled(members);
-        BucketStore store = new BucketStore(members.get(0));
+        BucketStore store = TestMembers.store(members.get(0));
         long heapBefore = BucketMemory.liveHeap();
 
         FixedWindow hour = FixedWindow.ofLength(5, Duration.ofHours(1));
         for (int i = 0; i < LIVE; i++) {
-            store.acquire("live-" + i, hour, 1, true, false).join();
+            store.acquire(new Command("live-" + i, hour, 1, true, false, 0)).join();
         }
         // Back at rest half a second after one token is taken.
         TokenBucket quick = new TokenBucket(2, 2, Duration.ofSeconds(1));
@@ -72,7 +73,7 @@ class IdleExpiryAtScaleTest {
         long started = System.nanoTime();
         for (int i = 0; i < IDLE; i++) {
             outstanding.acquire();
-            store.acquire("idle-" + i, quick, 1, true, false).whenComplete((o, e) -> {
+            store.acquire(new Command("idle-" + i, quick, 1, true, false, 0)).whenComplete((o, e) -> {
                 if (e != null) {
                     failure.compareAndSet(null, e);
                 }

@@ -9,8 +9,11 @@ import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.SlidingWindow;
 import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.node.MemberConfig;
 import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.store.Command;
 import dev.sluice.server.store.StoreContext;
+import dev.sluice.server.testing.TestMembers;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +50,7 @@ class SplitAndHealTest {
         c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         c.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
         c.setProperty("hazelcast.partition.count", "71");
-        BucketStore.configure(c, new StoreContext(clock, Duration.ofMinutes(10), Duration.ofSeconds(30)));
+        MemberConfig.addBuckets(c, new StoreContext(clock, Duration.ofMinutes(10), Duration.ofSeconds(30)), 1);
         return c;
     }
 
@@ -61,10 +64,10 @@ class SplitAndHealTest {
                 "tb", new TokenBucket(10, 1, Duration.ofHours(1)),
                 "fw", FixedWindow.ofLength(10, Duration.ofDays(3650)),
                 "sw", new SlidingWindow(10, Duration.ofHours(1), Duration.ofMinutes(1)));
-        BucketStore whole = new BucketStore(m[0]);
+        BucketStore whole = TestMembers.store(m[0]);
         for (String kind : algorithms.keySet()) {
             for (int i = 0; i < BUCKETS; i++) {
-                whole.acquire(kind + i, algorithms.get(kind), 4, true, false).join();
+                whole.acquire(new Command(kind + i, algorithms.get(kind), 4, true, false, 0)).join();
             }
         }
 
@@ -81,8 +84,8 @@ class SplitAndHealTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> m[0].getCluster().getMembers().size() == 2
                 && m[2].getCluster().getMembers().size() == 2);
 
-        BucketStore left = new BucketStore(m[0]);
-        BucketStore right = new BucketStore(m[2]);
+        BucketStore left = TestMembers.store(m[0]);
+        BucketStore right = TestMembers.store(m[2]);
         long worstOverAdmission = 0;
         long totalOverAdmission = 0;
         Map<String, Long> expectedRemaining = new LinkedHashMap<>();
@@ -94,7 +97,7 @@ class SplitAndHealTest {
                 // worst case, measured against the bound); for even ones it takes a single unit,
                 // so the two sides differ and the merge has to pick the more consumed.
                 int leftTook = drain(left, key, alg);
-                int rightTook = i % 2 == 1 ? drain(right, key, alg) : (right.acquire(key, alg, 1, true, false).join().allowed() ? 1 : 0);
+                int rightTook = i % 2 == 1 ? drain(right, key, alg) : (right.acquire(new Command(key, alg, 1, true, false, 0)).join().allowed() ? 1 : 0);
                 long admittedWhileSplit = 4 + leftTook + rightTook;
                 long over = Math.max(0, admittedWhileSplit - 10);
                 worstOverAdmission = Math.max(worstOverAdmission, over);
@@ -115,7 +118,7 @@ class SplitAndHealTest {
                 && m[3].getCluster().getMembers().size() == 4 && m[0].getPartitionService().isClusterSafe());
         long healMillis = (System.nanoTime() - healStarted) / 1_000_000;
 
-        BucketStore healed = new BucketStore(m[1]);
+        BucketStore healed = TestMembers.store(m[1]);
         Map<String, String> fresher = new LinkedHashMap<>();
         for (String kind : algorithms.keySet()) {
             Algorithm alg = algorithms.get(kind);
@@ -142,7 +145,7 @@ class SplitAndHealTest {
     /** Takes one unit at a time until denied; returns the units taken. */
     private static int drain(BucketStore side, String key, Algorithm alg) {
         int took = 0;
-        while (side.acquire(key, alg, 1, true, false).join().allowed()) {
+        while (side.acquire(new Command(key, alg, 1, true, false, 0)).join().allowed()) {
             took++;
         }
         return took;
@@ -150,7 +153,7 @@ class SplitAndHealTest {
 
     /** Units left, read with a dry run (which reports as if one were taken when it fits). */
     private static long remaining(BucketStore side, String key, Algorithm alg) {
-        var o = side.acquire(key, alg, 1, false, false).join();
+        var o = side.acquire(new Command(key, alg, 1, false, false, 0)).join();
         return o.allowed() ? o.remaining() + 1 : o.remaining();
     }
 }

@@ -2,84 +2,110 @@ package dev.sluice.server.engine;
 
 import dev.sluice.server.algorithm.Outcome;
 import dev.sluice.server.policy.AppliedLimit;
-import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.store.Buckets;
 import dev.sluice.server.store.Command;
+import dev.sluice.server.store.Refund;
+import dev.sluice.server.store.StoreException;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.logging.Level;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 
 /**
- * Decides a request against every limit that applies, all or nothing: each bucket is asked on
- * its owner at once, and when any limit that is not in shadow mode denies, the units the others
- * took are given back (except for limits that count denied attempts) before the answer is
- * given, so a caller who sees a denial never finds those units missing. One round trip when
- * allowed, two when a multi-limit request is denied. Nothing here blocks a thread.
+ * Decides requests against every limit that applies, all or nothing: each bucket is asked at
+ * once, and when any limit that is not in shadow mode denies (or its store call fails), the units
+ * the others took are given back (except for limits that count denied attempts) before the answer
+ * is given, so a caller who sees a denial never finds those units missing. One round trip when
+ * allowed, two when a multi-limit request is denied. Nothing here blocks a thread; a give-back
+ * that fails is logged and counted, and one that does not answer in time no longer holds up the
+ * answer.
  */
 public final class DecisionEngine {
 
     private static final Logger LOG = Logger.getLogger(DecisionEngine.class.getName());
 
-    private static final Executor FOLLOW_UPS = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "sluice-refunds");
-        t.setDaemon(true);
-        return t;
-    });
+    /** How long an answer waits for the give-backs of a denial, unless told otherwise. */
+    public static final Duration DEFAULT_REFUND_WAIT = Duration.ofSeconds(1);
 
-    private final BucketStore store;
-    private final Executor followUps;
-
-    public DecisionEngine(BucketStore store) {
-        this(store, FOLLOW_UPS);
-    }
+    private final Buckets buckets;
+    private final ScheduledExecutorService followUps;
+    private final long refundWaitNanos;
+    private final LongAdder refundsApplied = new LongAdder();
+    private final LongAdder refundsFailed = new LongAdder();
 
     /**
-     * @param followUps starts the refunds a denial triggers. Decisions complete on Hazelcast's
-     *                  partition threads, which must not start further cluster calls; this
-     *                  executor only starts asynchronous calls, it never waits on them.
+     * @param followUps  starts the give-backs a denial triggers, and times the wait for them. A
+     *                   store's answers may complete on its own threads (Hazelcast's partition
+     *                   threads), which must not start further store calls; this executor only
+     *                   starts calls, it never waits on them
+     * @param refundWait how long an answer waits for its give-backs before it is sent anyway
      */
-    public DecisionEngine(BucketStore store, Executor followUps) {
-        this.store = store;
+    public DecisionEngine(Buckets buckets, ScheduledExecutorService followUps, Duration refundWait) {
+        this.buckets = buckets;
         this.followUps = followUps;
+        this.refundWaitNanos = refundWait.toNanos();
+    }
+
+    public DecisionEngine(Buckets buckets, ScheduledExecutorService followUps) {
+        this(buckets, followUps, DEFAULT_REFUND_WAIT);
     }
 
     /**
-     * Decides {@code cost} units against {@code limits}. Every limit must allow the cost
-     * ({@code cost <= limit}), which callers check first. With {@code dryRun}, nothing is consumed.
-     */
-    public CompletableFuture<Verdict> decide(List<AppliedLimit> limits, long cost, boolean dryRun) {
-        return decide(limits, cost, dryRun, 0);
-    }
-
-    /**
-     * As {@link #decide(List, long, boolean)}, for a request with an id ({@link RequestIds#of}):
+     * One request: its limits, cost, whether it is a dry run, and its id (0: none). Every limit
+     * must allow the cost ({@code cost <= limit}), which callers check first. With a request id,
      * each bucket remembers it, so a repeat of the request is answered without being applied
-     * twice, and the node may retry operations whose outcome a member crash left unknown.
+     * twice, and the store may retry operations whose outcome a member crash left unknown.
      */
-    public CompletableFuture<Verdict> decide(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId) {
-        if (limits.isEmpty()) {
-            return CompletableFuture.completedFuture(Verdict.NO_LIMITS);
+    public record Request(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId) {
+    }
+
+    /** {@link #decideAll} for one request. */
+    public CompletableFuture<Verdict> decide(Request request) {
+        return decideAll(List.of(request)).get(0);
+    }
+
+    /**
+     * Decides many requests together: the commands of all of them go to the store at once (a
+     * hot key asked by several is visited once), and each request is concluded on its own as soon
+     * as its own limits have answered, all or nothing. A slow or failed bucket holds up only the
+     * requests that use it. A future fails only with the {@link StoreException} of a limit whose
+     * store call failed.
+     */
+    public List<CompletableFuture<Verdict>> decideAll(List<Request> requests) {
+        List<Command> commands = new ArrayList<>(requests.size() * 2);
+        for (Request q : requests) {
+            for (AppliedLimit limit : q.limits()) {
+                commands.add(new Command(limit.bucketKey(), limit.algorithm(), q.cost(), !q.dryRun(), limit.countDenied(), q.requestId()));
+            }
         }
-        List<CompletableFuture<Outcome>> parts = new ArrayList<>(limits.size());
-        for (AppliedLimit limit : limits) {
-            parts.add(store.acquire(limit.bucketKey(), limit.algorithm(), cost, !dryRun, limit.countDenied(), requestId));
+        List<CompletableFuture<Outcome>> outcomes = commands.isEmpty() ? List.of() : buckets.acquireAll(commands);
+        List<CompletableFuture<Verdict>> verdicts = new ArrayList<>(requests.size());
+        int first = 0;
+        for (Request q : requests) {
+            int n = q.limits().size();
+            verdicts.add(n == 0 ? CompletableFuture.completedFuture(Verdict.NO_LIMITS) : conclude(q, outcomes.subList(first, first + n)));
+            first += n;
         }
-        return conclude(limits, cost, dryRun, requestId, parts);
+        return verdicts;
     }
 
     /** Waits for the outcome of every limit of one request ({@code parts}, in limit order), then concludes it. */
-    private CompletableFuture<Verdict> conclude(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId,
-                                                List<CompletableFuture<Outcome>> parts) {
-        int n = limits.size();
+    private CompletableFuture<Verdict> conclude(Request q, List<CompletableFuture<Outcome>> parts) {
+        int n = q.limits().size();
         CompletableFuture<Verdict> verdict = new CompletableFuture<>();
         if (n == 1) {
-            AppliedLimit limit = limits.get(0);
+            AppliedLimit limit = q.limits().get(0);
             parts.get(0).whenComplete((outcome, error) -> {
                 if (error != null) {
                     verdict.completeExceptionally(error);
@@ -102,7 +128,7 @@ public final class DecisionEngine {
                 }
                 if (pending.decrementAndGet() == 0) {
                     try {
-                        settle(limits, cost, dryRun, requestId, outcomes, errors, verdict);
+                        settle(q, outcomes, errors, verdict);
                     } catch (RuntimeException e) {
                         // Never leave a caller waiting: a bug here must still answer.
                         verdict.completeExceptionally(e);
@@ -117,8 +143,9 @@ public final class DecisionEngine {
      * Combines the outcomes of one request's limits ({@code null} where a limit failed) into its
      * verdict, giving back what the other limits took when one denied or failed, before answering.
      */
-    private void settle(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId, AtomicReferenceArray<Outcome> outcomes,
-                        AtomicReferenceArray<Throwable> errors, CompletableFuture<Verdict> verdict) {
+    private void settle(Request q, AtomicReferenceArray<Outcome> outcomes, AtomicReferenceArray<Throwable> errors,
+                        CompletableFuture<Verdict> verdict) {
+        List<AppliedLimit> limits = q.limits();
         int n = limits.size();
         boolean denied = false;
         Throwable firstError = null;
@@ -131,9 +158,10 @@ public final class DecisionEngine {
                 firstError = errors.get(i);
             }
         }
-        boolean giveBack = !dryRun && (denied || firstError != null);
+        boolean giveBack = !q.dryRun() && (denied || firstError != null);
         List<LimitResult> results = new ArrayList<>(n);
         List<Refund> refunds = new ArrayList<>(0);
+        List<String> refundedLimits = new ArrayList<>(0);
         for (int i = 0; i < n; i++) {
             Outcome outcome = outcomes.get(i);
             if (outcome == null) {
@@ -142,8 +170,9 @@ public final class DecisionEngine {
             AppliedLimit limit = limits.get(i);
             LimitResult result = LimitResult.of(limit, outcome);
             if (giveBack && outcome.allowed() && !limit.countDenied()) {
-                refunds.add(new Refund(limit, outcome.marker()));
-                result = result.refunded(cost);
+                refunds.add(new Refund(limit.bucketKey(), limit.algorithm(), q.cost(), outcome.marker(), q.requestId()));
+                refundedLimits.add(limit.name());
+                result = result.refunded(q.cost());
             }
             results.add(result);
         }
@@ -153,52 +182,80 @@ public final class DecisionEngine {
             answer.run();
             return;
         }
-        AtomicInteger left = new AtomicInteger(refunds.size());
-        followUps.execute(() -> {
-            for (Refund r : refunds) {
-                store.refund(r.limit().bucketKey(), r.limit().algorithm(), cost, r.marker(), requestId).whenComplete((done, e) -> {
-                    if (e != null) {
-                        // The units stay taken until the bucket refills: under-admission, never over-admission.
-                        LOG.log(Level.WARNING, "could not give back " + cost + " units to limit '" + r.limit().name() + "': " + e);
-                    }
-                    if (left.decrementAndGet() == 0) {
-                        answer.run();
-                    }
-                });
-            }
-        });
-    }
-
-    /** One request of a batch: its limits, cost, whether it is a dry run, and its id (0: none). */
-    public record Request(List<AppliedLimit> limits, long cost, boolean dryRun, long requestId) {
+        giveBack(refunds, refundedLimits, answer);
     }
 
     /**
-     * Decides many requests together: the commands of all of them go to the cluster at once (a
-     * hot key asked by several is visited once), and each request is concluded on its own as soon
-     * as its own limits have answered, all or nothing, exactly as {@link #decide} would. A slow or
-     * failed bucket holds up only the requests that use it.
+     * Starts the give-backs from the follow-up executor and runs {@code answer} once all have
+     * answered, or once the refund wait has passed, whichever comes first; exactly once.
      */
-    public List<CompletableFuture<Verdict>> decideAll(List<Request> requests) {
-        List<Command> commands = new ArrayList<>(requests.size() * 2);
-        for (Request q : requests) {
-            for (AppliedLimit limit : q.limits()) {
-                commands.add(new Command(limit.bucketKey(), limit.algorithm(), q.cost(), !q.dryRun(), limit.countDenied(), q.requestId()));
+    private void giveBack(List<Refund> refunds, List<String> limitNames, Runnable answer) {
+        AtomicBoolean answered = new AtomicBoolean();
+        AtomicReference<Future<?>> timeout = new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable once = () -> {
+            if (answered.compareAndSet(false, true)) {
+                Future<?> t = timeout.get();
+                if (t != null) {
+                    t.cancel(false);
+                }
+                answer.run();
             }
+        };
+        AtomicInteger left = new AtomicInteger(refunds.size());
+        try {
+            timeout.set(followUps.schedule(() -> {
+                if (!answered.get()) {
+                    LOG.warning(() -> "give-backs to limit(s) " + limitNames + " did not answer within "
+                            + TimeUnit.NANOSECONDS.toMillis(refundWaitNanos) + " ms; answering without waiting for them");
+                    once.run();
+                }
+            }, refundWaitNanos, TimeUnit.NANOSECONDS));
+            followUps.execute(() -> {
+                for (int i = 0; i < refunds.size(); i++) {
+                    Refund r = refunds.get(i);
+                    String limit = limitNames.get(i);
+                    CompletableFuture<Boolean> done;
+                    try {
+                        done = buckets.refund(r);
+                    } catch (RuntimeException e) {
+                        done = CompletableFuture.failedFuture(e);
+                    }
+                    done.whenComplete((given, e) -> {
+                        if (e != null) {
+                            refundFailed(r, limit, e);
+                        } else {
+                            refundsApplied.increment();
+                        }
+                        if (left.decrementAndGet() == 0) {
+                            once.run();
+                        }
+                    });
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            // The node is closing: nothing more will be given back; the answer is still sent.
+            for (int i = 0; i < refunds.size(); i++) {
+                refundFailed(refunds.get(i), limitNames.get(i), stopping);
+            }
+            once.run();
         }
-        List<CompletableFuture<Outcome>> outcomes = commands.isEmpty() ? List.of() : store.acquireAll(commands);
-        List<CompletableFuture<Verdict>> verdicts = new ArrayList<>(requests.size());
-        int first = 0;
-        for (Request q : requests) {
-            int n = q.limits().size();
-            verdicts.add(n == 0 ? CompletableFuture.completedFuture(Verdict.NO_LIMITS)
-                    : conclude(q.limits(), q.cost(), q.dryRun(), q.requestId(), outcomes.subList(first, first + n)));
-            first += n;
-        }
-        return verdicts;
     }
 
-    private record Refund(AppliedLimit limit, long marker) {
+    private void refundFailed(Refund r, String limit, Throwable e) {
+        refundsFailed.increment();
+        // The units stay taken until the bucket refills: under-admission, never over-admission.
+        LOG.warning(() -> "could not give back " + r.cost() + " units to limit '" + limit + "': "
+                + (e instanceof StoreException s ? s.toString() : String.valueOf(e)));
+    }
+
+    /** Give-backs applied since this engine was made. */
+    public long refunds() {
+        return refundsApplied.sum();
+    }
+
+    /** Give-backs that failed since this engine was made (their units stay taken until the bucket refills). */
+    public long refundsFailed() {
+        return refundsFailed.sum();
     }
 
     static Verdict combine(List<LimitResult> results) {

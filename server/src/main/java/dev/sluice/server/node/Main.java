@@ -19,9 +19,9 @@ public final class Main {
     }
 
     static int run(String[] args) {
-        Options.Parsed parsed;
+        CommandLineSettings.Parsed parsed;
         try {
-            parsed = Options.parse(args, System.getenv());
+            parsed = CommandLineSettings.parse(args, System.getenv());
         } catch (SettingsException e) {
             System.err.println("sluice: " + e.getMessage());
             return 2;
@@ -30,7 +30,7 @@ public final class Main {
             return 2;
         }
         if (parsed.help()) {
-            System.out.print(Options.usage());
+            System.out.print(CommandLineSettings.usage());
             return 0;
         }
         if (parsed.version()) {
@@ -38,7 +38,7 @@ public final class Main {
             System.out.println("sluice " + (v == null ? "(development build)" : v));
             return 0;
         }
-        configureLogging(parsed.logLevel());
+        configureLogging(parsed.settings().logLevel());
         SluiceNode node;
         try {
             node = SluiceNode.start(parsed.settings());

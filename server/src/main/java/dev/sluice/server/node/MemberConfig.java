@@ -1,14 +1,26 @@
 package dev.sluice.server.node;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.KubernetesConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.sluice.server.store.BucketStore;
+import dev.sluice.server.store.MostConsumedMergePolicy;
 import dev.sluice.server.store.StoreContext;
 
-/** The embedded Hazelcast member's configuration, sized for small machines. */
+/** The embedded Hazelcast member's configuration, sized for small machines: its threads, network, join and bucket map. */
 public final class MemberConfig {
+
+    /** Name of the split-brain protection the bucket map uses when a minimum cluster size is set. */
+    public static final String MINIMUM_SIZE_PROTECTION = "sluice-minimum-cluster-size";
+
+    /** How long an operation waits for its backup's acknowledgement before its outcome counts as unknown. */
+    static final long BACKUP_TIMEOUT_MILLIS = 1500;
 
     private MemberConfig() {
     }
@@ -34,12 +46,6 @@ public final class MemberConfig {
         c.setProperty("hazelcast.operation.generic.thread.count", Integer.toString(Math.max(1, cores / 2)));
         c.setProperty("hazelcast.event.thread.count", "1");
         c.setProperty("hazelcast.clientengine.thread.count", "1");
-        // Idle buckets must actually leave memory: Hazelcast's default sweep visits a few
-        // partitions every 5 s and clears about a thousand entries a second, far behind a
-        // limiter that creates tens of thousands of short-lived buckets a second.
-        c.setProperty("hazelcast.internal.map.expiration.task.period.seconds", "1");
-        c.setProperty("hazelcast.internal.map.expiration.cleanup.percentage", "100");
-        c.setProperty("hazelcast.internal.map.expiration.cleanup.operation.count", "36");
         c.getMetricsConfig().setEnabled(false);
         c.getJetConfig().setEnabled(false);
 
@@ -84,7 +90,48 @@ public final class MemberConfig {
         c.setProperty("hazelcast.merge.first.run.delay.seconds", "30");
         c.setProperty("hazelcast.merge.next.run.delay.seconds", "30");
 
-        BucketStore.configure(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory(), s.sweepInterval()), s.minClusterSize());
+        addBuckets(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory(), s.sweepInterval()), s.minClusterSize());
         return c;
+    }
+
+    /**
+     * Adds to {@code c} the bucket map and what the store needs from the member: its classes and
+     * context, and the operation settings its promises rest on. {@link #of} calls it; a test that
+     * makes members of its own (a mock network) calls it too.
+     */
+    public static void addBuckets(Config c, StoreContext context, int minimumClusterSize) {
+        // An operation whose member died after it may have run fails instead of being re-run
+        // blindly; the store retries it only when its request id lets the bucket recognise it.
+        c.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+        // While partitions move, a backup sent to a member that has just stopped being the backup
+        // is dropped there, and the caller hears nothing until the backup timeout (5 s by
+        // default), then fails as indeterminate: a member joining or leaving made some decisions
+        // wait that long. A shorter wait turns them into a prompt retry, answered from the ids.
+        c.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(BACKUP_TIMEOUT_MILLIS));
+        c.addMapConfig(bucketMap(c, minimumClusterSize));
+        BucketStore.prepare(c, context);
+    }
+
+    /**
+     * The bucket map: one synchronous backup, records kept as objects (entry processors change
+     * them in place; backups receive deltas), split-brain merges keeping the more consumed state,
+     * and, with {@code minimumClusterSize} above 1, refusal to decide on a side of a split smaller
+     * than that instead of deciding alone.
+     */
+    private static MapConfig bucketMap(Config c, int minimumClusterSize) {
+        MapConfig map = new MapConfig(BucketStore.MAP_NAME)
+                .setBackupCount(BucketStore.BACKUP_COUNT)
+                .setAsyncBackupCount(0)
+                .setInMemoryFormat(InMemoryFormat.OBJECT)
+                .setStatisticsEnabled(true)
+                // Records are not JSON: nothing to index or query, so no metadata to keep per write.
+                .setMetadataPolicy(MetadataPolicy.OFF);
+        map.getMergePolicyConfig().setPolicy(MostConsumedMergePolicy.class.getName());
+        if (minimumClusterSize > 1) {
+            c.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MINIMUM_SIZE_PROTECTION, true, minimumClusterSize)
+                    .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+            map.setSplitBrainProtectionName(MINIMUM_SIZE_PROTECTION);
+        }
+        return map;
     }
 }

@@ -1,409 +1,316 @@
 package dev.sluice.server.node;
 
 import dev.sluice.server.policy.Policies;
-import dev.sluice.server.store.StoreContext;
 import dev.sluice.server.time.Clock;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Objects;
+import java.util.Map;
 
 /**
- * Everything a node needs to start, immutable. Built from flags and environment variables by
- * {@link Options}, or directly by tests and embedders with {@link #builder()}.
+ * Everything a node needs to start, immutable: a value for every {@link Setting} of
+ * {@link Settings#ALL}. Built from flags and environment variables by {@link CommandLineSettings},
+ * or directly by tests and embedders with {@link #builder()}; either way each value is checked
+ * once, as it is set, by its setting's own check, and the combination when built.
  */
 public final class NodeSettings {
 
-    private final String host;
-    private final int port;
-    private final String memberHost;
-    private final int memberPort;
-    private final List<String> members;
-    private final String clusterName;
-    private final Path policiesFile;
-    private final Policies policies;
-    private final int maxInFlight;
-    private final Duration shutdownGrace;
-    private final Clock clock;
-    private final Duration expiryGrace;
-    private final Duration requestMemory;
-    private final Duration sweepInterval;
-    private final int partitionCount;
-    private final String kubernetesCaCertificate;
-    private final String kubernetesApiToken;
-    private final String kubernetesApiUrl;
-    private final Duration drainDelay;
-    private final Duration policyReloadInterval;
-    private final int minClusterSize;
-    private final String kubernetesNamespace;
-    private final String kubernetesServiceName;
-    private final String kubernetesServiceDns;
+    private final Map<Setting<?>, Object> values;
 
-    private NodeSettings(Builder b) {
-        this.host = b.host;
-        this.port = b.port;
-        this.memberHost = b.memberHost;
-        this.memberPort = b.memberPort;
-        this.members = List.copyOf(b.members);
-        this.clusterName = b.clusterName;
-        this.policiesFile = b.policiesFile;
-        this.policies = b.policies;
-        this.maxInFlight = b.maxInFlight;
-        this.shutdownGrace = b.shutdownGrace;
-        this.clock = b.clock;
-        this.expiryGrace = b.expiryGrace;
-        this.requestMemory = b.requestMemory;
-        this.sweepInterval = b.sweepInterval;
-        this.partitionCount = b.partitionCount;
-        this.kubernetesCaCertificate = b.kubernetesCaCertificate;
-        this.kubernetesApiToken = b.kubernetesApiToken;
-        this.kubernetesApiUrl = b.kubernetesApiUrl;
-        this.drainDelay = b.drainDelay;
-        this.policyReloadInterval = b.policyReloadInterval;
-        this.minClusterSize = b.minClusterSize;
-        this.kubernetesNamespace = b.kubernetesNamespace;
-        this.kubernetesServiceName = b.kubernetesServiceName;
-        this.kubernetesServiceDns = b.kubernetesServiceDns;
+    private NodeSettings(Map<Setting<?>, Object> values) {
+        this.values = values;
     }
 
     public static Builder builder() {
-        return new Builder();
+        return new Builder(new IdentityHashMap<>());
     }
 
     /**
      * Settings from environment variables alone, exactly as {@code java -jar sluice-server.jar}
      * would read them; a bad value is a {@link SettingsException} naming the variable.
      */
-    public static NodeSettings fromEnvironment(java.util.Map<String, String> env) throws SettingsException {
-        return Options.parse(new String[0], env).settings();
+    public static NodeSettings fromEnvironment(Map<String, String> env) throws SettingsException {
+        return CommandLineSettings.parse(new String[0], env).settings();
     }
 
     /** Every environment variable a node reads, e.g. {@code SLUICE_PORT}. */
-    public static java.util.List<String> environmentVariables() {
-        return Options.ALL.stream().map(Options.Option::env).toList();
+    public static List<String> environmentVariables() {
+        return Settings.commandLine().stream().map(Setting::env).toList();
+    }
+
+    /** The value of {@code setting}: as set, or its default. */
+    @SuppressWarnings("unchecked")
+    public <T> T get(Setting<T> setting) {
+        return values.containsKey(setting) ? (T) values.get(setting) : setting.defaultValue();
     }
 
     /** Address the gRPC server binds to. */
     public String host() {
-        return host;
+        return get(Settings.HOST);
     }
 
     /** gRPC port; 0 picks a free one. */
     public int port() {
-        return port;
+        return get(Settings.PORT);
     }
 
     /** Address the Hazelcast member binds to and tells other members; {@code null} lets Hazelcast choose. */
     public String memberHost() {
-        return memberHost;
+        return get(Settings.MEMBER_HOST);
     }
 
     public int memberPort() {
-        return memberPort;
+        return get(Settings.MEMBER_PORT);
     }
 
     /** The cluster's member addresses ({@code host:port}); empty for a single member. */
     public List<String> members() {
-        return members;
+        return get(Settings.MEMBERS).addresses();
     }
 
     public String clusterName() {
-        return clusterName;
+        return get(Settings.CLUSTER_NAME);
     }
 
     /** The policy file, or {@code null} for {@link #policies()} or the bundled demo. */
     public Path policiesFile() {
-        return policiesFile;
+        return get(Settings.POLICIES);
     }
 
     /** Policies given directly (tests, embedders), or {@code null}. */
     public Policies policies() {
-        return policies;
+        return get(Settings.POLICY_SET);
     }
 
     public int maxInFlight() {
-        return maxInFlight;
+        return get(Settings.MAX_IN_FLIGHT);
     }
 
     public Duration shutdownGrace() {
-        return shutdownGrace;
+        return get(Settings.SHUTDOWN_GRACE);
     }
 
     public Clock clock() {
-        return clock;
+        return get(Settings.CLOCK);
     }
 
+    /** How long past its resting time a bucket is kept before it may be removed. */
     public Duration expiryGrace() {
-        return expiryGrace;
+        return get(Settings.EXPIRY_GRACE);
     }
 
     /** How long a bucket remembers a request id, so a retry within it is not applied twice. */
     public Duration requestMemory() {
-        return requestMemory;
+        return get(Settings.REQUEST_MEMORY);
     }
 
     /** How often each member removes, from the partitions it owns, the buckets past their resting time and the grace. */
     public Duration sweepInterval() {
-        return sweepInterval;
+        return get(Settings.SWEEP_INTERVAL);
     }
 
     public int partitionCount() {
-        return partitionCount;
+        return get(Settings.PARTITION_COUNT);
+    }
+
+    /** Whether the store may use Hazelcast's internal invocation API; false keeps to its public API. */
+    public boolean hazelcastInternals() {
+        return get(Settings.HAZELCAST_INTERNALS);
     }
 
     /** Headless service whose DNS records list the members (Kubernetes DNS discovery), or {@code null}. */
     public String kubernetesServiceDns() {
-        return kubernetesServiceDns;
+        return get(Settings.KUBERNETES_SERVICE_DNS);
     }
 
     /** Service whose endpoints the Kubernetes API lists as members (API discovery), or {@code null}. */
     public String kubernetesServiceName() {
-        return kubernetesServiceName;
+        return get(Settings.KUBERNETES_SERVICE_NAME);
     }
 
     /** Namespace for Kubernetes API discovery; {@code null} for the pod's own. */
     public String kubernetesNamespace() {
-        return kubernetesNamespace;
+        return get(Settings.KUBERNETES_NAMESPACE);
     }
 
     /** Below this many members, a member refuses to decide rather than decide alone (1: never). */
     public int minClusterSize() {
-        return minClusterSize;
+        return get(Settings.MIN_CLUSTER_SIZE);
     }
 
     /** Whether members are found through Kubernetes (DNS or API) rather than a static list. */
     public boolean kubernetesDiscovery() {
-        return kubernetesServiceDns != null || kubernetesServiceName != null;
+        return kubernetesServiceDns() != null || kubernetesServiceName() != null;
     }
 
     /** How often the policy file is checked for new content; zero turns reloading off. */
     public Duration policyReloadInterval() {
-        return policyReloadInterval;
+        return get(Settings.POLICY_RELOAD_INTERVAL);
     }
 
     /** On SIGTERM, how long the node keeps serving after reporting NOT_SERVING, so load balancers stop sending it calls first. */
     public Duration drainDelay() {
-        return drainDelay;
+        return get(Settings.DRAIN_DELAY);
     }
 
     /** The Kubernetes API for API discovery, or {@code null} for the in-cluster default. */
     public String kubernetesApiUrl() {
-        return kubernetesApiUrl;
+        return get(Settings.KUBERNETES_API_URL);
     }
 
     /** A bearer token for the Kubernetes API, or {@code null} for the pod's service-account token. */
     public String kubernetesApiToken() {
-        return kubernetesApiToken;
+        return get(Settings.KUBERNETES_API_TOKEN);
     }
 
     /** The Kubernetes API's CA certificate (PEM), or {@code null} for the pod's service-account CA. */
     public String kubernetesCaCertificate() {
-        return kubernetesCaCertificate;
+        return get(Settings.KUBERNETES_CA_CERTIFICATE);
+    }
+
+    /** error, warn, info or debug. */
+    public String logLevel() {
+        return get(Settings.LOG_LEVEL);
     }
 
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.host = host;
-        b.port = port;
-        b.memberHost = memberHost;
-        b.memberPort = memberPort;
-        b.members = members;
-        b.clusterName = clusterName;
-        b.policiesFile = policiesFile;
-        b.policies = policies;
-        b.maxInFlight = maxInFlight;
-        b.shutdownGrace = shutdownGrace;
-        b.clock = clock;
-        b.expiryGrace = expiryGrace;
-        b.requestMemory = requestMemory;
-        b.sweepInterval = sweepInterval;
-        b.partitionCount = partitionCount;
-        b.kubernetesCaCertificate = kubernetesCaCertificate;
-        b.kubernetesApiToken = kubernetesApiToken;
-        b.kubernetesApiUrl = kubernetesApiUrl;
-        b.drainDelay = drainDelay;
-        b.policyReloadInterval = policyReloadInterval;
-        b.minClusterSize = minClusterSize;
-        b.kubernetesNamespace = kubernetesNamespace;
-        b.kubernetesServiceName = kubernetesServiceName;
-        b.kubernetesServiceDns = kubernetesServiceDns;
-        return b;
+        return new Builder(new IdentityHashMap<>(values));
     }
 
-    /** Builds {@link NodeSettings}; defaults are those of a node started with no flags. */
+    /**
+     * Builds {@link NodeSettings}; defaults are those of a node started with no flags. Every
+     * value is checked as it is set, and refused with an {@link IllegalArgumentException} naming
+     * its option.
+     */
     public static final class Builder {
-        private String host = "0.0.0.0";
-        private int port = 8081;
-        private String memberHost;
-        private int memberPort = 5701;
-        private List<String> members = List.of();
-        private String clusterName = "sluice";
-        private Path policiesFile;
-        private Policies policies;
-        private int maxInFlight = 10_000;
-        private Duration shutdownGrace = Duration.ofSeconds(10);
-        private Clock clock = Clock.system();
-        private Duration expiryGrace = Duration.ofSeconds(5);
-        private Duration requestMemory = Duration.ofSeconds(10);
-        private Duration sweepInterval = StoreContext.DEFAULT_SWEEP_INTERVAL;
-        private int partitionCount = 71;
-        private String kubernetesCaCertificate;
-        private String kubernetesApiToken;
-        private String kubernetesApiUrl;
-        private Duration drainDelay = Duration.ZERO;
-        private Duration policyReloadInterval = Duration.ofSeconds(5);
-        private int minClusterSize = 1;
-        private String kubernetesNamespace;
-        private String kubernetesServiceName;
-        private String kubernetesServiceDns;
+        private final Map<Setting<?>, Object> values;
 
-        private Builder() {
+        private Builder(Map<Setting<?>, Object> values) {
+            this.values = values;
+        }
+
+        /** Sets {@code setting} to {@code value} ({@code null}: back to its default, where it has none). */
+        public <T> Builder set(Setting<T> setting, T value) {
+            values.put(setting, setting.checked(value));
+            return this;
         }
 
         public Builder host(String host) {
-            this.host = Objects.requireNonNull(host);
-            return this;
+            return set(Settings.HOST, host);
         }
 
         public Builder port(int port) {
-            this.port = port;
-            return this;
+            return set(Settings.PORT, port);
         }
 
         public Builder memberHost(String memberHost) {
-            this.memberHost = memberHost;
-            return this;
+            return set(Settings.MEMBER_HOST, memberHost);
         }
 
         public Builder memberPort(int memberPort) {
-            this.memberPort = memberPort;
-            return this;
+            return set(Settings.MEMBER_PORT, memberPort);
         }
 
         public Builder members(List<String> members) {
-            this.members = List.copyOf(members);
-            return this;
+            return set(Settings.MEMBERS, new Settings.MemberList(members));
         }
 
         public Builder clusterName(String clusterName) {
-            this.clusterName = Objects.requireNonNull(clusterName);
-            return this;
+            return set(Settings.CLUSTER_NAME, clusterName);
         }
 
         public Builder policiesFile(Path policiesFile) {
-            this.policiesFile = policiesFile;
-            return this;
+            return set(Settings.POLICIES, policiesFile);
         }
 
         public Builder policies(Policies policies) {
-            this.policies = policies;
-            return this;
+            return set(Settings.POLICY_SET, policies);
         }
 
         public Builder maxInFlight(int maxInFlight) {
-            this.maxInFlight = maxInFlight;
-            return this;
+            return set(Settings.MAX_IN_FLIGHT, maxInFlight);
         }
 
         public Builder shutdownGrace(Duration shutdownGrace) {
-            this.shutdownGrace = Objects.requireNonNull(shutdownGrace);
-            return this;
+            return set(Settings.SHUTDOWN_GRACE, shutdownGrace);
         }
 
         public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock);
-            return this;
+            return set(Settings.CLOCK, clock);
         }
 
         public Builder expiryGrace(Duration expiryGrace) {
-            this.expiryGrace = Objects.requireNonNull(expiryGrace);
-            return this;
+            return set(Settings.EXPIRY_GRACE, expiryGrace);
         }
 
         public Builder requestMemory(Duration requestMemory) {
-            this.requestMemory = Objects.requireNonNull(requestMemory);
-            return this;
+            return set(Settings.REQUEST_MEMORY, requestMemory);
         }
 
         public Builder sweepInterval(Duration sweepInterval) {
-            this.sweepInterval = Objects.requireNonNull(sweepInterval);
-            return this;
+            return set(Settings.SWEEP_INTERVAL, sweepInterval);
         }
 
         public Builder partitionCount(int partitionCount) {
-            this.partitionCount = partitionCount;
-            return this;
+            return set(Settings.PARTITION_COUNT, partitionCount);
+        }
+
+        public Builder hazelcastInternals(boolean on) {
+            return set(Settings.HAZELCAST_INTERNALS, on);
         }
 
         public Builder kubernetesServiceDns(String kubernetesServiceDns) {
-            this.kubernetesServiceDns = kubernetesServiceDns;
-            return this;
+            return set(Settings.KUBERNETES_SERVICE_DNS, kubernetesServiceDns);
         }
 
         public Builder kubernetesServiceName(String kubernetesServiceName) {
-            this.kubernetesServiceName = kubernetesServiceName;
-            return this;
+            return set(Settings.KUBERNETES_SERVICE_NAME, kubernetesServiceName);
         }
 
         public Builder kubernetesNamespace(String kubernetesNamespace) {
-            this.kubernetesNamespace = kubernetesNamespace;
-            return this;
+            return set(Settings.KUBERNETES_NAMESPACE, kubernetesNamespace);
         }
 
         public Builder minClusterSize(int minClusterSize) {
-            this.minClusterSize = minClusterSize;
-            return this;
+            return set(Settings.MIN_CLUSTER_SIZE, minClusterSize);
         }
 
         public Builder policyReloadInterval(Duration policyReloadInterval) {
-            this.policyReloadInterval = Objects.requireNonNull(policyReloadInterval);
-            return this;
+            return set(Settings.POLICY_RELOAD_INTERVAL, policyReloadInterval);
         }
 
         public Builder drainDelay(Duration drainDelay) {
-            this.drainDelay = Objects.requireNonNull(drainDelay);
-            return this;
+            return set(Settings.DRAIN_DELAY, drainDelay);
         }
 
         public Builder kubernetesApiUrl(String kubernetesApiUrl) {
-            this.kubernetesApiUrl = kubernetesApiUrl;
-            return this;
+            return set(Settings.KUBERNETES_API_URL, kubernetesApiUrl);
         }
 
         public Builder kubernetesApiToken(String kubernetesApiToken) {
-            this.kubernetesApiToken = kubernetesApiToken;
-            return this;
+            return set(Settings.KUBERNETES_API_TOKEN, kubernetesApiToken);
         }
 
         public Builder kubernetesCaCertificate(String kubernetesCaCertificate) {
-            this.kubernetesCaCertificate = kubernetesCaCertificate;
-            return this;
+            return set(Settings.KUBERNETES_CA_CERTIFICATE, kubernetesCaCertificate);
         }
 
+        public Builder logLevel(String logLevel) {
+            return set(Settings.LOG_LEVEL, logLevel);
+        }
+
+        /** The settings; {@link IllegalArgumentException} when two of them exclude each other. */
         public NodeSettings build() {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
-            }
-            if (memberPort < 1 || memberPort > 65535) {
-                throw new IllegalArgumentException("member port must be 1 to 65535, got " + memberPort);
-            }
-            if (maxInFlight < 1) {
-                throw new IllegalArgumentException("max in flight must be positive, got " + maxInFlight);
-            }
-            if (minClusterSize < 1) {
-                throw new IllegalArgumentException("minimum cluster size must be positive, got " + minClusterSize);
-            }
-            if (kubernetesServiceDns != null && kubernetesServiceName != null) {
+            NodeSettings s = new NodeSettings(new IdentityHashMap<>(values));
+            if (s.kubernetesServiceDns() != null && s.kubernetesServiceName() != null) {
                 throw new IllegalArgumentException("Kubernetes discovery is by DNS or by the API, not both");
             }
-            if ((kubernetesServiceDns != null || kubernetesServiceName != null) && !members.isEmpty()) {
+            if (s.kubernetesDiscovery() && !s.members().isEmpty()) {
                 throw new IllegalArgumentException("a static member list and Kubernetes discovery exclude each other");
             }
-            if (partitionCount < 1) {
-                throw new IllegalArgumentException("partition count must be positive, got " + partitionCount);
-            }
-            return new NodeSettings(this);
+            return s;
         }
     }
 }

@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -30,21 +30,17 @@ final class PolicyWatcher implements AutoCloseable {
 
     private final Path file;
     private final Consumer<Policies> apply;
-    private final ScheduledExecutorService timer;
+    private final ScheduledFuture<?> checks;
     private volatile String lastContent;
     private volatile String lastRejected;
 
-    PolicyWatcher(Path file, String initialContent, Duration interval, Consumer<Policies> apply) {
+    /** Checks {@code file} every {@code interval} on {@code timer} until closed. */
+    PolicyWatcher(Path file, String initialContent, Duration interval, Consumer<Policies> apply, ScheduledExecutorService timer) {
         this.file = file;
         this.apply = apply;
         this.lastContent = initialContent;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sluice-policy-watcher");
-            t.setDaemon(true);
-            return t;
-        });
         long every = interval.toMillis();
-        timer.scheduleWithFixedDelay(this::check, every, every, TimeUnit.MILLISECONDS);
+        this.checks = timer.scheduleWithFixedDelay(this::check, every, every, TimeUnit.MILLISECONDS);
     }
 
     void check() {
@@ -78,6 +74,6 @@ final class PolicyWatcher implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        checks.cancel(false);
     }
 }

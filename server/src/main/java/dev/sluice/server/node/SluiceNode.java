@@ -3,8 +3,10 @@ package dev.sluice.server.node;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.server.api.EventLoops;
 import dev.sluice.server.api.RateLimiterService;
 import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.policy.Policies;
 import dev.sluice.server.policy.PolicyException;
 import dev.sluice.server.policy.PolicyLoader;
@@ -18,8 +20,6 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -35,14 +35,17 @@ public final class SluiceNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SluiceNode.class.getName());
 
     private final NodeSettings settings;
+    private final NodeThreads threads;
     private final HazelcastInstance hazelcast;
+    private final BucketStore store;
+    private final DecisionEngine engine;
+    private final DecisionPath path;
     private final Server server;
     private final HealthStatusManager health;
     private final RateLimiterService service;
     private final AtomicReference<Policies> policies;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ClusterEvents events = new ClusterEvents();
-    private final ScheduledExecutorService calibration;
     private final PolicyWatcher watcher;
 
     private SluiceNode(NodeSettings settings, Policies initial, String initialContent) throws IOException {
@@ -51,34 +54,38 @@ public final class SluiceNode implements AutoCloseable {
         this.health = new HealthStatusManager();
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+        this.threads = new NodeThreads();
         // A production node decides with the cluster's time, so members with skewed wall
         // clocks agree; tests bring a clock of their own.
         ClusterClock clusterClock = settings.clock() == Clock.system() ? new ClusterClock() : null;
         NodeSettings effective = clusterClock == null ? settings : settings.toBuilder().clock(clusterClock).build();
-        // Joins holding no partitions and takes its share once started: a member whose start-up has
-        // not completed refuses the migrations and ignores the backups sent to it (Hazelcast issue
-        // 19551), which made the cluster's decisions wait out backup timeouts while it joined.
-        this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(effective).setLiteMember(true));
-        hazelcast.getCluster().promoteLocalLiteMember();
-        if (clusterClock != null) {
-            clusterClock.calibrate(() -> hazelcast.getCluster().getClusterTime());
-            this.calibration = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "sluice-clock");
-                t.setDaemon(true);
-                return t;
-            });
-            calibration.scheduleWithFixedDelay(() -> clusterClock.calibrate(() -> hazelcast.getCluster().getClusterTime()),
-                    5, 5, TimeUnit.SECONDS);
-        } else {
-            this.calibration = null;
-        }
-        events.watch(hazelcast);
         try {
+            // Joins holding no partitions and takes its share once started: a member whose start-up has
+            // not completed refuses the migrations and ignores the backups sent to it (Hazelcast issue
+            // 19551), which made the cluster's decisions wait out backup timeouts while it joined.
+            this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(effective).setLiteMember(true));
+        } catch (RuntimeException e) {
+            threads.close();
+            throw e;
+        }
+        try {
+            hazelcast.getCluster().promoteLocalLiteMember();
+            if (clusterClock != null) {
+                clusterClock.calibrate(() -> hazelcast.getCluster().getClusterTime());
+                threads.timer().scheduleWithFixedDelay(() -> clusterClock.calibrate(() -> hazelcast.getCluster().getClusterTime()),
+                        5, 5, TimeUnit.SECONDS);
+            }
+            events.watch(hazelcast);
             BucketStore.assignPartitions(hazelcast);
-            this.service = new RateLimiterService(policies::get, new DecisionEngine(new BucketStore(hazelcast)),
-                    effective.clock(), settings.maxInFlight());
+            this.store = new BucketStore(hazelcast, settings.hazelcastInternals(), threads.followUps());
+            this.engine = new DecisionEngine(store, threads.followUps());
+            this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight());
+            this.service = new RateLimiterService(path, EventLoops.of(threads.workers()));
             LeakDetection.offUnlessAsked();
             this.server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
+                    .bossEventLoopGroup(threads.boss())
+                    .workerEventLoopGroup(threads.workers())
+                    .channelType(threads.channelType())
                     .directExecutor()
                     .maxInboundMessageSize(256 * 1024)
                     .addService(service)
@@ -88,10 +95,12 @@ public final class SluiceNode implements AutoCloseable {
                     .start();
         } catch (IOException | RuntimeException e) {
             hazelcast.shutdown();
+            threads.close();
             throw e;
         }
         this.watcher = settings.policiesFile() != null && initialContent != null && !settings.policyReloadInterval().isZero()
-                ? new PolicyWatcher(settings.policiesFile(), initialContent, settings.policyReloadInterval(), this::replacePolicies)
+                ? new PolicyWatcher(settings.policiesFile(), initialContent, settings.policyReloadInterval(), this::replacePolicies,
+                        threads.timer())
                 : null;
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -130,14 +139,19 @@ public final class SluiceNode implements AutoCloseable {
         return policies.get();
     }
 
-    /** Acquire calls this node has received since it started. */
+    /** Requests this node has received since it started, on any API. */
     public long callsReceived() {
-        return service.calls();
+        return path.received();
     }
 
-    /** Acquire calls this node has taken and not yet answered. */
+    /** Requests this node has taken and not yet answered. */
     public int callsInFlight() {
-        return service.inFlight();
+        return path.inFlight();
+    }
+
+    /** The decision engine, for its counts. */
+    public DecisionEngine engine() {
+        return engine;
     }
 
     /** Puts new policies in force for every call that starts after this returns. */
@@ -183,7 +197,7 @@ public final class SluiceNode implements AutoCloseable {
                 server.shutdownNow();
             }
             // Calls whose answers are still on their way back from the cluster.
-            while (service.inFlight() > 0 && System.nanoTime() < deadline) {
+            while (path.inFlight() > 0 && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
                 Thread.sleep(1);
             }
@@ -191,10 +205,9 @@ public final class SluiceNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             server.shutdownNow();
         }
+        store.close();
         hazelcast.shutdown();
-        if (calibration != null) {
-            calibration.shutdownNow();
-        }
+        threads.close();
         LOG.info("Sluice node stopped");
     }
 
@@ -208,8 +221,7 @@ public final class SluiceNode implements AutoCloseable {
         if (watcher != null) {
             watcher.close();
         }
-        if (calibration != null) {
-            calibration.shutdownNow();
-        }
+        store.close();
+        threads.close();
     }
 }

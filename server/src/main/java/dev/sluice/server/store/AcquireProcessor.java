@@ -20,7 +20,7 @@ import java.util.Map;
  * <p>With a request id, a request this bucket has already applied (and not given back) is
  * answered again from the bucket as it is, without being applied a second time.
  */
-final class AcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, AcquireResult>,
+final class AcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, BucketAnswer>,
         IdentifiedDataSerializable, HazelcastInstanceAware {
 
     private Algorithm algorithm;
@@ -49,17 +49,17 @@ final class AcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, 
     }
 
     @Override
-    public AcquireResult process(Map.Entry<BucketKey, BucketRecord> entry) {
-        Decider.Decided d = Decider.decide(entry, context, algorithm, cost, consume, countDenied, requestId);
-        backup = d.backup();
-        return d.result();
+    public BucketAnswer process(Map.Entry<BucketKey, BucketRecord> entry) {
+        BucketUpdate.Applied<BucketAnswer> applied = BucketUpdate.acquire(entry, context, algorithm, cost, consume, countDenied, requestId);
+        backup = applied.backup();
+        return applied.answer();
     }
 
     @Override
-    public EntryProcessor<BucketKey, BucketRecord, AcquireResult> getBackupProcessor() {
+    public EntryProcessor<BucketKey, BucketRecord, BucketAnswer> getBackupProcessor() {
         // Null when nothing changed: a denial or a dry run costs no backup round trip.
         @SuppressWarnings("unchecked")
-        EntryProcessor<BucketKey, BucketRecord, AcquireResult> b = (EntryProcessor<BucketKey, BucketRecord, AcquireResult>) (EntryProcessor<?, ?, ?>) backup;
+        EntryProcessor<BucketKey, BucketRecord, BucketAnswer> b = (EntryProcessor<BucketKey, BucketRecord, BucketAnswer>) (EntryProcessor<?, ?, ?>) backup;
         return b;
     }
 

@@ -8,7 +8,7 @@ import dev.sluice.server.algorithm.Outcome;
 import java.io.IOException;
 
 /** An {@link Outcome} on its way back from the partition owner (without the state, which stays there). */
-final class AcquireResult implements IdentifiedDataSerializable {
+final class BucketAnswer implements IdentifiedDataSerializable {
 
     private boolean allowed;
     private long remaining;
@@ -17,10 +17,10 @@ final class AcquireResult implements IdentifiedDataSerializable {
     private long marker;
     private boolean replayed;
 
-    AcquireResult() {
+    BucketAnswer() {
     }
 
-    AcquireResult(Outcome outcome, boolean replayed) {
+    BucketAnswer(Outcome outcome, boolean replayed) {
         this.replayed = replayed;
         this.allowed = outcome.allowed();
         this.remaining = outcome.remaining();
@@ -70,6 +70,6 @@ final class AcquireResult implements IdentifiedDataSerializable {
 
     @Override
     public int getClassId() {
-        return StoreSerialization.ACQUIRE_RESULT;
+        return StoreSerialization.BUCKET_ANSWER;
     }
 }

@@ -7,18 +7,18 @@ import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import java.io.IOException;
 
 /** The answers for one key of a batch, in the order its commands were given. */
-final class AcquireResults implements IdentifiedDataSerializable {
+final class BucketAnswers implements IdentifiedDataSerializable {
 
-    private AcquireResult[] results;
+    private BucketAnswer[] results;
 
-    AcquireResults() {
+    BucketAnswers() {
     }
 
-    AcquireResults(AcquireResult[] results) {
+    BucketAnswers(BucketAnswer[] results) {
         this.results = results;
     }
 
-    AcquireResult[] results() {
+    BucketAnswer[] results() {
         return results;
     }
 
@@ -30,16 +30,16 @@ final class AcquireResults implements IdentifiedDataSerializable {
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         out.writeInt(results.length);
-        for (AcquireResult r : results) {
+        for (BucketAnswer r : results) {
             r.writeData(out);
         }
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
-        results = new AcquireResult[in.readInt()];
+        results = new BucketAnswer[in.readInt()];
         for (int i = 0; i < results.length; i++) {
-            results[i] = new AcquireResult();
+            results[i] = new BucketAnswer();
             results[i].readData(in);
         }
     }
@@ -51,6 +51,6 @@ final class AcquireResults implements IdentifiedDataSerializable {
 
     @Override
     public int getClassId() {
-        return StoreSerialization.ACQUIRE_RESULTS;
+        return StoreSerialization.BUCKET_ANSWERS;
     }
 }

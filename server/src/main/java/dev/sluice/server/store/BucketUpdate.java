@@ -7,21 +7,29 @@ import dev.sluice.server.algorithm.Outcome;
 import java.util.Map;
 
 /**
- * The decision on one bucket, on its partition owner, shared by the single and the batched entry
- * processors: replay a request the bucket already applied, or decide, store the new state with
- * the time it must be kept and produce the delta the backup must apply.
+ * One command applied to one bucket's record, where the bucket lives: read the clock once, replay
+ * a request the bucket already applied or run the algorithm, store the new record with the time
+ * it must be kept, and produce the delta a backup applies ({@link StateBackup}) instead of
+ * running the arithmetic again with a clock of its own. Shared by the entry processors (on a
+ * partition owner) and by {@link MemoryBuckets}.
  */
-final class Decider {
+final class BucketUpdate {
 
-    /** What a decision produced: the answer, and the backup's delta ({@code null} when nothing changed). */
-    record Decided(AcquireResult result, StateBackup backup) {
+    /** What applying a command produced: the answer, and the backup's delta ({@code null} when nothing changed). */
+    record Applied<R>(R answer, StateBackup backup) {
     }
 
-    private Decider() {
+    private BucketUpdate() {
     }
 
-    static Decided decide(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm, long cost,
-                          boolean consume, boolean countDenied, long requestId) {
+    /** Applies {@code command} (its key is the entry's) to the bucket in {@code entry}. */
+    static Applied<BucketAnswer> acquire(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Command command) {
+        return acquire(entry, context, command.algorithm(), command.cost(), command.consume(), command.countDenied(),
+                command.requestId());
+    }
+
+    static Applied<BucketAnswer> acquire(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm,
+                                         long cost, boolean consume, boolean countDenied, long requestId) {
         long now = context.clock().nanos();
         BucketRecord record = entry.getValue();
         BucketState state = record == null ? null : record.state();
@@ -33,12 +41,12 @@ final class Decider {
         if (consume && requestId != 0 && recent != null) {
             int known = recent.find(requestId);
             if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) == 0) {
-                return new Decided(replay(algorithm, state, now, cost, recent.flags(known), recent.marker(known)), null);
+                return new Applied<>(replay(algorithm, state, now, cost, recent.flags(known), recent.marker(known)), null);
             }
         }
         Outcome outcome = algorithm.acquire(state, now, cost, consume, countDenied);
         if (outcome.next() == null) {
-            return new Decided(new AcquireResult(outcome, false), null);
+            return new Applied<>(new BucketAnswer(outcome, false), null);
         }
         int flags = outcome.allowed() ? RecentRequests.ALLOWED : 0;
         long remembered = now + context.requestMemoryNanos();
@@ -46,16 +54,58 @@ final class Decider {
         long keep = now + algorithm.restAfterNanos(outcome.next(), now);
         record.keepUntil(requestId != 0 ? Math.max(keep, remembered) : keep);
         entry.setValue(record);
-        return new Decided(new AcquireResult(outcome, false),
+        return new Applied<>(new BucketAnswer(outcome, false),
                 new StateBackup(outcome.next(), record.keepUntil(), requestId, now, remembered, flags, outcome.marker()));
     }
 
     /** The answer to a request applied before: its decision, and the bucket as it is now. */
-    private static AcquireResult replay(Algorithm algorithm, BucketState state, long now, long cost, int flags, long marker) {
+    private static BucketAnswer replay(Algorithm algorithm, BucketState state, long now, long cost, int flags, long marker) {
         Outcome peek = algorithm.acquire(state, now, 1, false, false);
         long remaining = peek.allowed() ? peek.remaining() + 1 : peek.remaining();
         boolean allowed = (flags & RecentRequests.ALLOWED) != 0;
         long retry = allowed ? 0 : algorithm.acquire(state, now, cost, false, false).retryAfterNanos();
-        return new AcquireResult(new Outcome(allowed, remaining, algorithm.restAfterNanos(state, now), retry, null, marker), true);
+        return new BucketAnswer(new Outcome(allowed, remaining, algorithm.restAfterNanos(state, now), retry, null, marker), true);
+    }
+
+    /**
+     * Gives back units an earlier command took; with a request id the bucket remembers, at most
+     * once. Answers whether anything was given back.
+     */
+    static Applied<Boolean> refund(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm, long cost,
+                                   long marker, long requestId) {
+        BucketRecord record = entry.getValue();
+        if (record == null) {
+            return new Applied<>(Boolean.FALSE, null);
+        }
+        long now = context.clock().nanos();
+        RecentRequests recent = requestId == 0 ? null : record.recent();
+        int known = -1;
+        if (recent != null) {
+            recent.prune(now);
+            known = recent.find(requestId);
+            if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) != 0) {
+                return new Applied<>(Boolean.FALSE, null);
+            }
+        }
+        // Read once: a record holding a two-number state builds a new object each time it is asked.
+        BucketState current = record.state();
+        BucketState next = algorithm.refund(current, now, cost, marker);
+        if (next == null && known < 0) {
+            return new Applied<>(Boolean.FALSE, null);
+        }
+        if (next != null) {
+            record = BucketRecord.holding(record, next, false);
+            current = next;
+        }
+        int flags = 0;
+        if (known >= 0) {
+            flags = recent.flags(known) | RecentRequests.REFUNDED;
+            recent.update(known, flags, marker);
+        }
+        record.keepUntil(now + algorithm.restAfterNanos(current, now));
+        entry.setValue(record);
+        StateBackup backup = new StateBackup(current, record.keepUntil(), known >= 0 ? requestId : 0, now,
+                now + context.requestMemoryNanos(), flags, marker);
+        return new Applied<>(next != null, backup);
     }
 }

@@ -17,7 +17,7 @@ import java.util.Map;
  * arrived together are decided one after the other, in order, by a single entry-processor call,
  * and the backup receives all their deltas in one backup operation.
  */
-final class CoalescedAcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, AcquireResults>,
+final class CoalescedAcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, BucketAnswers>,
         IdentifiedDataSerializable, HazelcastInstanceAware {
 
     private List<Command> commands;
@@ -38,26 +38,25 @@ final class CoalescedAcquireProcessor implements EntryProcessor<BucketKey, Bucke
     }
 
     @Override
-    public AcquireResults process(Map.Entry<BucketKey, BucketRecord> entry) {
-        AcquireResult[] results = new AcquireResult[commands.size()];
+    public BucketAnswers process(Map.Entry<BucketKey, BucketRecord> entry) {
+        BucketAnswer[] results = new BucketAnswer[commands.size()];
         List<StateBackup> changes = new ArrayList<>(commands.size());
         for (int i = 0; i < results.length; i++) {
-            Command c = commands.get(i);
-            Decider.Decided d = Decider.decide(entry, context, c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId());
-            results[i] = d.result();
-            if (d.backup() != null) {
-                changes.add(d.backup());
+            BucketUpdate.Applied<BucketAnswer> applied = BucketUpdate.acquire(entry, context, commands.get(i));
+            results[i] = applied.answer();
+            if (applied.backup() != null) {
+                changes.add(applied.backup());
             }
         }
         backup = changes.isEmpty() ? null : new CoalescedBackup(changes);
-        return new AcquireResults(results);
+        return new BucketAnswers(results);
     }
 
     @Override
-    public EntryProcessor<BucketKey, BucketRecord, AcquireResults> getBackupProcessor() {
+    public EntryProcessor<BucketKey, BucketRecord, BucketAnswers> getBackupProcessor() {
         @SuppressWarnings("unchecked")
-        EntryProcessor<BucketKey, BucketRecord, AcquireResults> b =
-                (EntryProcessor<BucketKey, BucketRecord, AcquireResults>) (EntryProcessor<?, ?, ?>) backup;
+        EntryProcessor<BucketKey, BucketRecord, BucketAnswers> b =
+                (EntryProcessor<BucketKey, BucketRecord, BucketAnswers>) (EntryProcessor<?, ?, ?>) backup;
         return b;
     }
 

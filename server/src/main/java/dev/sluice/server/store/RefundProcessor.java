@@ -7,7 +7,6 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import dev.sluice.server.algorithm.Algorithm;
-import dev.sluice.server.algorithm.BucketState;
 
 import java.io.IOException;
 import java.util.Map;
@@ -44,41 +43,9 @@ final class RefundProcessor implements EntryProcessor<BucketKey, BucketRecord, B
 
     @Override
     public Boolean process(Map.Entry<BucketKey, BucketRecord> entry) {
-        backup = null;
-        BucketRecord record = entry.getValue();
-        if (record == null) {
-            return Boolean.FALSE;
-        }
-        long now = context.clock().nanos();
-        RecentRequests recent = requestId == 0 ? null : record.recent();
-        int known = -1;
-        if (recent != null) {
-            recent.prune(now);
-            known = recent.find(requestId);
-            if (known >= 0 && (recent.flags(known) & RecentRequests.REFUNDED) != 0) {
-                return Boolean.FALSE;
-            }
-        }
-        // Read once: a record holding a two-number state builds a new object each time it is asked.
-        BucketState current = record.state();
-        BucketState next = algorithm.refund(current, now, cost, marker);
-        if (next == null && known < 0) {
-            return Boolean.FALSE;
-        }
-        if (next != null) {
-            record = BucketRecord.holding(record, next, false);
-            current = next;
-        }
-        int flags = 0;
-        if (known >= 0) {
-            flags = recent.flags(known) | RecentRequests.REFUNDED;
-            recent.update(known, flags, marker);
-        }
-        record.keepUntil(now + algorithm.restAfterNanos(current, now));
-        entry.setValue(record);
-        backup = new StateBackup(current, record.keepUntil(), known >= 0 ? requestId : 0, now, now + context.requestMemoryNanos(),
-                flags, marker);
-        return next != null;
+        BucketUpdate.Applied<Boolean> applied = BucketUpdate.refund(entry, context, algorithm, cost, marker, requestId);
+        backup = applied.backup();
+        return applied.answer();
     }
 
     @Override

@@ -11,13 +11,13 @@ public final class StoreSerialization implements DataSerializableFactory {
 
     static final int BUCKET_RECORD = 1;
     static final int ACQUIRE_PROCESSOR = 2;
-    static final int ACQUIRE_RESULT = 3;
+    static final int BUCKET_ANSWER = 3;
     static final int STATE_BACKUP = 4;
     static final int REFUND_PROCESSOR = 5;
     static final int MERGE_POLICY = 6;
     static final int COALESCED_ACQUIRE_PROCESSOR = 7;
     static final int COALESCED_BACKUP = 8;
-    static final int ACQUIRE_RESULTS = 9;
+    static final int BUCKET_ANSWERS = 9;
     static final int RESTED_PREDICATE = 10;
     static final int GCRA_RECORD = 11;
     static final int WINDOW_RECORD = 12;
@@ -29,13 +29,13 @@ public final class StoreSerialization implements DataSerializableFactory {
             case GCRA_RECORD -> new BucketRecord.Gcra();
             case WINDOW_RECORD -> new BucketRecord.Window();
             case ACQUIRE_PROCESSOR -> new AcquireProcessor();
-            case ACQUIRE_RESULT -> new AcquireResult();
+            case BUCKET_ANSWER -> new BucketAnswer();
             case STATE_BACKUP -> new StateBackup();
             case REFUND_PROCESSOR -> new RefundProcessor();
             case MERGE_POLICY -> new MostConsumedMergePolicy();
             case COALESCED_ACQUIRE_PROCESSOR -> new CoalescedAcquireProcessor();
             case COALESCED_BACKUP -> new CoalescedBackup();
-            case ACQUIRE_RESULTS -> new AcquireResults();
+            case BUCKET_ANSWERS -> new BucketAnswers();
             case RESTED_PREDICATE -> new RestedSweeper.Rested();
             default -> null;
         };

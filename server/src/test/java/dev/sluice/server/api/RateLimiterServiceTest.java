@@ -1,18 +1,18 @@
 package dev.sluice.server.api;
 
-import com.hazelcast.core.Hazelcast;
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.map.IMap;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.policy.Policies;
-import dev.sluice.server.store.BucketKey;
-import dev.sluice.server.store.BucketStore;
-import dev.sluice.server.testing.TestMembers;
+import dev.sluice.server.store.MemoryBuckets;
+import dev.sluice.server.store.StoreContext;
+import dev.sluice.server.store.StoreException;
+import dev.sluice.server.testing.FaultyBuckets;
 import dev.sluice.server.testing.TestNodes;
+import dev.sluice.server.testing.TestThreads;
 import dev.sluice.server.time.ManualClock;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -24,8 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -34,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The API's answers to every kind of malformed or unanswerable request, in process. */
+/** The API's answers to every kind of malformed or unanswerable request, in process, over the in-memory store. */
 class RateLimiterServiceTest {
 
     private static final String POLICY = """
@@ -51,7 +50,7 @@ class RateLimiterServiceTest {
                         key: [user]
             """;
 
-    private static HazelcastInstance member;
+    private static FaultyBuckets buckets;
     private static Server server;
     private static ManagedChannel channel;
     private static RateLimiterGrpc.RateLimiterBlockingStub stub;
@@ -60,9 +59,10 @@ class RateLimiterServiceTest {
     @BeforeAll
     static void start() throws Exception {
         ManualClock clock = ManualClock.fixed();
-        member = Hazelcast.newHazelcastInstance(TestMembers.config(TestNodes.uniqueCluster("api"), clock));
         policies = TestNodes.policies(POLICY);
-        RateLimiterService service = new RateLimiterService(() -> policies, new DecisionEngine(new BucketStore(member)), clock, 1);
+        buckets = new FaultyBuckets(new MemoryBuckets(new StoreContext(clock, Duration.ofMinutes(10), Duration.ofSeconds(10))));
+        DecisionPath path = new DecisionPath(() -> policies, new DecisionEngine(buckets, TestThreads.FOLLOW_UPS), clock, 1);
+        RateLimiterService service = new RateLimiterService(path, EventLoops.none());
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -73,7 +73,6 @@ class RateLimiterServiceTest {
     static void stop() throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        member.shutdown();
     }
 
     private static AcquireRequest.Builder request() {
@@ -165,28 +164,41 @@ class RateLimiterServiceTest {
 
     @Test
     void overloadedNodeFailsFastWithUnavailableInsteadOfQueueing() throws Exception {
-        String key = policies.domain("shop").resolve(java.util.Map.of("user", "held")).get(0).bucketKey();
-        IMap<BucketKey, Object> buckets = member.getMap(BucketStore.MAP_NAME);
-        // Hazelcast locks belong to a thread, and calls here may run on the test thread: hold
-        // the lock from a thread of its own so the decision really has to wait for it.
-        ExecutorService holder = Executors.newSingleThreadExecutor();
+        // With its bucket held, the first decision waits on the store, filling the one slot.
+        buckets.hold("held");
+        var pending = RateLimiterGrpc.newFutureStub(channel).acquire(request().putDescriptors("user", "held").build());
         try {
-            holder.submit(() -> buckets.lock(BucketKey.of(key))).get();
-            // With the bucket locked, the first decision waits on its owner, filling the one slot.
-            var pending = RateLimiterGrpc.newFutureStub(channel).acquire(request().putDescriptors("user", "held").build());
-            try {
-                StatusRuntimeException e = failure(request().putDescriptors("user", "other").build());
-                assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
-                assertTrue(e.getStatus().getDescription().contains("overloaded"), e.getStatus().getDescription());
-                assertFalse(pending.isDone(), "the first decision is still waiting for the bucket");
-            } finally {
-                holder.submit(() -> buckets.unlock(BucketKey.of(key))).get();
-            }
-            await().atMost(java.time.Duration.ofSeconds(10)).until(pending::isDone);
-            assertEquals(Decision.ALLOWED, pending.get().getDecision());
-            assertEquals(Decision.ALLOWED, stub.acquire(request().putDescriptors("user", "other").build()).getDecision());
+            StatusRuntimeException e = failure(request().putDescriptors("user", "other").build());
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+            assertTrue(e.getStatus().getDescription().contains("overloaded"), e.getStatus().getDescription());
+            assertFalse(pending.isDone(), "the first decision is still waiting for the bucket");
         } finally {
-            holder.shutdownNow();
+            buckets.release("held");
         }
+        await().atMost(Duration.ofSeconds(10)).until(pending::isDone);
+        assertEquals(Decision.ALLOWED, pending.get().getDecision());
+        assertEquals(Decision.ALLOWED, stub.acquire(request().putDescriptors("user", "other").build()).getDecision());
+    }
+
+    @Test
+    void aStoreWhoseOutcomeIsUnknownIsUnavailableWithAdviceToRetryWithAnId() {
+        buckets.fail("unknowable", StoreException.Kind.OUTCOME_UNKNOWN);
+        StatusRuntimeException e = failure(request().putDescriptors("user", "unknowable").build());
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("request_id"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void aSideOfTheClusterBelowItsMinimumSizeIsUnavailableAndSaysSo() {
+        buckets.fail("small-side", StoreException.Kind.BELOW_MINIMUM_SIZE);
+        StatusRuntimeException e = failure(request().putDescriptors("user", "small-side").build());
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("minimum size"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void aStoreDefectIsInternal() {
+        buckets.fail("defect", StoreException.Kind.FAILED);
+        assertEquals(Status.Code.INTERNAL, failure(request().putDescriptors("user", "defect").build()).getStatus().getCode());
     }
 }

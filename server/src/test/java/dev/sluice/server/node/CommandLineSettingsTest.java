@@ -18,10 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class OptionsTest {
+/** The command line and environment, read from the one table of settings; and the builder, checked the same way. */
+class CommandLineSettingsTest {
 
     private static NodeSettings parse(Map<String, String> env, String... args) throws SettingsException {
-        return Options.parse(args, env).settings();
+        return CommandLineSettings.parse(args, env).settings();
     }
 
     @Test
@@ -49,7 +50,7 @@ class OptionsTest {
         NodeSettings flagWins = parse(Map.of("SLUICE_PORT", "9000"), "--port", "9100");
         assertEquals(9100, flagWins.port());
         assertEquals(9200, parse(Map.of(), "--port=9200").port());
-        for (Options.Option o : Options.ALL) {
+        for (Setting<?> o : Settings.commandLine()) {
             assertTrue(o.env().startsWith("SLUICE_"), o.flag());
         }
     }
@@ -57,13 +58,55 @@ class OptionsTest {
     @Test
     void badPortIsOneLineNamingTheFlag() {
         SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of(), "--port", "eighty"));
-        assertEquals("--port: 'eighty' is not a port number (1-65535)", e.getMessage());
+        assertEquals("--port: 'eighty' is not a port number", e.getMessage());
     }
 
     @Test
     void badEnvironmentValueNamesTheVariable() {
         SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of("SLUICE_MEMBER_PORT", "70000")));
         assertEquals("SLUICE_MEMBER_PORT: '70000' is not a port number (1-65535)", e.getMessage());
+    }
+
+    @Test
+    void flagsAndPoliciesShareOneDurationGrammar() throws SettingsException {
+        assertEquals(Duration.ofMinutes(1), parse(Map.of(), "--drain-delay", "1m").drainDelay());
+        assertEquals(Duration.ofSeconds(90), parse(Map.of(), "--shutdown-grace", "1m30s").shutdownGrace());
+        assertEquals(Duration.ofMillis(1500), parse(Map.of("SLUICE_POLICY_RELOAD_INTERVAL", "PT1.5S")).policyReloadInterval());
+        assertEquals("--drain-delay: '1 m' is not a duration; write a number and a unit: ns, us, ms, s, m, h or d (e.g. 500ms, 10s, 1m)",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--drain-delay", "1 m")).getMessage());
+        assertEquals("--drain-delay: '-PT1S' must not be negative",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--drain-delay", "-PT1S")).getMessage());
+    }
+
+    @Test
+    void theBuilderChecksEachValueAsTheCommandLineDoesAndNamesTheOption() {
+        assertEquals("--drain-delay: -1s must not be negative", assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.builder().drainDelay(Duration.ofSeconds(-1))).getMessage());
+        assertEquals("--max-in-flight: 0 must be positive", assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.builder().maxInFlight(0)).getMessage());
+        assertEquals("--member-port: 0 is not a port number (1-65535)", assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.builder().memberPort(0)).getMessage());
+        assertEquals("--log-level: loud is not a log level (error, warn, info, debug)", assertThrows(IllegalArgumentException.class,
+                () -> NodeSettings.builder().logLevel("loud")).getMessage());
+        assertEquals(0, NodeSettings.builder().port(0).build().port(), "port 0 picks a free one");
+    }
+
+    @Test
+    void settingsMadeInCodeOnlyHaveNoFlag() {
+        assertFalse(Settings.CLOCK.onCommandLine());
+        assertFalse(CommandLineSettings.usage().contains("--clock"));
+        assertTrue(CommandLineSettings.usage().contains("--hazelcast-internals"));
+    }
+
+    @Test
+    void theReadmeTableOfOptionsIsTheTableOfSettings() throws Exception {
+        Path readme = Path.of(System.getProperty("maven.multiModuleProjectDirectory", "..")).resolve("README.md");
+        if (!Files.exists(readme)) {
+            readme = Path.of("..", "README.md");
+        }
+        String text = Files.readString(readme);
+        assertTrue(text.contains(Settings.markdownTable()),
+                "README.md's option table must read, as Settings.markdownTable() writes it:\n" + Settings.markdownTable());
     }
 
     @Test
@@ -78,6 +121,8 @@ class OptionsTest {
     void memberWithoutPortIsRejected() {
         SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of(), "--members", "10.0.0.1"));
         assertEquals("--members: '10.0.0.1' is not host:port", e.getMessage());
+        assertEquals("--members: '10.0.0.1:x': 'x' is not a port number (1-65535)",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--members", "10.0.0.1:x")).getMessage());
     }
 
     @Test
@@ -119,9 +164,9 @@ class OptionsTest {
     void minimumClusterSizeProtectsTheBucketMap() throws SettingsException {
         NodeSettings s = parse(Map.of(), "--min-cluster-size", "2");
         var config = MemberConfig.of(s);
-        assertEquals(2, config.getSplitBrainProtectionConfig(dev.sluice.server.store.BucketStore.MINIMUM_SIZE_PROTECTION)
+        assertEquals(2, config.getSplitBrainProtectionConfig(MemberConfig.MINIMUM_SIZE_PROTECTION)
                 .getMinimumClusterSize());
-        assertEquals(dev.sluice.server.store.BucketStore.MINIMUM_SIZE_PROTECTION,
+        assertEquals(MemberConfig.MINIMUM_SIZE_PROTECTION,
                 config.getMapConfig(dev.sluice.server.store.BucketStore.MAP_NAME).getSplitBrainProtectionName());
         assertEquals(dev.sluice.server.store.MostConsumedMergePolicy.class.getName(),
                 config.getMapConfig(dev.sluice.server.store.BucketStore.MAP_NAME).getMergePolicyConfig().getPolicy());
@@ -129,9 +174,9 @@ class OptionsTest {
 
     @Test
     void helpListsEveryOptionWithItsVariable() throws SettingsException {
-        assertTrue(Options.parse(new String[] {"--help"}, Map.of()).help());
-        String usage = Options.usage();
-        for (Options.Option o : Options.ALL) {
+        assertTrue(CommandLineSettings.parse(new String[] {"--help"}, Map.of()).help());
+        String usage = CommandLineSettings.usage();
+        for (Setting<?> o : Settings.commandLine()) {
             assertTrue(usage.contains(o.flag()) && usage.contains(o.env()), o.flag());
         }
     }
@@ -149,7 +194,7 @@ class OptionsTest {
         }
         assertEquals(2, code);
         String out = captured.toString(StandardCharsets.UTF_8);
-        assertEquals("sluice: --max-in-flight: '0' is not a positive whole number\n", out);
+        assertEquals("sluice: --max-in-flight: '0' must be positive\n", out);
         assertFalse(out.contains("Exception"));
     }
 

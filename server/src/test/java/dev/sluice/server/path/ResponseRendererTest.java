@@ -1,4 +1,4 @@
-package dev.sluice.server.api;
+package dev.sluice.server.path;
 
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Header;

@@ -48,7 +48,7 @@ class BackupReceivesStateTest {
         // A key owned by the first member, so its backup lives on the skewed second member.
         String key = keyOwnedBy(first, "bucket-");
         TokenBucket bucket = new TokenBucket(10, 1, Duration.ofSeconds(1));
-        Outcome outcome = new BucketStore(first).acquire(key, bucket, 4, true, false).join();
+        Outcome outcome = TestMembers.store(first).acquire(new Command(key, bucket, 4, true, false, 0)).join();
         assertEquals(6, outcome.remaining());
         GcraState expected = new GcraState(ownerClock.nanos() + Duration.ofSeconds(4).toNanos(), 0);
 

@@ -28,7 +28,7 @@ class BucketRecordTest {
 
     private static InternalSerializationService serialization() {
         Config config = new Config();
-        BucketStore.configure(config, new StoreContext(ManualClock.fixed(), Duration.ZERO, Duration.ofSeconds(10)));
+        BucketStore.prepare(config, new StoreContext(ManualClock.fixed(), Duration.ZERO, Duration.ofSeconds(10)));
         return new DefaultSerializationServiceBuilder().setConfig(config.getSerializationConfig()).build();
     }
 

@@ -48,7 +48,7 @@ class CoalescedDecisionsTest {
         }
         commands.add(new Command("cold-1", WINDOW, 2, true, false, 200));
         commands.add(new Command(hot, WINDOW, 1, false, false, 0));
-        Outcome[] out = joined(new BucketStore(members.get(0)).acquireAll(commands));
+        Outcome[] out = joined(TestMembers.store(members.get(0)).acquireAll(commands));
         for (int i = 0; i < 5; i++) {
             assertTrue(out[i].allowed());
             assertEquals(4 - i, out[i].remaining(), "command " + i + " saw the ones before it");
@@ -60,8 +60,8 @@ class CoalescedDecisionsTest {
 
         owner.getLifecycleService().terminate();
         await().atMost(Duration.ofSeconds(30)).until(() -> members.get(0).getCluster().getMembers().size() == 1);
-        BucketStore survivor = new BucketStore(members.get(0));
-        assertFalse(survivor.acquire(hot, WINDOW, 1, true, false).join().allowed(), "the backup had all five");
+        BucketStore survivor = TestMembers.store(members.get(0));
+        assertFalse(survivor.acquire(new Command(hot, WINDOW, 1, true, false, 0)).join().allowed(), "the backup had all five");
         Outcome repeat = joined(survivor.acquireAll(List.of(new Command(hot, WINDOW, 1, true, false, 102),
                 new Command(hot, WINDOW, 1, true, false, 103))))[1];
         assertTrue(repeat.allowed(), "request 103 was applied before the crash: answered again, not applied again");
@@ -77,7 +77,7 @@ class CoalescedDecisionsTest {
         locker.start();
         locker.join();
         try {
-            List<CompletableFuture<Outcome>> out = new BucketStore(member).acquireAll(List.of(
+            List<CompletableFuture<Outcome>> out = TestMembers.store(member).acquireAll(List.of(
                     new Command(stuck, WINDOW, 1, true, false, 300),
                     new Command("free-1", WINDOW, 1, true, false, 301),
                     new Command(stuck, WINDOW, 1, true, false, 302),

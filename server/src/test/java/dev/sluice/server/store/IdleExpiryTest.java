@@ -7,6 +7,7 @@ import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.TokenBucket;
 import dev.sluice.server.node.MemberConfig;
 import dev.sluice.server.node.NodeSettings;
+import dev.sluice.server.testing.TestMembers;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +36,7 @@ class IdleExpiryTest {
 
     private BucketStore start(NodeSettings.Builder settings) {
         member = Hazelcast.newHazelcastInstance(MemberConfig.of(settings.build()));
-        return new BucketStore(member);
+        return TestMembers.store(member);
     }
 
     private NodeSettings.Builder settings() {
@@ -49,9 +50,9 @@ class IdleExpiryTest {
         BucketStore store = start(settings());
         IMap<BucketKey, Object> map = member.getMap(BucketStore.MAP_NAME);
         // Back at rest (full) 400 ms after one token is taken.
-        store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
+        store.acquire(new Command("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false, 0)).join();
         // Its window ends in an hour: live all that time.
-        store.acquire("long", FixedWindow.ofLength(5, Duration.ofHours(1)), 1, true, false).join();
+        store.acquire(new Command("long", FixedWindow.ofLength(5, Duration.ofHours(1)), 1, true, false, 0)).join();
 
         store.sweepRested();
         assertTrue(map.containsKey(BucketKey.of("short")), "a bucket still refilling is kept");
@@ -77,12 +78,12 @@ class IdleExpiryTest {
         BucketStore store = start(settings().requestMemory(Duration.ofSeconds(10)));
         IMap<BucketKey, Object> map = member.getMap(BucketStore.MAP_NAME);
         TokenBucket bucket = new TokenBucket(5, 5, Duration.ofSeconds(2));
-        store.acquire("with-id", bucket, 1, true, false, 42).join();
+        store.acquire(new Command("with-id", bucket, 1, true, false, 42)).join();
 
         clock.advance(Duration.ofSeconds(5));
         store.sweepRested();
         assertTrue(map.containsKey(BucketKey.of("with-id")), "at rest, but a retry of request 42 must still be recognised");
-        assertTrue(store.acquire("with-id", bucket, 1, true, false, 42).join().allowed());
+        assertTrue(store.acquire(new Command("with-id", bucket, 1, true, false, 42)).join().allowed());
         assertEquals(1, store.replays());
 
         clock.advance(Duration.ofSeconds(6));
@@ -94,7 +95,7 @@ class IdleExpiryTest {
     void theGraceKeepsARestedBucketThatLong() {
         BucketStore store = start(settings().expiryGrace(Duration.ofSeconds(30)));
         IMap<BucketKey, Object> map = member.getMap(BucketStore.MAP_NAME);
-        store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
+        store.acquire(new Command("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false, 0)).join();
 
         clock.advance(Duration.ofSeconds(30));
         store.sweepRested();
@@ -108,8 +109,8 @@ class IdleExpiryTest {
     void aMemberSweepsByItselfEverySweepInterval() {
         BucketStore store = start(settings().sweepInterval(Duration.ofMillis(100)));
         IMap<BucketKey, Object> map = member.getMap(BucketStore.MAP_NAME);
-        store.acquire("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false).join();
-        store.acquire("long", FixedWindow.ofLength(5, Duration.ofHours(1)), 1, true, false).join();
+        store.acquire(new Command("short", new TokenBucket(5, 5, Duration.ofSeconds(2)), 1, true, false, 0)).join();
+        store.acquire(new Command("long", FixedWindow.ofLength(5, Duration.ofHours(1)), 1, true, false, 0)).join();
 
         clock.advance(Duration.ofSeconds(2));
         await().atMost(Duration.ofSeconds(30)).until(() -> !map.containsKey(BucketKey.of("short")));

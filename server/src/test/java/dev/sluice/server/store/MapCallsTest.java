@@ -41,8 +41,8 @@ class MapCallsTest {
     }
 
     /** A call that records the thread it was started from and passes its answer on. */
-    private static final class Recorded extends MapCalls.Pending<AcquireResult> {
-        final CompletableFuture<AcquireResult> answer = new CompletableFuture<>();
+    private static final class Recorded extends MapCalls.Call<BucketAnswer> {
+        final CompletableFuture<BucketAnswer> answer = new CompletableFuture<>();
         volatile String startedOn;
 
         Recorded(String name) {
@@ -50,7 +50,7 @@ class MapCallsTest {
         }
 
         @Override
-        void started(CompletionStage<AcquireResult> result) {
+        void started(CompletionStage<BucketAnswer> result) {
             startedOn = Thread.currentThread().getName();
             result.whenComplete((r, e) -> {
                 if (e != null) {
@@ -64,9 +64,19 @@ class MapCallsTest {
 
     @Test
     void callsForOwnedPartitionsStartOnTheirPartitionThreadsAndEveryBucketCountsExactly() throws Exception {
+        startedTogetherCountExactly(true);
+    }
+
+    @Test
+    void throughThePublicApiEveryCallStartsWhereItWasAskedForAndCountsExactly() throws Exception {
+        startedTogetherCountExactly(false);
+    }
+
+    private void startedTogetherCountExactly(boolean internals) throws Exception {
         HazelcastInstance member = members.get(0);
-        MapCalls calls = new MapCalls(member.getMap(BucketStore.MAP_NAME));
-        String prefix = "spread-" + System.nanoTime() + "-";
+        MapCalls calls = MapCalls.of(member.getMap(BucketStore.MAP_NAME), internals);
+        assertEquals(internals, calls.internals());
+        String prefix = "spread-" + internals + "-" + System.nanoTime() + "-";
         int keys = 300;
         int owned = 0;
         for (int round = 0; round < 4; round++) {
@@ -78,16 +88,17 @@ class MapCallsTest {
             owned = 0;
             for (int k = 0; k < keys; k++) {
                 Recorded c = batch.get(k);
-                AcquireResult r = c.answer.get(30, TimeUnit.SECONDS);
+                BucketAnswer r = c.answer.get(30, TimeUnit.SECONDS);
                 assertEquals(round < 3, r.toOutcome().allowed(), "bucket " + k + " in round " + round);
                 boolean local = member.getPartitionService().getPartition(c.key).getOwner().localMember();
-                if (local) {
+                if (local && internals) {
                     owned++;
                     assertTrue(c.startedOn.contains("partition-operation"),
                             "a call for a partition this member owns starts on its partition thread, not " + c.startedOn);
                 } else {
+                    owned += local ? 1 : 0;
                     assertEquals(Thread.currentThread().getName(), c.startedOn,
-                            "a call for another member's partition starts where it was asked for");
+                            "a call for another member's partition (or any call, on the public API) starts where it was asked for");
                 }
             }
         }
@@ -98,7 +109,7 @@ class MapCallsTest {
     void aMemberThatHasStoppedFailsTheCallsAtOnce() {
         HazelcastInstance lone = TestMembers.cluster(TestNodes.uniqueCluster("map-calls-stopped"), CLOCK).get(0);
         IMap<BucketKey, BucketRecord> map = lone.getMap(BucketStore.MAP_NAME);
-        MapCalls calls = new MapCalls(map);
+        MapCalls calls = MapCalls.of(map, true);
         lone.getLifecycleService().terminate();
         Recorded call = new Recorded("after-stop");
         calls.startTogether(List.of(call));

@@ -50,13 +50,13 @@ class RecordMigrationTest {
 
         Algorithm bucket = new TokenBucket(10, 1, Duration.ofHours(1));
         Algorithm window = FixedWindow.ofLength(10, Duration.ofHours(1));
-        BucketStore store = new BucketStore(first);
+        BucketStore store = TestMembers.store(first);
         List<CompletableFuture<?>> taken = new ArrayList<>();
         for (int i = 0; i < BUCKETS; i++) {
-            taken.add(store.acquire("tb-" + i, bucket, 3, true, false));
-            taken.add(store.acquire("fw-" + i, window, 3, true, false));
+            taken.add(store.acquire(new Command("tb-" + i, bucket, 3, true, false, 0)));
+            taken.add(store.acquire(new Command("fw-" + i, window, 3, true, false, 0)));
             // Remembers its request id: the general form.
-            taken.add(store.acquire("id-" + i, bucket, 3, true, false, 1_000 + i));
+            taken.add(store.acquire(new Command("id-" + i, bucket, 3, true, false, 1_000 + i)));
         }
         taken.forEach(CompletableFuture::join);
 
@@ -72,11 +72,11 @@ class RecordMigrationTest {
         assertInstanceOf(BucketRecord.Gcra.class, map.get(BucketKey.of("tb-0")));
         assertInstanceOf(BucketRecord.Window.class, map.get(BucketKey.of("fw-0")));
         assertInstanceOf(BucketRecord.General.class, map.get(BucketKey.of("id-0")));
-        BucketStore survivor = new BucketStore(second);
+        BucketStore survivor = TestMembers.store(second);
         for (int i = 0; i < BUCKETS; i++) {
-            assertEquals(6, survivor.acquire("tb-" + i, bucket, 1, true, false).join().remaining(), "tb-" + i);
-            assertEquals(6, survivor.acquire("fw-" + i, window, 1, true, false).join().remaining(), "fw-" + i);
-            assertEquals(7, survivor.acquire("id-" + i, bucket, 3, true, false, 1_000 + i).join().remaining(),
+            assertEquals(6, survivor.acquire(new Command("tb-" + i, bucket, 1, true, false, 0)).join().remaining(), "tb-" + i);
+            assertEquals(6, survivor.acquire(new Command("fw-" + i, window, 1, true, false, 0)).join().remaining(), "fw-" + i);
+            assertEquals(7, survivor.acquire(new Command("id-" + i, bucket, 3, true, false, 1_000 + i)).join().remaining(),
                     "id-" + i + ": a repeat of its request is recognised, not applied again");
         }
         assertEquals(BUCKETS, survivor.replays());

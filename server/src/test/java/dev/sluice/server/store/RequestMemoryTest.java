@@ -31,7 +31,7 @@ class RequestMemoryTest {
     @BeforeAll
     static void start() {
         members = TestMembers.cluster(TestNodes.uniqueCluster("memory"), CLOCK, CLOCK);
-        store = new BucketStore(members.get(0));
+        store = TestMembers.store(members.get(0));
     }
 
     @AfterAll
@@ -40,7 +40,7 @@ class RequestMemoryTest {
     }
 
     private static Outcome take(String key, long cost, long id) {
-        return store.acquire(key, WINDOW, cost, true, false, id).join();
+        return store.acquire(new Command(key, WINDOW, cost, true, false, id)).join();
     }
 
     @Test
@@ -64,9 +64,9 @@ class RequestMemoryTest {
     @Test
     void aRefundIsAppliedOnceAndARefundedRequestMayBeAppliedAgain() {
         Outcome taken = take("refund", 4, 31);
-        assertTrue(store.refund("refund", WINDOW, 4, taken.marker(), 31).join());
-        assertFalse(store.refund("refund", WINDOW, 4, taken.marker(), 31).join(), "a repeated refund changes nothing");
-        assertEquals(10, store.acquire("refund", WINDOW, 1, false, false, 0).join().remaining() + 1);
+        assertTrue(store.refund(new Refund("refund", WINDOW, 4, taken.marker(), 31)).join());
+        assertFalse(store.refund(new Refund("refund", WINDOW, 4, taken.marker(), 31)).join(), "a repeated refund changes nothing");
+        assertEquals(10, store.acquire(new Command("refund", WINDOW, 1, false, false, 0)).join().remaining() + 1);
         assertEquals(6, take("refund", 4, 31).remaining(), "given back, so a retry of the request counts again");
         assertEquals(6, take("refund", 4, 31).remaining());
     }

@@ -9,47 +9,81 @@ import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 
+import java.time.Duration;
 import java.util.List;
 
-
 /**
- * The contract against the Hazelcast-backed store: two members over TCP, every decision an
- * entry processor on the key's owner (half of them on the other member), state serialized.
+ * The algorithm contract against the stores: the Hazelcast-backed one on two members over TCP
+ * (every decision an entry processor on the key's owner, half of them on the other member, state
+ * serialized), through its internal path and through Hazelcast's public API alone; and the
+ * in-memory one.
  */
-class StoreAlgorithmContractTest extends AlgorithmContract {
+class StoreAlgorithmContractTest {
 
     private static final ManualClock CLOCK = ManualClock.fixed();
-    private static HazelcastInstance caller;
-    private static HazelcastInstance other;
-    private static BucketStore store;
+    private static List<HazelcastInstance> members;
+    private static BucketStore internal;
+    private static BucketStore publicApi;
 
     @BeforeAll
     static void start() {
-        List<HazelcastInstance> members = TestMembers.cluster(TestNodes.uniqueCluster("contract"), CLOCK, CLOCK);
-        caller = members.get(0);
-        other = members.get(1);
-        store = new BucketStore(caller);
+        members = TestMembers.cluster(TestNodes.uniqueCluster("contract"), CLOCK, CLOCK);
+        internal = TestMembers.store(members.get(0), true);
+        publicApi = TestMembers.store(members.get(0), false);
     }
 
     @AfterAll
     static void stop() {
-        caller.getLifecycleService().terminate();
-        other.getLifecycleService().terminate();
+        internal.close();
+        publicApi.close();
+        members.forEach(m -> m.getLifecycleService().terminate());
     }
 
-    @Override
-    protected ManualClock clock() {
-        return CLOCK;
+    /** The contract over one store. */
+    abstract static class OnAStore extends AlgorithmContract {
+        abstract Buckets store();
+
+        @Override
+        protected ManualClock clock() {
+            return CLOCK;
+        }
+
+        @Override
+        protected Outcome acquire(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied) {
+            return store().acquire(new Command(key, algorithm, cost, consume, countDenied, 0)).join();
+        }
+
+        @Override
+        protected void refund(String key, Algorithm algorithm, long cost, long marker) {
+            store().refund(new Refund(key, algorithm, cost, marker, 0)).join();
+        }
     }
 
-    @Override
-    protected Outcome acquire(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied) {
-        return store.acquire(key, algorithm, cost, consume, countDenied).join();
+    @Nested
+    class ThroughHazelcastsInternals extends OnAStore {
+        @Override
+        Buckets store() {
+            return internal;
+        }
     }
 
-    @Override
-    protected void refund(String key, Algorithm algorithm, long cost, long marker) {
-        store.refund(key, algorithm, cost, marker).join();
+    @Nested
+    class ThroughHazelcastsPublicApi extends OnAStore {
+        @Override
+        Buckets store() {
+            return publicApi;
+        }
+    }
+
+    @Nested
+    class InMemory extends OnAStore {
+        private final MemoryBuckets memory = new MemoryBuckets(new StoreContext(CLOCK, Duration.ofMinutes(10), Duration.ofSeconds(10)));
+
+        @Override
+        Buckets store() {
+            return memory;
+        }
     }
 }

@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.server.node.MemberConfig;
+import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.time.Clock;
 import org.awaitility.Awaitility;
 
@@ -46,7 +47,7 @@ public final class TestMembers {
      * migrations of a cluster that has just formed.
      */
     public static void awaitPartitionsSettled(List<HazelcastInstance> members) {
-        dev.sluice.server.store.BucketStore.assignPartitions(members.get(0));
+        BucketStore.assignPartitions(members.get(0));
         Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> members.stream()
                 .allMatch(m -> m.getPartitionService().isClusterSafe()
                         && m.getPartitionService().getPartitions().stream().allMatch(p -> p.getOwner() != null)));
@@ -54,5 +55,15 @@ public final class TestMembers {
 
     public static Config config(String clusterName, Clock clock) {
         return config(clusterName, clock, Ports.free(), List.of());
+    }
+
+    /** A store on {@code member} using Hazelcast's internals, as a node does by default. */
+    public static BucketStore store(HazelcastInstance member) {
+        return store(member, true);
+    }
+
+    /** A store on {@code member}, with or without Hazelcast's internals. */
+    public static BucketStore store(HazelcastInstance member, boolean internals) {
+        return new BucketStore(member, internals, TestThreads.FOLLOW_UPS);
     }
 }

@@ -1,0 +1,234 @@
+package dev.sluice.server.node;
+
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.time.Clock;
+import dev.sluice.server.time.Durations;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Every setting a node has, in one table: what {@code --help}, the environment variables, the
+ * README's option table, validation and {@link NodeSettings.Builder} all come from. The order here
+ * is the order of the help and of the table.
+ */
+public final class Settings {
+
+    private Settings() {
+    }
+
+    public static final Setting<Integer> PORT = new Setting<>("port", Integer.class, "PORT", 8081, "8081",
+            Settings::port, Settings::portOrZero, "gRPC port: Acquire, `grpc.health.v1` health, reflection (0: any free port)");
+    public static final Setting<String> HOST = new Setting<>("host", String.class, "ADDRESS", "0.0.0.0", "0.0.0.0",
+            Settings::text, Settings::notEmpty, "address the gRPC server binds to");
+    public static final Setting<Path> POLICIES = new Setting<>("policies", Path.class, "FILE", null, "bundled demo",
+            Settings::policyFile, null, "YAML policy file");
+    public static final Setting<Integer> MEMBER_PORT = new Setting<>("member-port", Integer.class, "PORT", 5701, "5701",
+            Settings::port, Settings::portNumber, "the embedded Hazelcast member's port");
+    public static final Setting<MemberList> MEMBERS = new Setting<>("members", MemberList.class, "HOST:PORT,...", MemberList.NONE,
+            "none (single member)", MemberList::parse, null, "`host:port,...` of the cluster's members; this node's own may be listed");
+    public static final Setting<String> MEMBER_HOST = new Setting<>("member-host", String.class, "ADDRESS", null,
+            "127.0.0.1 when alone", Settings::text, Settings::notEmpty, "address the member binds to and gives other members");
+    public static final Setting<String> CLUSTER_NAME = new Setting<>("cluster-name", String.class, "NAME", "sluice", "sluice",
+            Settings::text, Settings::notEmpty, "members join only a cluster of the same name");
+    public static final Setting<String> KUBERNETES_SERVICE_DNS = new Setting<>("kubernetes-service-dns", String.class, "NAME",
+            null, "none", Settings::text, Settings::notEmpty, "find members by DNS lookup of this headless service");
+    public static final Setting<String> KUBERNETES_SERVICE_NAME = new Setting<>("kubernetes-service-name", String.class, "NAME",
+            null, "none", Settings::text, Settings::notEmpty, "find members through the Kubernetes API: this service's endpoints");
+    public static final Setting<String> KUBERNETES_NAMESPACE = new Setting<>("kubernetes-namespace", String.class, "NAME",
+            null, "the pod's own", Settings::text, Settings::notEmpty, "namespace for Kubernetes API discovery");
+    public static final Setting<String> KUBERNETES_API_URL = new Setting<>("kubernetes-api-url", String.class, "URL", null,
+            "in-cluster", Settings::text, Settings::notEmpty, "Kubernetes API for API discovery");
+    public static final Setting<Integer> MIN_CLUSTER_SIZE = new Setting<>("min-cluster-size", Integer.class, "N", 1, "1",
+            Settings::whole, Settings::positive, "below this many members, answer `UNAVAILABLE` instead of deciding alone");
+    public static final Setting<Integer> MAX_IN_FLIGHT = new Setting<>("max-in-flight", Integer.class, "N", 10_000, "10000",
+            Settings::whole, Settings::positive, "decisions outstanding before new calls fail fast with `UNAVAILABLE`");
+    public static final Setting<Duration> SHUTDOWN_GRACE = new Setting<>("shutdown-grace", Duration.class, "DURATION",
+            Duration.ofSeconds(10), "10s", Settings::duration, Settings::notNegative,
+            "on SIGTERM, how long calls in flight may take to finish");
+    public static final Setting<Duration> DRAIN_DELAY = new Setting<>("drain-delay", Duration.class, "DURATION", Duration.ZERO,
+            "0s", Settings::duration, Settings::notNegative, "on SIGTERM, keep answering this long while reporting `NOT_SERVING`");
+    public static final Setting<Duration> POLICY_RELOAD_INTERVAL = new Setting<>("policy-reload-interval", Duration.class,
+            "DURATION", Duration.ofSeconds(5), "5s", Settings::duration, Settings::notNegative,
+            "how often the policy file is checked for changes (0: never)");
+    public static final Setting<Duration> REQUEST_MEMORY = new Setting<>("request-memory", Duration.class, "DURATION",
+            Duration.ofSeconds(10), "10s", Settings::duration, Settings::positive,
+            "how long a bucket remembers a request id, so a retry within it is not counted twice (about 32 bytes per id, owner and backup)");
+    public static final Setting<Duration> EXPIRY_GRACE = new Setting<>("expiry-grace", Duration.class, "DURATION",
+            Duration.ofSeconds(5), "5s", Settings::duration, Settings::notNegative,
+            "how long past its resting time an idle bucket is kept, so members whose clocks differ a little never remove a live one");
+    public static final Setting<Duration> SWEEP_INTERVAL = new Setting<>("sweep-interval", Duration.class, "DURATION",
+            Duration.ofSeconds(30), "30s", Settings::duration, Settings::positive,
+            "how often each member removes the idle buckets it owns");
+    public static final Setting<Integer> PARTITION_COUNT = new Setting<>("partition-count", Integer.class, "N", 71, "71",
+            Settings::whole, Settings::positive, "Hazelcast partitions; every member of a cluster must use the same number");
+    public static final Setting<Boolean> HAZELCAST_INTERNALS = new Setting<>("hazelcast-internals", Boolean.class, "BOOLEAN",
+            true, "true", Settings::bool, null,
+            "use Hazelcast's internal invocation API (faster); false uses its public API alone, to triage a Hazelcast upgrade");
+    public static final Setting<String> LOG_LEVEL = new Setting<>("log-level", String.class, "LEVEL", "info", "info",
+            Settings::logLevel, Settings::knownLevel, "error, warn, info or debug");
+
+    /** Settings made in code only (embedders and tests): no flag, no variable. */
+    public static final Setting<Clock> CLOCK = new Setting<>("clock", Clock.class, null, Clock.system(), "the cluster's time",
+            null, null, "the decision clock");
+    public static final Setting<Policies> POLICY_SET = new Setting<>("policy-set", Policies.class, null, null, "none",
+            null, null, "policies given directly instead of a file");
+    public static final Setting<String> KUBERNETES_CA_CERTIFICATE = new Setting<>("kubernetes-ca-certificate", String.class, null,
+            null, "the pod's service-account CA", null, null, "the Kubernetes API's CA certificate (PEM)");
+    public static final Setting<String> KUBERNETES_API_TOKEN = new Setting<>("kubernetes-api-token", String.class, null, null,
+            "the pod's service-account token", null, null, "a bearer token for the Kubernetes API");
+
+    /** Every setting, in help order. */
+    public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
+            KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
+            MAX_IN_FLIGHT, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
+            PARTITION_COUNT, HAZELCAST_INTERNALS, LOG_LEVEL, CLOCK, POLICY_SET, KUBERNETES_CA_CERTIFICATE, KUBERNETES_API_TOKEN);
+
+    /** The settings given on the command line or in the environment. */
+    public static List<Setting<?>> commandLine() {
+        return ALL.stream().filter(Setting::onCommandLine).toList();
+    }
+
+    /** The README's table of options, in Markdown, as this table says. */
+    public static String markdownTable() {
+        List<String> rows = new ArrayList<>();
+        rows.add("| option | variable | default | meaning |");
+        rows.add("| --- | --- | --- | --- |");
+        for (Setting<?> s : commandLine()) {
+            rows.add("| `" + s.flag() + "` | `" + s.env() + "` | " + s.defaultText() + " | " + s.help() + " |");
+        }
+        return String.join("\n", rows) + "\n";
+    }
+
+    /** The order of host:port addresses given as one value. */
+    public record MemberList(List<String> addresses) {
+        static final MemberList NONE = new MemberList(List.of());
+
+        public MemberList {
+            addresses = List.copyOf(addresses);
+        }
+
+        static MemberList parse(String text) throws Setting.Invalid {
+            List<String> members = new ArrayList<>();
+            for (String m : text.split(",")) {
+                String member = m.trim();
+                if (member.isEmpty()) {
+                    continue;
+                }
+                int colon = member.lastIndexOf(':');
+                if (colon <= 0 || colon == member.length() - 1) {
+                    throw new Setting.Invalid("'" + member + "' is not host:port");
+                }
+                String port = member.substring(colon + 1);
+                if (portNumber(parsePort(port)) != null) {
+                    throw new Setting.Invalid("'" + member + "': '" + port + "' is not a port number (1-65535)");
+                }
+                members.add(member);
+            }
+            if (members.isEmpty()) {
+                throw new Setting.Invalid("no member addresses in '" + text + "'");
+            }
+            return new MemberList(members);
+        }
+    }
+
+    private static int parsePort(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static Integer port(String text) throws Setting.Invalid {
+        int p = parsePort(text);
+        if (p < 0) {
+            throw new Setting.Invalid("'" + text + "' is not a port number");
+        }
+        return p;
+    }
+
+    private static String portOrZero(Integer p) {
+        return p >= 0 && p <= 65535 ? null : "is not a port number (0-65535)";
+    }
+
+    private static String portNumber(Integer p) {
+        return p >= 1 && p <= 65535 ? null : "is not a port number (1-65535)";
+    }
+
+    private static Integer whole(String text) throws Setting.Invalid {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new Setting.Invalid("'" + text + "' is not a whole number");
+        }
+    }
+
+    private static String positive(Integer n) {
+        return n > 0 ? null : "must be positive";
+    }
+
+    private static String text(String text) {
+        return text;
+    }
+
+    private static String notEmpty(String text) {
+        return text.isEmpty() ? "must not be empty" : null;
+    }
+
+    private static Duration duration(String text) throws Setting.Invalid {
+        try {
+            return Durations.parse(text);
+        } catch (Durations.NotADuration e) {
+            throw new Setting.Invalid(e.getMessage());
+        }
+    }
+
+    private static String notNegative(Duration d) {
+        return d.isNegative() ? "must not be negative" : null;
+    }
+
+    private static String positive(Duration d) {
+        return d.isNegative() || d.isZero() ? "must be longer than zero" : null;
+    }
+
+    private static Boolean bool(String text) throws Setting.Invalid {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new Setting.Invalid("'" + text + "' is not true or false");
+        };
+    }
+
+    private static final List<String> LEVELS = List.of("error", "warn", "info", "debug");
+
+    private static String logLevel(String text) throws Setting.Invalid {
+        String l = text.toLowerCase(Locale.ROOT);
+        if (LEVELS.contains(l)) {
+            return l;
+        }
+        throw new Setting.Invalid("'" + text + "' is not a log level (error, warn, info, debug)");
+    }
+
+    private static String knownLevel(String level) {
+        return LEVELS.contains(level) ? null : "is not a log level (error, warn, info, debug)";
+    }
+
+    private static Path policyFile(String text) throws Setting.Invalid {
+        if (text.isEmpty()) {
+            throw new Setting.Invalid("must not be empty");
+        }
+        Path p = Path.of(text);
+        if (!Files.isRegularFile(p)) {
+            throw new Setting.Invalid("no policy file at '" + text + "'");
+        }
+        if (!Files.isReadable(p)) {
+            throw new Setting.Invalid("policy file '" + text + "' is not readable");
+        }
+        return p;
+    }
+}

@@ -1,0 +1,189 @@
+package dev.sluice.server.path;
+
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.engine.RequestIds;
+import dev.sluice.server.engine.Verdict;
+import dev.sluice.server.policy.AppliedLimit;
+import dev.sluice.server.policy.Domain;
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.store.StoreException;
+import dev.sluice.server.time.Clock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one path every API takes: <b>admission</b> (the request's shape, the call's deadline, the
+ * in-flight gate), <b>resolve</b> (the domain's rules: the limits that apply and their bucket
+ * keys), <b>decide</b> (the engine, all or nothing) and <b>render</b> (status, headers and body in
+ * the policy's dialect). An API is an adapter: it turns its messages into {@link #admit} calls,
+ * hands the admitted requests to {@link #decide} (together, when it has several), and turns each
+ * {@link Answer} into its own protocol's reply. Nothing here blocks or knows about gRPC.
+ *
+ * <p>When more than {@code maxInFlight} decisions are outstanding, new requests are refused with
+ * UNAVAILABLE instead of queueing: overload is not a denial.
+ */
+public final class DecisionPath {
+
+    private static final Logger LOG = Logger.getLogger(DecisionPath.class.getName());
+
+    private final Supplier<Policies> policies;
+    private final DecisionEngine engine;
+    private final Clock clock;
+    private final int maxInFlight;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final LongAdder received = new LongAdder();
+
+    public DecisionPath(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight) {
+        this.policies = policies;
+        this.engine = engine;
+        this.clock = clock;
+        this.maxInFlight = maxInFlight;
+    }
+
+    /** A request that passed admission and is ready to decide. */
+    public static final class Admitted {
+        private final String domainName;
+        private final Domain domain;
+        private final Map<String, String> descriptors;
+        private final DecisionEngine.Request decision;
+        private final Answer answer;
+
+        private Admitted(String domainName, Domain domain, Map<String, String> descriptors, DecisionEngine.Request decision,
+                         Answer answer) {
+            this.domainName = domainName;
+            this.domain = domain;
+            this.descriptors = descriptors;
+            this.decision = decision;
+            this.answer = answer;
+        }
+    }
+
+    /**
+     * Admits one request: checks its shape, resolves its limits and takes a place in flight.
+     * Returns {@code null}, having answered {@code answer} with the refusal already, when the
+     * call's deadline has passed, the request is malformed, names no known domain, asks for more
+     * than a limit can ever give, or the node is overloaded.
+     */
+    public Admitted admit(AcquireRequest request, boolean deadlinePassed, Answer answer) {
+        received.increment();
+        if (deadlinePassed) {
+            answer.accept(null, new Refusal(Refusal.Code.DEADLINE_EXCEEDED, "the call's deadline passed before a decision was asked for"));
+            return null;
+        }
+        String problem = RequestValidator.problem(request);
+        if (problem != null) {
+            answer.accept(null, Refusal.invalid(problem));
+            return null;
+        }
+        Domain domain = policies.get().domain(request.getDomain());
+        if (domain == null) {
+            answer.accept(null, new Refusal(Refusal.Code.NOT_FOUND, "domain: \"" + request.getDomain()
+                    + "\" has no policies on this cluster"));
+            return null;
+        }
+        Map<String, String> descriptors = domain.withDefaults(request.getDescriptorsMap());
+        long cost = request.getCost() == 0 ? 1 : request.getCost();
+        List<AppliedLimit> limits = domain.resolve(descriptors);
+        for (AppliedLimit limit : limits) {
+            long max = limit.algorithm().limit();
+            if (cost > max) {
+                answer.accept(null, Refusal.invalid("cost: " + cost + " can never be allowed by limit '" + limit.name()
+                        + "', which allows at most " + max + " at once"));
+                return null;
+            }
+        }
+        if (inFlight.incrementAndGet() > maxInFlight) {
+            inFlight.decrementAndGet();
+            answer.accept(null, overloaded(maxInFlight));
+            return null;
+        }
+        return new Admitted(request.getDomain(), domain, descriptors,
+                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(request.getRequestId())), answer);
+    }
+
+    /**
+     * The refusal for {@code n} more decisions when they would not fit in flight now, else
+     * {@code null}: an API that takes many requests in one call refuses the whole call up front.
+     */
+    public Refusal overloadedFor(int n) {
+        int now = inFlight.get();
+        return now + n > maxInFlight ? overloaded(now) : null;
+    }
+
+    private static Refusal overloaded(int inFlight) {
+        return Refusal.unavailable("node overloaded: " + inFlight + " decisions in flight; retry on another node");
+    }
+
+    /** Decides admitted requests together and answers each as its verdict arrives. */
+    public void decide(List<Admitted> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<DecisionEngine.Request> requests = new ArrayList<>(batch.size());
+        for (Admitted a : batch) {
+            requests.add(a.decision);
+        }
+        List<CompletableFuture<Verdict>> verdicts;
+        try {
+            verdicts = engine.decideAll(requests);
+        } catch (RuntimeException e) {
+            for (Admitted a : batch) {
+                inFlight.decrementAndGet();
+                a.answer.accept(null, refusalOf(e));
+            }
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Admitted a = batch.get(i);
+            verdicts.get(i).whenComplete((verdict, error) -> {
+                inFlight.decrementAndGet();
+                if (error != null) {
+                    a.answer.accept(null, refusalOf(error));
+                } else {
+                    a.answer.accept(ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), clock.nanos()),
+                            null);
+                }
+            });
+        }
+    }
+
+    /** Decisions admitted and not yet answered. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Requests received since start, answered or not. */
+    public long received() {
+        return received.sum();
+    }
+
+    /** A failed decision as the caller hears of it: the engine fails a verdict only with a store's exception, or a defect. */
+    private static Refusal refusalOf(Throwable e) {
+        if (e instanceof StoreException s) {
+            return switch (s.kind()) {
+                case OUTCOME_UNKNOWN -> Refusal.unavailable(s.getMessage()
+                        + "; retry with a request_id to be answered without being counted twice");
+                case BELOW_MINIMUM_SIZE -> Refusal.unavailable("this node's side of the cluster is below its minimum size;"
+                        + " it refuses to decide alone: " + s.getMessage());
+                case UNAVAILABLE -> Refusal.unavailable("the cluster could not decide: " + s.getMessage());
+                case OVERLOADED -> Refusal.unavailable("the cluster is overloaded: " + s.getMessage() + "; retry later");
+                case FAILED -> internal(s.getCause() != null ? s.getCause() : s);
+            };
+        }
+        return internal(e);
+    }
+
+    private static Refusal internal(Throwable e) {
+        LOG.log(Level.WARNING, "decision failed", e);
+        return new Refusal(Refusal.Code.INTERNAL, "decision failed: " + e);
+    }
+}

@@ -1,0 +1,39 @@
+package dev.sluice.server.store;
+
+import dev.sluice.server.algorithm.Outcome;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where bucket state lives, as the engine sees it: the port every store implements (the
+ * Hazelcast-backed {@link BucketStore}, the in-memory {@link MemoryBuckets}). Each command is
+ * applied atomically on the bucket it names, with the store's own clock read once for it.
+ *
+ * <p>No method throws or blocks. A command that cannot be applied fails its future with a
+ * {@link StoreException}, which says whether the outcome is unknown (the command may have been
+ * applied), the store is unavailable, below its minimum size or overloaded. Futures may complete
+ * on the store's own threads: callbacks must not block, and must not start further store calls
+ * inline (hand them to an executor of their own).
+ */
+public interface Buckets {
+
+    /**
+     * Applies every command, all in flight together. Commands on one bucket are applied in the
+     * order given. Returns one future per command, in command order; each completes as soon as
+     * its own bucket has answered.
+     */
+    List<CompletableFuture<Outcome>> acquireAll(List<Command> commands);
+
+    /** {@link #acquireAll} for one command. */
+    default CompletableFuture<Outcome> acquire(Command command) {
+        return acquireAll(List.of(command)).get(0);
+    }
+
+    /**
+     * Gives back units an earlier command took; with the command's request id, at most once
+     * however often it is asked. Completes with whether anything was given back (false when the
+     * units had already expired, or were given back before).
+     */
+    CompletableFuture<Boolean> refund(Refund refund);
+}
