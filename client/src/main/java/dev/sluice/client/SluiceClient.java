@@ -1,15 +1,9 @@
 package dev.sluice.client;
 
-import dev.sluice.api.v1.AcquireBatchRequest;
-import dev.sluice.api.v1.AcquireBatchResponse;
 import dev.sluice.api.v1.AcquireRequest;
-import dev.sluice.api.v1.AcquireResponse;
-import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 
 import java.net.InetAddress;
 import java.time.Duration;
@@ -17,12 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -54,54 +49,17 @@ public final class SluiceClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final boolean ownsChannel;
     private final RateLimiterGrpc.RateLimiterStub rawStub;
-    /** {@link #rawStub} completing on this client's executor. */
-    private final RateLimiterGrpc.RateLimiterStub stub;
     private final ScheduledExecutorService timer;
     private final long deadlineNanos;
-    private final RetryPolicy retry;
-    private final FailureMode failureMode;
     private final DenialCache denials;
     private final LongSupplier nanoTime;
     private final NodesResolver.Factory resolvers;
-    private final java.util.Set<CompletableFuture<AcquireResult>> outstanding = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final RequestIds requestIds = new RequestIds();
+    private final Replies replies;
+    /** How attempts travel: streams, batched calls or calls, as the builder chose. */
+    private final Transport transport;
+    private final Set<CompletableFuture<AcquireResult>> outstanding = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
-    /** Request ids: a random prefix drawn once per client, then a counter (see {@link #nextRequestId()}). */
-    private final String requestIdPrefix = randomPrefix();
-    private final java.util.concurrent.atomic.AtomicLong requestIdCounter = new java.util.concurrent.atomic.AtomicLong();
-
-    /** Calls on the wire at once before further requests wait to go together in one AcquireBatch; 0: never batch. */
-    private final int callsBeforeBatching;
-    private final int maxBatch;
-    private final java.util.concurrent.atomic.AtomicInteger callsInFlight = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.ConcurrentLinkedQueue<Pending> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private volatile boolean batchUnsupported;
-    /** Requests on long-lived AcquireStream calls; null when the builder turned streaming off. */
-    private final Streams<Pending> streams;
-
-    /** One request on its way: what to send, by when, which attempt, and where the answer goes. */
-    private record Pending(Acquire request, AcquireRequest proto, long deadline, int attempt, CompletableFuture<AcquireResult> result) {
-    }
-
-    /** Set while an answer is delivered on an I/O thread by {@link #ON_IO_THREAD}, where waiting for another answer would stall. */
-    private static final ThreadLocal<Boolean> ON_IO_THREAD_NOW = ThreadLocal.withInitial(() -> Boolean.FALSE);
-
-    /**
-     * The default for where answers complete: right on the gRPC I/O thread that read them, as
-     * Lettuce and Netty-based clients do. Handing each answer to a pool thread instead cost about
-     * half of a busy client's CPU in the benchmark ({@code docs/performance.md}).
-     */
-    private static final Executor ON_IO_THREAD = task -> {
-        if (ON_IO_THREAD_NOW.get()) {
-            task.run();
-            return;
-        }
-        ON_IO_THREAD_NOW.set(Boolean.TRUE);
-        try {
-            task.run();
-        } finally {
-            ON_IO_THREAD_NOW.set(Boolean.FALSE);
-        }
-    };
 
     private SluiceClient(Builder b) {
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -132,50 +90,23 @@ public final class SluiceClient implements AutoCloseable {
             channel.getState(true);
         }
         this.rawStub = RateLimiterGrpc.newStub(channel);
-        this.stub = rawStub.withExecutor(b.executor != null ? b.executor : ON_IO_THREAD);
+        RateLimiterGrpc.RateLimiterStub stub = rawStub.withExecutor(b.executor != null ? b.executor : IoThreads.EXECUTOR);
         this.deadlineNanos = b.deadline.toNanos();
-        this.retry = b.retry;
-        this.failureMode = b.failureMode;
         this.denials = new DenialCache(nanoTime, b.denialCache ? b.maxCachedDenials : 0);
-        this.callsBeforeBatching = b.callsBeforeBatching;
-        this.maxBatch = b.maxBatch;
+        this.replies = new Replies(denials, new Retries(b.retry, timer, nanoTime), b.failureMode, nanoTime, deadlineNanos);
+        UnaryCalls unary = new UnaryCalls(stub, replies, nanoTime);
+        Transport calls = b.callsBeforeBatching == 0 ? unary
+                : new BatchedCalls(stub, unary, replies, nanoTime, b.callsBeforeBatching, b.maxBatch);
         // Deadlines of requests on a stream are checked this often: a twentieth of the deadline, 1 to 5 ms.
         long sweep = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.MILLISECONDS.toNanos(5), deadlineNanos / 20));
-        this.streams = b.streaming
-                ? new Streams<>(stub, new StreamAnswers(), timer, nanoTime, this::nodeCount, sweep, b.requestsPerStream) : null;
+        this.transport = b.streaming
+                ? new Streams(stub, replies, calls, timer, nanoTime, this::nodeCount, sweep, b.requestsPerStream) : calls;
+        replies.retryOn(transport);
     }
 
     private int nodeCount() {
         NodesResolver r = resolvers == null ? null : resolvers.last();
         return r == null ? 1 : r.addresses().size();
-    }
-
-    /** Where the answers of requests sent on streams go. */
-    private final class StreamAnswers implements Streams.Owner<Pending> {
-        @Override
-        public void answered(Pending p, AcquireResponse response, long sentAt) {
-            SluiceClient.this.answered(p, response, sentAt);
-        }
-
-        @Override
-        public void failed(Pending p, Status status) {
-            SluiceClient.this.failed(p, status);
-        }
-
-        @Override
-        public void expired(Pending p) {
-            p.result().complete(fail(noAnswerInTime()));
-        }
-
-        @Override
-        public void unsupported(List<Pending> requests) {
-            // A node without AcquireStream: calls (batched under load) from now on.
-            requests.forEach(SluiceClient.this::send);
-        }
-    }
-
-    private String noAnswerInTime() {
-        return "no answer within the " + Duration.ofNanos(deadlineNanos).toMillis() + " ms deadline";
     }
 
     /** A builder: give at least one target (or a channel of your own). */
@@ -185,7 +116,7 @@ public final class SluiceClient implements AutoCloseable {
 
     /** Asks and waits for the answer, at most the deadline plus scheduling noise. Never throws for a transport failure. */
     public AcquireResult acquire(Acquire request) {
-        if (ON_IO_THREAD_NOW.get()) {
+        if (IoThreads.delivering()) {
             throw new IllegalStateException("acquire() waits for an answer that this very thread, one of the client's I/O threads,"
                     + " would have to deliver: from a callback of acquireAsync, call acquireAsync and chain on it, or give the"
                     + " builder an executor for callbacks that block");
@@ -196,7 +127,7 @@ public final class SluiceClient implements AutoCloseable {
             if (e.getCause() instanceof SluiceClientException wrong) {
                 throw wrong;
             }
-            return fail("unexpected: " + e.getCause());
+            return replies.fail("unexpected: " + e.getCause());
         }
     }
 
@@ -226,231 +157,17 @@ public final class SluiceClient implements AutoCloseable {
                 .putAllDescriptors(request.descriptors())
                 .setCost(request.cost())
                 .setDryRun(request.isDryRun())
-                .setRequestId(nextRequestId())
+                .setRequestId(requestIds.next())
                 .build();
         CompletableFuture<AcquireResult> result = new CompletableFuture<>();
         if (closed) {
-            result.complete(fail("the client is closed"));
+            result.complete(replies.fail("the client is closed"));
             return result;
         }
         outstanding.add(result);
         result.whenComplete((r, e) -> outstanding.remove(result));
-        send(new Pending(request, proto, start + deadlineNanos, 1, result));
+        transport.send(new Attempt(request, proto, start + deadlineNanos, 1, result));
         return result;
-    }
-
-    /**
-     * A fresh request id: 128 random bits drawn once per client, then this client's count of
-     * requests. As unique as a random UUID per request, without asking a secure random source
-     * on every call (which cost about 5% of a busy client's CPU).
-     */
-    private String nextRequestId() {
-        return requestIdPrefix + Long.toHexString(requestIdCounter.incrementAndGet());
-    }
-
-    private static String randomPrefix() {
-        byte[] bytes = new byte[16];
-        new java.security.SecureRandom().nextBytes(bytes);
-        return java.util.HexFormat.of().formatHex(bytes) + "-";
-    }
-
-    /**
-     * Sends at once while fewer than {@code callsBeforeBatching} calls are on the wire; beyond
-     * that, requests wait for the next call to finish and then go together in one AcquireBatch
-     * (natural batching: no timer, no added delay when the client is not busy).
-     */
-    private void send(Pending p) {
-        if (streams != null && !streams.unsupported()) {
-            if (timeLeft(p) >= 0) {
-                streams.send(p, p.proto(), p.deadline());
-            }
-            return;
-        }
-        if (callsBeforeBatching == 0 || batchUnsupported) {
-            callsInFlight.incrementAndGet();
-            sendOne(p);
-            return;
-        }
-        waiting.add(p);
-        drain();
-    }
-
-    /** Starts calls for waiting requests while there is room on the wire. */
-    private void drain() {
-        while (!waiting.isEmpty()) {
-            int n = callsInFlight.get();
-            if (n >= callsBeforeBatching) {
-                return;
-            }
-            if (!callsInFlight.compareAndSet(n, n + 1)) {
-                continue;
-            }
-            List<Pending> batch = new ArrayList<>();
-            for (Pending p; batch.size() < maxBatch && (p = waiting.poll()) != null; ) {
-                batch.add(p);
-            }
-            if (batch.isEmpty()) {
-                callDone();
-                continue;
-            }
-            if (batch.size() == 1) {
-                sendOne(batch.get(0));
-            } else {
-                sendBatch(batch);
-            }
-        }
-    }
-
-    private void callDone() {
-        callsInFlight.decrementAndGet();
-        if (!waiting.isEmpty()) {
-            drain();
-        }
-    }
-
-    /** Time left before {@code p}'s deadline, or a failure-mode answer and -1 when there is none. */
-    private long timeLeft(Pending p) {
-        long left = p.deadline() - nanoTime.getAsLong();
-        if (left <= 0) {
-            p.result().complete(fail(noAnswerInTime()));
-            return -1;
-        }
-        return left;
-    }
-
-    private void sendOne(Pending p) {
-        long left = timeLeft(p);
-        if (left < 0) {
-            callDone();
-            return;
-        }
-        long sentAt = nanoTime.getAsLong();
-        stub.withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquire(p.proto(), new StreamObserver<>() {
-            @Override
-            public void onNext(AcquireResponse response) {
-                answered(p, response, sentAt);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                callDone();
-                failed(p, Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                callDone();
-                if (!p.result().isDone()) {
-                    p.result().complete(fail("the node closed the call without an answer"));
-                }
-            }
-        });
-    }
-
-    private void sendBatch(List<Pending> batch) {
-        long left = Long.MAX_VALUE;
-        List<Pending> live = new ArrayList<>(batch.size());
-        AcquireBatchRequest.Builder request = AcquireBatchRequest.newBuilder();
-        for (Pending p : batch) {
-            long l = timeLeft(p);
-            if (l >= 0) {
-                left = Math.min(left, l);
-                live.add(p);
-                request.addRequests(p.proto());
-            }
-        }
-        if (live.isEmpty()) {
-            callDone();
-            return;
-        }
-        long sentAt = nanoTime.getAsLong();
-        stub.withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquireBatch(request.build(), new StreamObserver<>() {
-            private boolean answered;
-
-            @Override
-            public void onNext(AcquireBatchResponse response) {
-                answered = true;
-                for (int i = 0; i < live.size(); i++) {
-                    Pending p = live.get(i);
-                    BatchEntry entry = i < response.getResultsCount() ? response.getResults(i) : null;
-                    if (entry == null) {
-                        p.result().complete(fail("the node answered " + response.getResultsCount() + " of " + live.size()
-                                + " requests of a batch"));
-                    } else if (entry.hasResponse()) {
-                        answered(p, entry.getResponse(), sentAt);
-                    } else {
-                        failed(p, Status.fromCodeValue(entry.getError().getCode()).withDescription(entry.getError().getMessage()));
-                    }
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                callDone();
-                Status status = Status.fromThrowable(t);
-                if (status.getCode() == Status.Code.UNIMPLEMENTED) {
-                    // A node without AcquireBatch: ask one request at a time from now on.
-                    batchUnsupported = true;
-                    live.forEach(SluiceClient.this::send);
-                    return;
-                }
-                live.forEach(p -> failed(p, status));
-            }
-
-            @Override
-            public void onCompleted() {
-                callDone();
-                if (!answered) {
-                    // Requests being retried are answered later; only a call that never answered fails them.
-                    live.forEach(p -> p.result().complete(fail("the node closed the call without an answer")));
-                }
-            }
-        });
-    }
-
-    private void answered(Pending p, AcquireResponse response, long sentAt) {
-        AcquireResult answer = AcquireResult.from(response);
-        if (answer.denied() && !p.request().isDryRun()) {
-            denials.remember(p.request(), answer, sentAt);
-        }
-        p.result().complete(answer);
-    }
-
-    private void failed(Pending p, Status status) {
-        switch (status.getCode()) {
-            case INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, FAILED_PRECONDITION, UNIMPLEMENTED -> p.result().completeExceptionally(
-                    new SluiceClientException(status.getCode().name(), String.valueOf(status.getDescription())));
-            case UNAVAILABLE -> retryOrFail(p, status);
-            default -> p.result().complete(fail(describe(status)));
-        }
-    }
-
-    private void retryOrFail(Pending p, Status status) {
-        int attempt = p.attempt();
-        if (attempt >= retry.maxAttempts()) {
-            p.result().complete(fail(describe(status) + " after " + attempt + " attempt(s)"));
-            return;
-        }
-        long ceiling = retry.backoffCeilingNanos(attempt);
-        long wait = ceiling == 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
-        if (nanoTime.getAsLong() + wait >= p.deadline()) {
-            p.result().complete(fail(describe(status) + "; no time left to retry within the deadline"));
-            return;
-        }
-        Pending again = new Pending(p.request(), p.proto(), p.deadline(), attempt + 1, p.result());
-        try {
-            timer.schedule(() -> send(again), wait, TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            p.result().complete(fail("the client is closed"));
-        }
-    }
-
-    private static String describe(Status status) {
-        return status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
-    }
-
-    private AcquireResult fail(String reason) {
-        return failureMode == FailureMode.FAIL_OPEN ? AcquireResult.failOpen(reason) : AcquireResult.failClosed(reason);
     }
 
     /**
@@ -478,11 +195,9 @@ public final class SluiceClient implements AutoCloseable {
     public void close() {
         closed = true;
         timer.shutdownNow();
-        if (streams != null) {
-            streams.close();
-        }
+        transport.close();
         for (CompletableFuture<AcquireResult> f : outstanding) {
-            f.complete(fail("the client is closed"));
+            f.complete(replies.fail("the client is closed"));
         }
         if (ownsChannel) {
             channel.shutdownNow();

@@ -33,29 +33,14 @@ import java.util.function.LongSupplier;
  * once that thread has finished delivering the answers it read; requests asked for on any other
  * thread go out at once, with any that are waiting. A stream that
  * fails, or that its node ends, is replaced at the next request; the requests it left unanswered
- * go back to the owner, which retries them within their deadlines. A stream has no deadline of
- * its own, so each request's deadline is kept here: a sweep every {@link #sweepNanos} answers
+ * go back to {@link Replies}, which retries them within their deadlines. A stream has no deadline
+ * of its own, so each request's deadline is kept here: a sweep every {@link #sweepNanos} answers
  * the requests past it. Where a new stream lands is the channel's choice (the next node that is
  * ready), so a stream is retired after {@link #requestsPerStream} requests and replaced: streams
- * opened while only some nodes were connected, or before a node joined, spread out again.
- *
- * @param <T> what the owner knows a request by
+ * opened while only some nodes were connected, or before a node joined, spread out again. A node
+ * that does not serve AcquireStream is asked through the fallback transport (calls) from then on.
  */
-final class Streams<T> {
-
-    /** Where answers go. */
-    interface Owner<T> {
-        void answered(T request, AcquireResponse response, long sentAt);
-
-        /** The node could not decide it ({@code status} as Acquire would have failed), or its stream broke (UNAVAILABLE). */
-        void failed(T request, Status status);
-
-        /** No answer came within its deadline. */
-        void expired(T request);
-
-        /** The node does not serve AcquireStream; these requests were not decided. */
-        void unsupported(List<T> requests);
-    }
+final class Streams implements Transport {
 
     /** Most streams, however many nodes there are. */
     static final int MAX_STREAMS = 16;
@@ -64,7 +49,8 @@ final class Streams<T> {
     static final int MAX_PER_MESSAGE = 256;
 
     private final RateLimiterGrpc.RateLimiterStub stub;
-    private final Owner<T> owner;
+    private final Replies replies;
+    private final Transport fallback;
     private final ScheduledExecutorService timer;
     private final LongSupplier nanoTime;
     private final IntSupplier nodes;
@@ -84,10 +70,11 @@ final class Streams<T> {
      * @param sweepNanos        how often requests are checked against their deadlines while any wait
      * @param requestsPerStream requests a stream carries before it is retired and replaced
      */
-    Streams(RateLimiterGrpc.RateLimiterStub stub, Owner<T> owner, ScheduledExecutorService timer, LongSupplier nanoTime,
-            IntSupplier nodes, long sweepNanos, int requestsPerStream) {
+    Streams(RateLimiterGrpc.RateLimiterStub stub, Replies replies, Transport fallback, ScheduledExecutorService timer,
+            LongSupplier nanoTime, IntSupplier nodes, long sweepNanos, int requestsPerStream) {
         this.stub = stub;
-        this.owner = owner;
+        this.replies = replies;
+        this.fallback = fallback;
         this.timer = timer;
         this.nanoTime = nanoTime;
         this.nodes = nodes;
@@ -95,23 +82,31 @@ final class Streams<T> {
         this.requestsPerStream = requestsPerStream;
     }
 
-    /** Sends {@code request}; its answer, failure or expiry goes to the owner. */
-    void send(T request, AcquireRequest proto, long deadline) {
-        Waiting<T> w = new Waiting<>(request, deadline, nanoTime.getAsLong());
+    /** Sends {@code attempt}; its answer, failure or expiry goes to the replies. */
+    @Override
+    public void send(Attempt attempt) {
+        if (unsupported) {
+            fallback.send(attempt);
+            return;
+        }
+        if (replies.timeLeft(attempt) < 0) {
+            return;
+        }
+        Waiting w = new Waiting(attempt, nanoTime.getAsLong());
         // A stream can fail as it opens (a node without AcquireStream answers at once): then once more, on a fresh one.
         for (int tries = 0; tries < 2; tries++) {
             if (unsupported) {
-                owner.unsupported(List.of(request));
+                fallback.send(attempt);
                 return;
             }
-            if (lane().write(ids.incrementAndGet(), w, proto)) {
+            if (lane().write(ids.incrementAndGet(), w, attempt.proto())) {
                 if (sweeping.compareAndSet(false, true)) {
                     scheduleSweep();
                 }
                 return;
             }
         }
-        owner.failed(request, Status.UNAVAILABLE.withDescription("the stream to the node failed as it opened"));
+        replies.failed(attempt, Status.UNAVAILABLE.withDescription("the stream to the node failed as it opened"));
     }
 
     /** A working stream, opening one where there is none or where one has broken. */
@@ -182,29 +177,28 @@ final class Streams<T> {
         }
     }
 
-    /** Whether a node has said it does not serve AcquireStream; the owner then sends with calls. */
+    /** Whether a node has said it does not serve AcquireStream; attempts then go through the fallback. */
     boolean unsupported() {
         return unsupported;
     }
 
-    /** Ends every stream; requests still waiting are left to the owner, which answers them itself. */
-    void close() {
+    /** Ends every stream; requests still waiting are left to the client, which answers them itself. */
+    @Override
+    public void close() {
         for (Lane lane : lanes) {
             lane.end();
         }
     }
 
-    private record Waiting<T>(T request, long deadline, long sentAt) {
-    }
-
-    /** The Netty event loop the calling thread runs, if it runs one. */
-    private static Executor currentEventLoop() {
-        return io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap.currentExecutor();
+    private record Waiting(Attempt attempt, long sentAt) {
+        long deadline() {
+            return attempt.deadline();
+        }
     }
 
     /** One stream. */
     private final class Lane implements ClientResponseObserver<StreamRequests, StreamResponses> {
-        final Map<Long, Waiting<T>> waiting = new ConcurrentHashMap<>();
+        final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
         private ClientCallStreamObserver<StreamRequests> call;
         private int sent;
         /** Requests taken and not yet written, and whether a task to write them is queued; guarded by this lane. */
@@ -222,7 +216,7 @@ final class Streams<T> {
         }
 
         /** Takes one request to send; false when the stream has already failed. */
-        synchronized boolean write(long id, Waiting<T> w, AcquireRequest proto) {
+        synchronized boolean write(long id, Waiting w, AcquireRequest proto) {
             if (broken) {
                 return false;
             }
@@ -239,7 +233,7 @@ final class Streams<T> {
             if (unsent.getRequestsCount() >= MAX_PER_MESSAGE) {
                 flush();
             } else if (!writeQueued) {
-                Executor loop = currentEventLoop();
+                Executor loop = IoThreads.currentEventLoop();
                 if (loop == null) {
                     flush();
                 } else {
@@ -276,14 +270,14 @@ final class Streams<T> {
         }
 
         private void answer(StreamResponse r) {
-            Waiting<T> w = waiting.remove(r.getId());
+            Waiting w = waiting.remove(r.getId());
             if (w == null) {
                 return; // answered by its deadline already
             }
             if (r.getResult().hasResponse()) {
-                owner.answered(w.request(), r.getResult().getResponse(), w.sentAt());
+                replies.answered(w.attempt(), r.getResult().getResponse(), w.sentAt());
             } else {
-                owner.failed(w.request(), Status.fromCodeValue(r.getResult().getError().getCode())
+                replies.failed(w.attempt(), Status.fromCodeValue(r.getResult().getError().getCode())
                         .withDescription(r.getResult().getError().getMessage()));
             }
         }
@@ -293,31 +287,31 @@ final class Streams<T> {
             Status status = Status.fromThrowable(t);
             if (status.getCode() == Status.Code.UNIMPLEMENTED) {
                 unsupported = true; // before the stream counts as broken, so no request opens another
-                owner.unsupported(breakOff());
+                breakOff().forEach(fallback::send);
                 return;
             }
-            List<T> left = breakOff();
+            List<Attempt> left = breakOff();
             Status unavailable = Status.UNAVAILABLE.withDescription("the stream to the node failed: " + status.getCode()
                     + (status.getDescription() == null ? "" : ": " + status.getDescription()));
-            left.forEach(request -> owner.failed(request, unavailable));
+            left.forEach(a -> replies.failed(a, unavailable));
         }
 
         @Override
         public void onCompleted() {
             // The node answers everything it has read before it ends a stream: what is left was never read.
             Status unavailable = Status.UNAVAILABLE.withDescription("the node ended the stream (shutting down?)");
-            breakOff().forEach(request -> owner.failed(request, unavailable));
+            breakOff().forEach(a -> replies.failed(a, unavailable));
         }
 
         /** Marks the stream broken and takes back every request still waiting on it. */
-        private synchronized List<T> breakOff() {
+        private synchronized List<Attempt> breakOff() {
             broken = true;
             unsent = null; // still in waiting: given back below
-            List<T> left = new ArrayList<>(waiting.size());
+            List<Attempt> left = new ArrayList<>(waiting.size());
             for (Long id : waiting.keySet()) {
-                Waiting<T> w = waiting.remove(id);
+                Waiting w = waiting.remove(id);
                 if (w != null) {
-                    left.add(w.request());
+                    left.add(w.attempt());
                 }
             }
             return left;
@@ -325,10 +319,10 @@ final class Streams<T> {
 
         /** Answers the requests past their deadline; true while any still waits. */
         boolean expire(long now) {
-            for (Map.Entry<Long, Waiting<T>> e : waiting.entrySet()) {
-                Waiting<T> w = e.getValue();
+            for (Map.Entry<Long, Waiting> e : waiting.entrySet()) {
+                Waiting w = e.getValue();
                 if (w.deadline() - now <= 0 && waiting.remove(e.getKey(), w)) {
-                    owner.expired(w.request());
+                    replies.expired(w.attempt());
                 }
             }
             return !waiting.isEmpty();
