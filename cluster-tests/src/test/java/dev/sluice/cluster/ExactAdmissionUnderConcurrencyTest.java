@@ -31,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Three members over real TCP, sixteen client threads spreading their calls over all three
  * nodes, hot keys hammered three times past their limits and cold keys touched once: every
- * algorithm admits exactly what it allows, not one more, and denials under all-or-nothing leave
- * the other limit of the request untouched.
+ * algorithm (and a fixed window with a trickle) admits exactly what it allows, not one more, and
+ * denials under all-or-nothing leave the other limit of the request untouched.
  */
 class ExactAdmissionUnderConcurrencyTest {
 
@@ -46,6 +46,9 @@ class ExactAdmissionUnderConcurrencyTest {
                   - {name: lb, match: {algo: lb}, limits: [{name: lb, algorithm: leaky_bucket, capacity: 500, leak: 100, key: [k]}]}
                   - {name: fw, match: {algo: fw}, limits: [{name: fw, algorithm: fixed_window, limit: 500, window: 1h, key: [k]}]}
                   - {name: sw, match: {algo: sw}, limits: [{name: sw, algorithm: sliding_window, limit: 500, window: 1m, key: [k]}]}
+                  - name: ft
+                    match: {algo: ft}
+                    limits: [{name: ft, algorithm: fixed_window, limit: 500, window: 1h, trickle: 10, trickle_period: 1s, key: [k]}]
                   - name: pair
                     match: {algo: pair}
                     limits:
@@ -125,7 +128,7 @@ class ExactAdmissionUnderConcurrencyTest {
 
     @Test
     void everyAlgorithmAdmitsExactlyItsLimitUnderConcurrentLoadAcrossMembers() throws Exception {
-        String[] algorithms = {"tb", "lb", "fw", "sw"};
+        String[] algorithms = {"tb", "lb", "fw", "sw", "ft"};
         List<Map.Entry<String, AcquireRequest>> calls = new ArrayList<>();
         for (String algo : algorithms) {
             for (int hot = 0; hot < 4; hot++) {
@@ -160,7 +163,8 @@ class ExactAdmissionUnderConcurrencyTest {
             assertEquals(250, admitted.get(algo + "/cold"), algo + ": every cold key's single call is admitted");
         }
 
-        // One second later: the buckets have refilled (leaked) by exactly 100; the windows have not moved on.
+        // One second later: the buckets have refilled (leaked) by exactly 100; the windows have not
+        // moved on, and the trickle that began empty when each quota ran out has gathered its 10.
         CLOCK.advance(Duration.ofSeconds(1));
         List<Map.Entry<String, AcquireRequest>> again = new ArrayList<>();
         for (String algo : algorithms) {
@@ -173,6 +177,7 @@ class ExactAdmissionUnderConcurrencyTest {
         assertEquals(100, second.get("lb"));
         assertEquals(null, second.get("fw"));
         assertEquals(null, second.get("sw"));
+        assertEquals(10, second.get("ft"));
     }
 
     @Test

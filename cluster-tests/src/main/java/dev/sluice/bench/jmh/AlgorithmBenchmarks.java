@@ -7,6 +7,7 @@ import dev.sluice.server.algorithm.LeakyBucket;
 import dev.sluice.server.algorithm.Outcome;
 import dev.sluice.server.algorithm.SlidingWindow;
 import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.algorithm.TrickleWindow;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(1)
 public class AlgorithmBenchmarks {
 
-    @Param({"token_bucket", "leaky_bucket", "fixed_window", "calendar_day", "sliding_window"})
+    @Param({"token_bucket", "leaky_bucket", "fixed_window", "calendar_day", "sliding_window", "trickle_window"})
     public String algorithm;
 
     private Algorithm alg;
@@ -52,6 +53,7 @@ public class AlgorithmBenchmarks {
             case "calendar_day" -> FixedWindow.ofCalendar(1_000_000_000L, FixedWindow.CalendarUnit.DAY, ZoneId.of("Asia/Shanghai"),
                     DayOfWeek.MONDAY);
             case "sliding_window" -> new SlidingWindow(1_000_000_000, Duration.ofMinutes(1), Duration.ofSeconds(1));
+            case "trickle_window" -> new TrickleWindow(FixedWindow.ofLength(1_000_000_000L, Duration.ofMinutes(1)), 1, Duration.ofSeconds(1));
             default -> throw new IllegalArgumentException(algorithm);
         };
         now = 1_900_000_000_000_000_000L;

@@ -92,6 +92,10 @@ public final class FixedWindow implements Algorithm {
             // Also covers a clock that stepped back into an earlier window: it stays in this one.
             end = w.windowEndNanos();
             count = w.count();
+        } else if (state instanceof TrickleState t && now < t.windowEndNanos()) {
+            // A window that had a trickle (the policy dropped it): its quota spent so far stays spent.
+            end = t.windowEndNanos();
+            count = t.count();
         } else {
             end = windowEnd(now);
             count = 0;

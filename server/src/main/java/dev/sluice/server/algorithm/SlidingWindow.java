@@ -6,9 +6,10 @@ import java.util.Objects;
 /**
  * A sliding window that never resets: at most {@code limit} units within any {@code window},
  * counted in slots of {@code granularity}. A unit is counted in the slot of the instant it was
- * admitted and stops counting when that slot leaves the window: between {@code window} and
- * {@code window + granularity} after it was admitted. So the window never admits more than an
- * exact sliding log would, and gives capacity back at most one granularity late.
+ * admitted and stops counting when the whole of that slot is more than one window in the past:
+ * between {@code window} and {@code window + granularity} after it was admitted. So the window
+ * never admits more than an exact sliding log would, and gives capacity back at most one
+ * granularity late. It keeps one slot more than the window holds: the slot partly inside it.
  */
 public final class SlidingWindow implements Algorithm {
 
@@ -18,7 +19,8 @@ public final class SlidingWindow implements Algorithm {
     private final long limit;
     private final long windowNanos;
     private final long granularityNanos;
-    private final int slots;
+    /** Slots kept: the window's, and the one it partly covers at its far end. */
+    private final int ring;
 
     public SlidingWindow(long limit, Duration window, Duration granularity) {
         if (limit <= 0 || limit > Integer.MAX_VALUE) {
@@ -39,7 +41,7 @@ public final class SlidingWindow implements Algorithm {
         this.limit = limit;
         this.windowNanos = w;
         this.granularityNanos = g;
-        this.slots = (int) (w / g);
+        this.ring = (int) (w / g) + 1;
     }
 
     @Override
@@ -91,7 +93,7 @@ public final class SlidingWindow implements Algorithm {
             return null;
         }
         View v = view(state, now);
-        if (marker <= v.slot - slots || marker > v.slot) {
+        if (marker <= v.slot - ring || marker > v.slot) {
             return null;
         }
         int at = index(marker);
@@ -116,10 +118,10 @@ public final class SlidingWindow implements Algorithm {
     private View view(BucketState state, long now) {
         long slot = Math.floorDiv(now, granularityNanos);
         if (state == null) {
-            return new View(slot, 0, new int[slots]);
+            return new View(slot, 0, new int[ring]);
         }
         SlidingWindowState s = (SlidingWindowState) state;
-        if (s.granularityNanos() != granularityNanos || s.counts().length != slots) {
+        if (s.granularityNanos() != granularityNanos || s.counts().length != ring) {
             return rescaled(s, slot);
         }
         // A clock that stepped back stays in the newest slot written: nothing expires early.
@@ -127,7 +129,7 @@ public final class SlidingWindow implements Algorithm {
         int[] counts = s.counts().clone();
         long total = s.total();
         long gap = slot - s.headSlot();
-        if (gap >= slots) {
+        if (gap >= ring) {
             java.util.Arrays.fill(counts, 0);
             total = 0;
         } else {
@@ -147,9 +149,9 @@ public final class SlidingWindow implements Algorithm {
     private View rescaled(SlidingWindowState s, long slot) {
         long oldHeadEnd = (s.headSlot() + 1) * s.granularityNanos() - 1;
         long head = Math.floorDiv(oldHeadEnd, granularityNanos);
-        int[] counts = new int[slots];
+        int[] counts = new int[ring];
         long total = s.total();
-        if (slot - head >= slots) {
+        if (slot - head >= ring) {
             total = 0;
         }
         slot = Math.max(slot, head);
@@ -159,7 +161,7 @@ public final class SlidingWindow implements Algorithm {
 
     private long retryAfter(View v, long cost, long now) {
         long freed = 0;
-        for (long j = v.slot - slots + 1; j <= v.slot; j++) {
+        for (long j = v.slot - ring + 1; j <= v.slot; j++) {
             freed += v.counts[index(j)];
             if (v.total - freed + cost <= limit) {
                 return expiryOf(j) - now;
@@ -169,7 +171,7 @@ public final class SlidingWindow implements Algorithm {
     }
 
     private long untilAllExpire(int[] counts, long slot, long now) {
-        for (long j = slot; j > slot - slots; j--) {
+        for (long j = slot; j > slot - ring; j--) {
             if (counts[index(j)] > 0) {
                 return expiryOf(j) - now;
             }
@@ -177,13 +179,13 @@ public final class SlidingWindow implements Algorithm {
         return 0;
     }
 
-    /** The instant at which units counted in {@code slot} stop counting. */
+    /** The instant at which units counted in {@code slot} stop counting: one window after the slot's end. */
     private long expiryOf(long slot) {
-        return (slot + slots) * granularityNanos;
+        return (slot + ring) * granularityNanos;
     }
 
     private int index(long slot) {
-        return (int) Math.floorMod(slot, (long) slots);
+        return (int) Math.floorMod(slot, (long) ring);
     }
 
     private record View(long slot, long total, int[] counts) {

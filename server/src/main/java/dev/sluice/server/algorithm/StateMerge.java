@@ -32,6 +32,14 @@ public final class StateMerge {
             }
             return x.count() >= y.count() ? x : y;
         }
+        if (a instanceof TrickleState x && b instanceof TrickleState y) {
+            if (x.windowEndNanos() != y.windowEndNanos()) {
+                return x.windowEndNanos() > y.windowEndNanos() ? x : y;
+            }
+            // Within one window: the larger count, and the trickle further from rest.
+            GcraState trickle = (GcraState) moreConsumed(x.trickle(), y.trickle());
+            return TrickleState.of(new WindowState(x.windowEndNanos(), Math.max(x.count(), y.count())), trickle);
+        }
         if (a instanceof SlidingWindowState x && b instanceof SlidingWindowState y
                 && x.granularityNanos() == y.granularityNanos() && x.counts().length == y.counts().length) {
             return slotwiseMax(x, y);

@@ -8,6 +8,7 @@ import dev.sluice.api.v1.LimitStatus;
 import dev.sluice.server.engine.LimitResult;
 import dev.sluice.server.engine.Verdict;
 import dev.sluice.server.policy.AppliedLimit;
+import dev.sluice.server.policy.ExtraHeader;
 import dev.sluice.server.policy.ResponseStyle;
 
 import java.util.Map;
@@ -62,16 +63,22 @@ final class ResponseRenderer {
                 }
             }
         }
+        long retrySeconds = verdict.allowed() ? 0 : Math.max(1, ceilSeconds(verdict.retryAfterNanos()));
+        if (binding != null) {
+            for (ExtraHeader h : s.extraHeaders()) {
+                header(b, h.name(), headerSafe(h.value().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds, s),
+                        false)));
+            }
+        }
         if (verdict.allowed()) {
             return b.setHttpStatus(200).build();
         }
         b.setHttpStatus(s.denyStatus());
-        long retrySeconds = Math.max(1, ceilSeconds(verdict.retryAfterNanos()));
         if (s.retryAfterHeader()) {
             header(b, "Retry-After", Long.toString(retrySeconds));
         }
         if (!s.body().isEmpty()) {
-            String body = s.body().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds), s.jsonBody());
+            String body = s.body().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds, s), s.jsonBody());
             b.setBody(body);
             header(b, "Content-Type", s.contentType());
         }
@@ -111,7 +118,7 @@ final class ResponseRenderer {
     }
 
     private static String placeholder(String name, String domain, Map<String, String> descriptors, LimitResult binding,
-                                      long retrySeconds) {
+                                      long retrySeconds, ResponseStyle style) {
         AppliedLimit limit = binding.limit();
         long max = limit.algorithm().limit();
         return switch (name) {
@@ -124,8 +131,27 @@ final class ResponseRenderer {
             case "name" -> limit.name();
             case "rule" -> limit.rule();
             case "domain" -> domain;
-            default -> descriptors.get(name.startsWith("descriptors.") ? name.substring("descriptors.".length()) : name);
+            default -> name.startsWith("descriptors.") ? descriptors.get(name.substring("descriptors.".length()))
+                    : style.values().containsKey(name) ? style.values().get(name) : descriptors.get(name);
         };
+    }
+
+    /** {@code value} without control characters: a filled-in descriptor must not end the header or start another. */
+    private static String headerSafe(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                StringBuilder b = new StringBuilder(value.length());
+                for (int j = 0; j < value.length(); j++) {
+                    char d = value.charAt(j);
+                    if (d >= 0x20 && d != 0x7f) {
+                        b.append(d);
+                    }
+                }
+                return b.toString();
+            }
+        }
+        return value;
     }
 
     private static void header(AcquireResponse.Builder b, String name, String value) {

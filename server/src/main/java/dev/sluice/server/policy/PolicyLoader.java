@@ -5,6 +5,7 @@ import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.LeakyBucket;
 import dev.sluice.server.algorithm.SlidingWindow;
 import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.algorithm.TrickleWindow;
 import dev.sluice.server.time.Durations;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -57,12 +58,13 @@ public final class PolicyLoader {
     private static final Map<String, Set<String>> ALGORITHM_FIELDS = Map.of(
             "token_bucket", Set.of("capacity", "refill", "refill_period", "initial"),
             "leaky_bucket", Set.of("capacity", "leak", "leak_period"),
-            "fixed_window", Set.of("limit", "window", "calendar", "zone", "week_start"),
+            "fixed_window", Set.of("limit", "window", "calendar", "zone", "week_start", "trickle", "trickle_period"),
             "sliding_window", Set.of("limit", "window", "granularity"));
     private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
     private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
     private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults");
-    private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type");
+    private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type", "extra_headers",
+            "values");
     private static final Set<String> TABLE_KEYS = Set.of("by", "columns", "rows");
     private static final Set<String> MATCH_KEYS = Set.of("equals", "one_of", "prefix", "glob", "present", "not", "all_of", "any_of");
 
@@ -517,7 +519,32 @@ public final class PolicyLoader {
         }
     }
 
+    /** A fixed window, with the trickle that follows its quota when the limit asks for one. */
     private Algorithm fixedWindow(Map<String, Value> f, String path, int line, int before) {
+        FixedWindow window = quotaWindow(f, path, line, before);
+        if (!f.containsKey("trickle")) {
+            if (f.containsKey("trickle_period")) {
+                Value v = f.get("trickle_period");
+                problem(v.line(), v.path(), "'trickle_period' needs 'trickle': the units admitted per period once the quota is spent");
+                return null;
+            }
+            return window;
+        }
+        Long trickle = positive(f, "trickle", path, line);
+        Duration period = f.containsKey("trickle_period") ? duration(f.get("trickle_period")) : Duration.ofSeconds(1);
+        if (window == null || problems.size() > before) {
+            return null;
+        }
+        if (trickle > window.limit()) {
+            Value v = f.get("trickle");
+            problem(v.line(), v.path(), "trickle " + trickle + " is more than the window's limit " + window.limit()
+                    + "; the trickle is what passes once the quota is spent");
+            return null;
+        }
+        return new TrickleWindow(window, trickle, period);
+    }
+
+    private FixedWindow quotaWindow(Map<String, Value> f, String path, int line, int before) {
         Long limit = positive(f, "limit", path, line);
         boolean hasWindow = f.containsKey("window");
         boolean hasCalendar = f.containsKey("calendar");
@@ -787,7 +814,75 @@ public final class PolicyLoader {
                 }
             }
         }
-        return new ResponseStyle(status, headers, retryAfter, body, contentType);
+        List<ExtraHeader> extraHeaders = base.extraHeaders();
+        if (f.containsKey("extra_headers")) {
+            extraHeaders = extraHeaders(f.get("extra_headers"), path + ".extra_headers");
+        }
+        Map<String, String> values = base.values();
+        if (f.containsKey("values")) {
+            values = values(f.get("values"), path + ".values");
+        }
+        return new ResponseStyle(status, headers, retryAfter, body, contentType, extraHeaders, values);
+    }
+
+    private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}");
+    private static final Set<String> SLUICE_HEADERS = Set.of("retry-after", "content-type", "ratelimit", "ratelimit-policy");
+
+    /** Headers of the policy's own: names as HTTP allows them, values as templates. */
+    private List<ExtraHeader> extraHeaders(Node node, String path) {
+        Map<String, Node> f = fields(node, path, null);
+        if (f == null) {
+            return List.of();
+        }
+        List<ExtraHeader> out = new ArrayList<>();
+        for (Map.Entry<String, Node> e : f.entrySet()) {
+            String name = e.getKey();
+            String at = path + "." + name;
+            if (!HEADER_NAME.matcher(name).matches()) {
+                problem(line(e.getValue()), at, "'" + name + "' is not a header name (1 to 64 letters, digits or !#$%&'*+.^_`|~-)");
+                continue;
+            }
+            if (SLUICE_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                problem(line(e.getValue()), at, "'" + name + "' is set by the response's header family, retry_after or content_type");
+                continue;
+            }
+            String template = scalar(e.getValue(), at);
+            if (template == null) {
+                continue;
+            }
+            try {
+                out.add(new ExtraHeader(name, BodyTemplate.parse(template)));
+            } catch (IllegalArgumentException ex) {
+                problem(line(e.getValue()), at, ex.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** Named texts for the templates; a name may not hide a built-in one. */
+    private Map<String, String> values(Node node, String path) {
+        Map<String, Node> f = fields(node, path, null);
+        if (f == null) {
+            return Map.of();
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : f.entrySet()) {
+            String name = e.getKey();
+            String at = path + "." + name;
+            if (!name.matches("[A-Za-z0-9_\\-]{1,64}")) {
+                problem(line(e.getValue()), at, "'" + name + "' is not a value name (1 to 64 letters, digits, '_' or '-')");
+                continue;
+            }
+            if (BodyTemplate.BUILT_INS.contains(name)) {
+                problem(line(e.getValue()), at, "'" + name + "' is a built-in placeholder; choose another name");
+                continue;
+            }
+            String text = scalar(e.getValue(), at);
+            if (text != null) {
+                out.put(name, text);
+            }
+        }
+        return out;
     }
 
     // --- YAML helpers -------------------------------------------------------------------------

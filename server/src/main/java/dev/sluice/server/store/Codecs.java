@@ -10,6 +10,8 @@ import dev.sluice.server.algorithm.LeakyBucket;
 import dev.sluice.server.algorithm.SlidingWindow;
 import dev.sluice.server.algorithm.SlidingWindowState;
 import dev.sluice.server.algorithm.TokenBucket;
+import dev.sluice.server.algorithm.TrickleState;
+import dev.sluice.server.algorithm.TrickleWindow;
 import dev.sluice.server.algorithm.WindowState;
 
 import java.io.IOException;
@@ -28,11 +30,13 @@ final class Codecs {
     private static final byte FIXED_WINDOW = 3;
     private static final byte CALENDAR_WINDOW = 4;
     private static final byte SLIDING_WINDOW = 5;
+    private static final byte TRICKLE_WINDOW = 6;
 
     private static final byte NO_STATE = 0;
     private static final byte GCRA_STATE = 1;
     private static final byte WINDOW_STATE = 2;
     private static final byte SLIDING_STATE = 3;
+    private static final byte TRICKLE_STATE = 4;
 
     private Codecs() {
     }
@@ -59,6 +63,11 @@ final class Codecs {
             out.writeByte(f.calendar().ordinal());
             out.writeString(f.zone().getId());
             out.writeByte(f.weekStart().getValue());
+        } else if (algorithm instanceof TrickleWindow t) {
+            out.writeByte(TRICKLE_WINDOW);
+            out.writeLong(t.trickleAmount());
+            out.writeLong(t.tricklePeriodNanos());
+            writeAlgorithm(out, t.window());
         } else if (algorithm instanceof SlidingWindow s) {
             out.writeByte(SLIDING_WINDOW);
             out.writeLong(s.limit());
@@ -78,6 +87,14 @@ final class Codecs {
             case CALENDAR_WINDOW -> FixedWindow.ofCalendar(in.readLong(), FixedWindow.CalendarUnit.values()[in.readByte()],
                     ZoneId.of(in.readString()), DayOfWeek.of(in.readByte()));
             case SLIDING_WINDOW -> new SlidingWindow(in.readLong(), Duration.ofNanos(in.readLong()), Duration.ofNanos(in.readLong()));
+            case TRICKLE_WINDOW -> {
+                long amount = in.readLong();
+                Duration period = Duration.ofNanos(in.readLong());
+                if (!(readAlgorithm(in) instanceof FixedWindow window)) {
+                    throw new IOException("a trickle window's quota must be a fixed window");
+                }
+                yield new TrickleWindow(window, amount, period);
+            }
             default -> throw new IOException("unknown algorithm tag " + tag);
         };
     }
@@ -93,6 +110,12 @@ final class Codecs {
             out.writeByte(WINDOW_STATE);
             out.writeLong(w.windowEndNanos());
             out.writeLong(w.count());
+        } else if (state instanceof TrickleState t) {
+            out.writeByte(TRICKLE_STATE);
+            out.writeLong(t.windowEndNanos());
+            out.writeLong(t.count());
+            out.writeLong(t.trickleTatNanos());
+            out.writeLong(t.trickleTatFraction());
         } else if (state instanceof SlidingWindowState s) {
             out.writeByte(SLIDING_STATE);
             out.writeLong(s.granularityNanos());
@@ -111,6 +134,7 @@ final class Codecs {
             case GCRA_STATE -> new GcraState(in.readLong(), in.readLong());
             case WINDOW_STATE -> new WindowState(in.readLong(), in.readLong());
             case SLIDING_STATE -> new SlidingWindowState(in.readLong(), in.readLong(), in.readLong(), in.readIntArray());
+            case TRICKLE_STATE -> new TrickleState(in.readLong(), in.readLong(), in.readLong(), in.readLong());
             default -> throw new IOException("unknown state tag " + tag);
         };
     }

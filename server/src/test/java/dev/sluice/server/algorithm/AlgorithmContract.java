@@ -302,17 +302,37 @@ public abstract class AlgorithmContract {
     // --- sliding window ----------------------------------------------------------------------
 
     @Test
-    void slidingWindowNeverResetsUnitsExpireOneWindowAfterTheirSlot() {
+    void slidingWindowNeverResetsUnitsExpireOneWindowAfterTheirSlotEnds() {
         alignTo(Duration.ofSeconds(10));
         advance(Duration.ofMillis(500));
         SlidingWindow w = new SlidingWindow(5, Duration.ofSeconds(10), Duration.ofSeconds(1));
         assertEquals(0, take(w, 5).remaining());
-        advance(Duration.ofMillis(9_400)); // 9.9 s into the window
+        advance(Duration.ofMillis(9_400)); // 9.9 s
         Outcome denied = take(w, 1);
         assertFalse(denied.allowed());
-        assertEquals(100_000_000, denied.retryAfterNanos(), "slot [0 s, 1 s) leaves the window at 10 s");
-        advance(Duration.ofMillis(100));
+        assertEquals(1_100_000_000, denied.retryAfterNanos(), "units of slot [0 s, 1 s) count until 11 s");
+        advance(Duration.ofMillis(600)); // 10.5 s: exactly one window after they were taken, and still counted
+        assertFalse(take(w, 1).allowed());
+        advance(Duration.ofMillis(500)); // 11 s
         assertTrue(take(w, 5).allowed());
+    }
+
+    @Test
+    void slidingWindowNeverAdmitsMoreThanItsLimitWithinAnyWindow() {
+        alignTo(Duration.ofSeconds(10));
+        advance(Duration.ofMillis(50)); // requests start mid-slot
+        SlidingWindow w = new SlidingWindow(10, Duration.ofSeconds(1), Duration.ofMillis(100));
+        java.util.List<Long> allowed = new java.util.ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            if (take(w, 1).allowed()) {
+                allowed.add(clock().nanos());
+            }
+            advance(Duration.ofMillis(10));
+        }
+        for (int i = 10; i < allowed.size(); i++) {
+            assertTrue(allowed.get(i) - allowed.get(i - 10) >= SECOND, "11 allowed within one second, ending at " + allowed.get(i));
+        }
+        assertTrue(allowed.size() >= 40, "about 10 a second over 5 s, at most one granularity late: " + allowed.size());
     }
 
     @Test
@@ -322,13 +342,13 @@ public abstract class AlgorithmContract {
         take(w, 2);
         advance(Duration.ofSeconds(5));
         take(w, 3);
-        advance(Duration.ofSeconds(5)); // the first 2 expire now
+        advance(Duration.ofSeconds(6)); // the first 2 expire now, one window after their slot ended
         Outcome o = take(w, 2);
         assertTrue(o.allowed());
         assertEquals(0, o.remaining());
         Outcome denied = take(w, 3);
-        assertEquals(5 * SECOND, denied.retryAfterNanos(), "the 3 taken at 5 s expire at 15 s");
-        assertEquals(10 * SECOND, denied.resetAfterNanos(), "everything is gone at 20 s");
+        assertEquals(5 * SECOND, denied.retryAfterNanos(), "the 3 taken at 5 s count until 16 s");
+        assertEquals(11 * SECOND, denied.resetAfterNanos(), "everything is gone at 22 s");
     }
 
     @Test
@@ -337,11 +357,11 @@ public abstract class AlgorithmContract {
         SlidingWindow w = new SlidingWindow(1, Duration.ofMinutes(1), Duration.ofMillis(100));
         advance(Duration.ofMillis(150));
         take(w, 1);
-        advance(Duration.ofMillis(59_849)); // 59.999 s into the minute: the unit still counts
+        advance(Duration.ofMillis(59_999)); // 60.149 s: 59.999 s after it was taken, the unit counts
         assertFalse(take(w, 1).allowed());
-        advance(Duration.ofMillis(1)); // 60.000 s: its slot [100 ms, 200 ms) is still in the window
+        advance(Duration.ofMillis(1)); // 60.150 s: a minute after it was taken, it still counts
         assertFalse(take(w, 1).allowed());
-        advance(Duration.ofMillis(100)); // 60.100 s: gone, 59.95 s after it was taken
+        advance(Duration.ofMillis(50)); // 60.200 s: its slot [100 ms, 200 ms) is a minute in the past
         assertTrue(take(w, 1).allowed());
     }
 
@@ -352,7 +372,7 @@ public abstract class AlgorithmContract {
         take(w, 2);
         advance(Duration.ofSeconds(-30));
         assertFalse(take(w, 1).allowed());
-        advance(Duration.ofSeconds(39));
+        advance(Duration.ofSeconds(40));
         assertFalse(take(w, 1).allowed());
         advance(Duration.ofSeconds(1));
         assertTrue(take(w, 1).allowed());
@@ -381,13 +401,118 @@ public abstract class AlgorithmContract {
         assertTrue(take(after, 10).allowed());
     }
 
+    // --- fixed window with a trickle ---------------------------------------------------------
+
+    private static TrickleWindow minuteQuotaThenOneASecond(long quota) {
+        return new TrickleWindow(FixedWindow.ofLength(quota, Duration.ofMinutes(1)), 1, Duration.ofSeconds(1));
+    }
+
+    @Test
+    void trickleWindowAllowsItsQuotaThenOneUnitEachPeriodUntilTheWindowEnds() {
+        alignTo(Duration.ofMinutes(1));
+        TrickleWindow w = minuteQuotaThenOneASecond(5);
+        for (int i = 4; i >= 0; i--) {
+            assertEquals(i, take(w, 1).remaining());
+        }
+        Outcome spent = take(w, 1);
+        assertFalse(spent.allowed(), "the trickle starts empty when the quota runs out");
+        assertEquals(SECOND, spent.retryAfterNanos(), "its first unit comes one period later");
+        assertEquals(60 * SECOND, spent.resetAfterNanos(), "the whole quota is back when the window ends");
+        advance(Duration.ofSeconds(1));
+        assertTrue(take(w, 1).allowed());
+        assertFalse(take(w, 1).allowed(), "one a second");
+        advance(Duration.ofSeconds(30));
+        assertTrue(take(w, 1).allowed());
+        assertFalse(take(w, 1).allowed(), "a trickle holds one period's units, however long it waited");
+        advance(Duration.ofSeconds(29));
+        assertEquals(4, take(w, 1).remaining(), "a new window: the whole quota again");
+    }
+
+    @Test
+    void trickleWindowNeverAdmitsMoreThanItsQuotaPlusTheTrickleAfterwards() {
+        alignTo(Duration.ofMinutes(1));
+        TrickleWindow w = new TrickleWindow(FixedWindow.ofLength(10, Duration.ofSeconds(10)), 2, Duration.ofSeconds(1));
+        int allowed = 0;
+        for (int ms = 0; ms < 10_000; ms += 50) {
+            if (take(w, 1).allowed()) {
+                allowed++;
+            }
+            advance(Duration.ofMillis(50));
+        }
+        // 10 in the first 0.45 s, then 2 a second from then on: one every 0.5 s from 0.95 s to 9.95 s.
+        assertEquals(10 + 19, allowed);
+    }
+
+    @Test
+    void trickleWindowRetryAfterIsTheSoonerOfTheTrickleAndTheWindowsEnd() {
+        alignTo(Duration.ofMinutes(1));
+        TrickleWindow w = new TrickleWindow(FixedWindow.ofLength(3, Duration.ofSeconds(10)), 1, Duration.ofSeconds(4));
+        take(w, 3);
+        assertEquals(4 * SECOND, take(w, 1).retryAfterNanos());
+        advance(Duration.ofSeconds(8));
+        assertTrue(take(w, 1).allowed());
+        Outcome denied = take(w, 1);
+        assertEquals(2 * SECOND, denied.retryAfterNanos(), "the window ends before the trickle's next unit");
+        assertFalse(take(w, 2).allowed(), "a cost above the trickle waits for the window");
+    }
+
+    @Test
+    void trickleWindowCostAboveWhatIsLeftOfTheQuotaWaitsForTheNextWindow() {
+        alignTo(Duration.ofMinutes(1));
+        TrickleWindow w = minuteQuotaThenOneASecond(5);
+        take(w, 4);
+        advance(Duration.ofSeconds(5));
+        Outcome denied = take(w, 2);
+        assertFalse(denied.allowed(), "the quota is not spent, so nothing trickles yet");
+        assertEquals(55 * SECOND, denied.retryAfterNanos());
+        assertEquals(0, take(w, 1).remaining());
+    }
+
+    @Test
+    void trickleWindowRefundReturnsUnitsToTheQuotaOrTheTrickle() {
+        alignTo(Duration.ofMinutes(1));
+        TrickleWindow w = minuteQuotaThenOneASecond(2);
+        Outcome quota = take(w, 2);
+        refund(key, w, 1, quota.marker());
+        assertEquals(0, take(w, 1).remaining(), "one unit back in the quota");
+        advance(Duration.ofSeconds(1));
+        Outcome trickled = take(w, 1);
+        assertTrue(trickled.allowed());
+        refund(key, w, 1, trickled.marker());
+        assertTrue(take(w, 1).allowed(), "the trickle's unit came back");
+        assertFalse(take(w, 1).allowed());
+    }
+
+    @Test
+    void trickleWindowCountsDeniedAttemptsAgainstTheQuota() {
+        alignTo(Duration.ofMinutes(1));
+        TrickleWindow w = minuteQuotaThenOneASecond(3);
+        take(w, 3);
+        assertFalse(acquire(key, w, 1, true, true).allowed());
+        advance(Duration.ofSeconds(1));
+        assertTrue(take(w, 1).allowed(), "the trickle is unaffected by counted denials");
+    }
+
+    @Test
+    void aPlainWindowThatGainsATrickleKeepsItsCount() {
+        alignTo(Duration.ofMinutes(1));
+        FixedWindow plain = FixedWindow.ofLength(5, Duration.ofMinutes(1));
+        take(plain, 4);
+        TrickleWindow w = new TrickleWindow(plain, 1, Duration.ofSeconds(1));
+        assertEquals(0, take(w, 1).remaining(), "4 were counted before the policy changed");
+        advance(Duration.ofSeconds(1));
+        assertTrue(take(w, 1).allowed());
+        assertEquals(0, peek(plain, 1).remaining(), "and dropping the trickle again keeps the count");
+    }
+
     // --- every algorithm ---------------------------------------------------------------------
 
     @Test
     void aCostAboveTheLimitIsRefusedNotDeniedForever() {
         for (Algorithm a : new Algorithm[] {
                 new TokenBucket(3, 1, Duration.ofSeconds(1)), new LeakyBucket(3, 1, Duration.ofSeconds(1)),
-                FixedWindow.ofLength(3, Duration.ofSeconds(1)), new SlidingWindow(3, Duration.ofSeconds(1), Duration.ofMillis(100))}) {
+                FixedWindow.ofLength(3, Duration.ofSeconds(1)), new SlidingWindow(3, Duration.ofSeconds(1), Duration.ofMillis(100)),
+                new TrickleWindow(FixedWindow.ofLength(3, Duration.ofSeconds(1)), 1, Duration.ofSeconds(1))}) {
             assertThrows(IllegalArgumentException.class, () -> a.acquire(null, clock().nanos(), 4, true, false), a.toString());
         }
     }
@@ -396,8 +521,10 @@ public abstract class AlgorithmContract {
     void restingTimeIsTheTimeUntilTheBucketIsBackAtRest() {
         alignTo(Duration.ofSeconds(10));
         Algorithm[] all = {new TokenBucket(4, 2, Duration.ofSeconds(1)), new LeakyBucket(4, 2, Duration.ofSeconds(1)),
-                FixedWindow.ofLength(4, Duration.ofSeconds(10)), new SlidingWindow(4, Duration.ofSeconds(10), Duration.ofSeconds(1))};
-        long[] expected = {SECOND / 2, SECOND / 2, 10 * SECOND, 10 * SECOND};
+                FixedWindow.ofLength(4, Duration.ofSeconds(10)), new SlidingWindow(4, Duration.ofSeconds(10), Duration.ofSeconds(1)),
+                new TrickleWindow(FixedWindow.ofLength(4, Duration.ofSeconds(10)), 1, Duration.ofSeconds(1))};
+        // A sliding window's unit counts until its slot is a whole window in the past: window + granularity.
+        long[] expected = {SECOND / 2, SECOND / 2, 10 * SECOND, 11 * SECOND, 10 * SECOND};
         for (int i = 0; i < all.length; i++) {
             Outcome o = all[i].acquire(null, clock().nanos(), 1, true, false);
             assertEquals(expected[i], all[i].restAfterNanos(o.next(), clock().nanos()), all[i].toString());

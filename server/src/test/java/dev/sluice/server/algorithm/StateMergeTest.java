@@ -41,8 +41,9 @@ class StateMergeTest {
         assertEquals(5 + 1 + 4, merged.total());
         assertEquals(100 - 10, w.acquire(merged, 13 * s, 1, false, false).remaining() + 1);
         assertFalse(w.acquire(merged, 13 * s, 91, false, false).allowed());
-        // At 14 s the slot of 10 s leaves the window: its 5 go, 1 + 4 remain.
-        assertEquals(100 - 5, w.acquire(merged, 14 * s, 1, false, false).remaining() + 1);
+        // At 14 s the slot [10 s, 11 s) is still partly in the window; at 15 s it has left: its 5 go, 1 + 4 remain.
+        assertEquals(100 - 10, w.acquire(merged, 14 * s, 1, false, false).remaining() + 1);
+        assertEquals(100 - 5, w.acquire(merged, 15 * s, 1, false, false).remaining() + 1);
     }
 
     @Test

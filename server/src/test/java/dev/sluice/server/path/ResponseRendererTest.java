@@ -103,4 +103,28 @@ class ResponseRendererTest {
         assertFalse(r.getHeadersList().stream().anyMatch(h -> h.getName().equals("Content-Type")));
         assertTrue(render(d, false, 0, 100, 1).getBody().equals("denied"));
     }
+
+    @Test
+    void extraHeadersAreFilledFromTheBindingLimitOnEveryResponse() {
+        Domain d = domain("{headers: x-ratelimit-interval, extra_headers: {X-Ratelimit-Count: '${used}', X-Ratelimit-Period: '${window}'}}");
+        AcquireResponse allowed = render(d, true, 20, 100, 0);
+        assertEquals("30", header(allowed, "X-Ratelimit-Count"), "50 - 20 left");
+        assertEquals("10", header(allowed, "X-Ratelimit-Period"));
+        AcquireResponse denied = render(d, false, 0, 100, 1_000_000_000L);
+        assertEquals("50", header(denied, "X-Ratelimit-Count"));
+    }
+
+    @Test
+    void policyValuesFillTemplatesBeforeDescriptorsAndHeadersDropControlCharacters() {
+        Domain d = domain("{values: {contact: ops@example.com, tier: PINNED}, body: 'write to ${contact} (${tier})',"
+                + " extra_headers: {X-Caller-Note: '${note}'}}");
+        AcquireResponse denied = render(d, false, 0, 100, 1);
+        assertEquals("write to ops@example.com (PINNED)", denied.getBody(), "a policy value wins over a descriptor of the same name");
+        List<AppliedLimit> limits = d.resolve(Map.of("ip", "1.2.3.4"));
+        Verdict v = new Verdict(true, List.of(new LimitResult(limits.get(0), true, 3, 1, 0)), 0,
+                new LimitResult(limits.get(0), true, 3, 1, 0));
+        AcquireResponse injected = ResponseRenderer.render("d", Map.of("ip", "1.2.3.4", "note", "a\r\nSet-Cookie: x=1"), v,
+                d.response(), NOW);
+        assertEquals("aSet-Cookie: x=1", header(injected, "X-Caller-Note"), "a descriptor cannot end the header");
+    }
 }

@@ -325,4 +325,61 @@ class PolicyLoaderTest {
                 """);
         assertProblem(problems, 6, "domains.d.rules[0].limits[0]", "too large");
     }
+
+    @Test
+    void aFixedWindowMayTrickleOnceItsQuotaIsSpent() {
+        Domain d = load("""
+                domains:
+                  d:
+                    rules:
+                      - name: r
+                        limits:
+                          - {name: q, algorithm: fixed_window, limit: 360, window: 1m, trickle: 1, trickle_period: 1s, key: [k]}
+                          - {name: c, algorithm: fixed_window, limit: 100, calendar: day, trickle: 5, key: [k]}
+                """).domain("d");
+        List<AppliedLimit> limits = d.resolve(Map.of("k", "x"));
+        assertEquals(new dev.sluice.server.algorithm.TrickleWindow(FixedWindow.ofLength(360, Duration.ofMinutes(1)), 1,
+                Duration.ofSeconds(1)), limits.get(0).algorithm());
+        assertEquals(360, limits.get(0).algorithm().limit());
+        assertEquals(Duration.ofMinutes(1).toNanos(), limits.get(0).algorithm().windowNanos());
+        assertTrue(limits.get(1).algorithm() instanceof dev.sluice.server.algorithm.TrickleWindow, "calendar windows trickle too");
+    }
+
+    @Test
+    void aTrickleMustFitItsWindowAndNeedsATrickleAmount() {
+        List<Problem> problems = problems("""
+                domains:
+                  d:
+                    rules:
+                      - name: r
+                        limits:
+                          - {name: a, algorithm: fixed_window, limit: 5, window: 1m, trickle: 6, key: [k]}
+                          - {name: b, algorithm: fixed_window, limit: 5, window: 1m, trickle_period: 1s, key: [k]}
+                          - {name: c, algorithm: fixed_window, limit: 5, window: 1m, trickle: 0, key: [k]}
+                          - {name: e, algorithm: token_bucket, capacity: 5, refill: 1, trickle: 1, key: [k]}
+                """);
+        assertProblem(problems, 6, "domains.d.rules[0].limits[0].trickle", "more than the window's limit");
+        assertProblem(problems, 7, "domains.d.rules[0].limits[1].trickle_period", "needs 'trickle'");
+        assertProblem(problems, 8, "domains.d.rules[0].limits[2].trickle", "positive whole number");
+        assertProblem(problems, 9, "domains.d.rules[0].limits[3].trickle", "unknown field 'trickle' for token_bucket");
+    }
+
+    @Test
+    void extraHeadersAndValuesAreChecked() {
+        List<Problem> problems = problems("""
+                domains:
+                  d:
+                    response:
+                      extra_headers: {"Bad Header": x, Retry-After: "5", X-Ok: "${unclosed"}
+                      values: {limit: "50", "bad name": x}
+                    rules:
+                      - name: r
+                        limits: [{name: l, algorithm: token_bucket, capacity: 5, refill: 1, key: [k]}]
+                """);
+        assertProblem(problems, 4, "domains.d.response.extra_headers.Bad Header", "is not a header name");
+        assertProblem(problems, 4, "domains.d.response.extra_headers.Retry-After", "is set by");
+        assertProblem(problems, 4, "domains.d.response.extra_headers.X-Ok", "never closed");
+        assertProblem(problems, 5, "domains.d.response.values.limit", "built-in placeholder");
+        assertProblem(problems, 5, "domains.d.response.values.bad name", "not a value name");
+    }
 }

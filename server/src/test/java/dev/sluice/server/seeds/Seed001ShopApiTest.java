@@ -4,51 +4,112 @@ import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
+import static dev.sluice.server.seeds.SeedNode.mostWithinAny;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Seed 001: 50 QPS per API for each (app, shop) pair. */
+/**
+ * Seed 001, a shop platform's "API Rate Limit Policy", replayed sentence by sentence over a real
+ * node: with the document's numbers, and with the same policy carrying another.
+ */
 class Seed001ShopApiTest {
 
-    private static SeedNode seed;
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    abstract static class Replay {
+        private SeedNode seed;
 
-    @BeforeAll
-    static void start() {
-        seed = new SeedNode("seed-001-shop-api.yaml", "shop-api", Instant.parse("2031-05-01T08:00:00Z"));
-    }
+        abstract int qps();
 
-    @AfterAll
-    static void stop() throws InterruptedException {
-        seed.close();
-    }
+        abstract Map<String, String> replacements();
 
-    private static int burst(String app, String shop, String api) {
-        int allowed = 0;
-        while (seed.acquire(Map.of("app", app, "shop", shop, "api", api)).getDecision() == Decision.ALLOWED) {
-            allowed++;
+        @BeforeAll
+        void start() {
+            seed = new SeedNode("seed-001-shop-api.yaml", "shop-api", Instant.parse("2031-05-01T08:00:00Z"), replacements());
         }
-        return allowed;
+
+        @AfterAll
+        void stop() throws InterruptedException {
+            seed.close();
+        }
+
+        private static Map<String, String> call(String app, String shop, String api) {
+            return Map.of("app", app, "shop", shop, "api", api);
+        }
+
+        @Test
+        void appsCanMakeTheMaximumNumberOfRequestsPerSecondAndNoMore() {
+            // "Apps can make the maximum number of requests per second. In our case, it would be 50
+            //  queries per second."
+            List<Long> allowed = seed.sendEvery(call("app-a", "shop-1", "/orders/search"), Duration.ofMillis(5), Duration.ofSeconds(3));
+            assertEquals(qps(), mostWithinAny(allowed, Duration.ofSeconds(1)), "no second holds more than " + qps());
+            assertEquals(3 * qps(), allowed.size(), qps() + " in each of the three seconds");
+        }
+
+        @Test
+        void eachAppHasItsRateLimitForEachApi() {
+            // "Each app is automatically set with a default rate limit of 50 QPS (Queries Per
+            //  Second) for each API."
+            assertEquals(qps(), seed.burst(call("app-b", "shop-1", "/orders/search")));
+            assertEquals(qps(), seed.burst(call("app-b", "shop-1", "/products/search")), "another API: its own limit");
+        }
+
+        @Test
+        void limitsAreBasedOnTheCombinationOfTheAppAndTheShop() {
+            // "TikTok Shop API rate limits are based on the combination of the app and shop. This
+            //  means that calls from one app don't affect the rate limits of another app, even when
+            //  both apps are making requests for the same shop. Similarly, calls to one shop don't
+            //  affect the rate limits of another shop, even when making requests from the same app."
+            assertEquals(qps(), seed.burst(call("app-c", "shop-7", "/orders/search")));
+            assertEquals(qps(), seed.burst(call("app-d", "shop-7", "/orders/search")), "another app, same shop: unaffected");
+            assertEquals(qps(), seed.burst(call("app-c", "shop-8", "/orders/search")), "same app, another shop: unaffected");
+        }
+
+        @Test
+        void requestsOverTheLimitAreThrottledWithA429() {
+            // "All requests that are made after rate limits have been exceeded are throttled and an
+            //  HTTP 429 error is returned."
+            // "Each request counts equally, regardless of how much or how little data is returned."
+            Map<String, String> c = call("app-e", "shop-1", "/orders/search");
+            seed.burst(c);
+            for (int i = 0; i < 5; i++) {
+                AcquireResponse denied = seed.acquire(c);
+                assertEquals(Decision.DENIED, denied.getDecision());
+                assertEquals(429, denied.getHttpStatus());
+            }
+        }
     }
 
-    @Test
-    void fiftyPerSecondPerApiForEachAppAndShopPair() {
-        assertEquals(50, burst("app-a", "shop-1", "/orders/search"));
-        AcquireResponse denied = seed.acquire(Map.of("app", "app-a", "shop", "shop-1", "api", "/orders/search"));
-        assertEquals(429, denied.getHttpStatus());
-        assertEquals(Duration.ofMillis(20), SeedNode.retryAfter(denied), "one query every 20 ms");
+    @Nested
+    class WithTheDocumentsNumbers extends Replay {
+        @Override
+        int qps() {
+            return 50;
+        }
 
-        assertEquals(50, burst("app-b", "shop-1", "/orders/search"), "another app, same shop: unaffected");
-        assertEquals(50, burst("app-a", "shop-2", "/orders/search"), "same app, another shop: unaffected");
-        assertEquals(50, burst("app-a", "shop-1", "/products/search"), "another API: its own 50");
+        @Override
+        Map<String, String> replacements() {
+            return Map.of();
+        }
+    }
 
-        seed.advance(Duration.ofMillis(20));
-        assertEquals(1, burst("app-a", "shop-1", "/orders/search"));
-        seed.advance(Duration.ofSeconds(1));
-        assertEquals(50, burst("app-a", "shop-1", "/orders/search"), "a second later, 50 again, no more");
+    @Nested
+    class WithOtherNumbers extends Replay {
+        @Override
+        int qps() {
+            return 17;
+        }
+
+        @Override
+        Map<String, String> replacements() {
+            return Map.of("limit: 50", "limit: 17");
+        }
     }
 }

@@ -33,11 +33,27 @@ final class SeedNode implements AutoCloseable {
     private final String domain;
 
     SeedNode(String file, String domain, Instant start) {
+        this(file, domain, start, Map.of());
+    }
+
+    /**
+     * A node serving the seed's example policy with some of its text replaced: the same policy
+     * with other numbers, so that a test of a sentence holds for the sentence, not for one file's
+     * numbers. Each text to replace must occur in the file.
+     */
+    SeedNode(String file, String domain, Instant start, Map<String, String> replacements) {
         this.clock = new ManualClock(start);
         this.domain = domain;
         try {
             Path path = examples().resolve(file);
-            node = TestNodes.single(TestNodes.uniqueCluster("seed"), clock, PolicyLoader.load(path));
+            String text = Files.readString(path);
+            for (Map.Entry<String, String> r : replacements.entrySet()) {
+                if (!text.contains(r.getKey())) {
+                    throw new AssertionError(file + " no longer contains '" + r.getKey() + "', which the test replaces");
+                }
+                text = text.replace(r.getKey(), r.getValue());
+            }
+            node = TestNodes.single(TestNodes.uniqueCluster("seed"), clock, PolicyLoader.parse(text, path.toString()));
         } catch (IOException | PolicyException e) {
             throw new AssertionError("cannot load " + file + ": " + e.getMessage(), e);
         }
@@ -73,6 +89,34 @@ final class SeedNode implements AutoCloseable {
         return allowed;
     }
 
+    /**
+     * Sends one request every {@code step} for {@code total}, moving the clock between them, and
+     * returns the clock's nanos of those allowed.
+     */
+    java.util.List<Long> sendEvery(Map<String, String> descriptors, Duration step, Duration total) {
+        java.util.List<Long> allowed = new java.util.ArrayList<>();
+        for (long t = 0; t < total.toNanos(); t += step.toNanos()) {
+            if (acquire(descriptors).getDecision() == dev.sluice.api.v1.Decision.ALLOWED) {
+                allowed.add(clock.nanos());
+            }
+            advance(step);
+        }
+        return allowed;
+    }
+
+    /** The most of {@code times} (sorted) within any interval of {@code window}, its end excluded. */
+    static int mostWithinAny(java.util.List<Long> times, Duration window) {
+        int most = 0;
+        int from = 0;
+        for (int i = 0; i < times.size(); i++) {
+            while (times.get(i) - times.get(from) >= window.toNanos()) {
+                from++;
+            }
+            most = Math.max(most, i - from + 1);
+        }
+        return most;
+    }
+
     /** Descriptors from alternating names and values. */
     static Map<String, String> descriptors(String... pairs) {
         Map<String, String> m = new java.util.HashMap<>();
@@ -84,6 +128,12 @@ final class SeedNode implements AutoCloseable {
 
     void advance(Duration d) {
         clock.advance(d);
+    }
+
+    /** Moves the clock to the next multiple of {@code unit} since the epoch (a whole second, a whole minute). */
+    void alignTo(Duration unit) {
+        long u = unit.toNanos();
+        clock.advance(Duration.ofNanos(Math.floorMod(-clock.nanos(), u)));
     }
 
     static String header(AcquireResponse r, String name) {
