@@ -1,11 +1,7 @@
 package dev.sluice.server.store;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastInstanceAware;
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import dev.sluice.server.algorithm.Algorithm;
 
 import java.io.IOException;
@@ -13,24 +9,20 @@ import java.util.Map;
 
 /**
  * Decides one cost for one bucket, on the partition owner, atomically. Carries only the command
- * (algorithm, cost, flags, request id); reads the owner's clock once; stores the new state with a
- * TTL equal to the time until the bucket is back at rest; and hands the backup the resulting
+ * (algorithm, cost, flags, request id); reads the owner's clock once; stores the new state with the
+ * time the bucket must be kept (until it is back at rest); and hands the backup the resulting
  * state instead of letting it re-run the arithmetic with a clock of its own.
  *
  * <p>With a request id, a request this bucket has already applied (and not given back) is
  * answered again from the bucket as it is, without being applied a second time.
  */
-final class AcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, BucketAnswer>,
-        IdentifiedDataSerializable, HazelcastInstanceAware {
+final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
 
     private Algorithm algorithm;
     private long cost;
     private boolean consume;
     private boolean countDenied;
     private long requestId;
-
-    private transient StoreContext context;
-    private transient StateBackup backup;
 
     AcquireProcessor() {
     }
@@ -44,23 +36,10 @@ final class AcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, 
     }
 
     @Override
-    public void setHazelcastInstance(HazelcastInstance hazelcastInstance) {
-        this.context = (StoreContext) hazelcastInstance.getUserContext().get(StoreContext.USER_CONTEXT_KEY);
-    }
-
-    @Override
     public BucketAnswer process(Map.Entry<BucketKey, BucketRecord> entry) {
         BucketUpdate.Applied<BucketAnswer> applied = BucketUpdate.acquire(entry, context, algorithm, cost, consume, countDenied, requestId);
-        backup = applied.backup();
+        backup(applied.backup());
         return applied.answer();
-    }
-
-    @Override
-    public EntryProcessor<BucketKey, BucketRecord, BucketAnswer> getBackupProcessor() {
-        // Null when nothing changed: a denial or a dry run costs no backup round trip.
-        @SuppressWarnings("unchecked")
-        EntryProcessor<BucketKey, BucketRecord, BucketAnswer> b = (EntryProcessor<BucketKey, BucketRecord, BucketAnswer>) (EntryProcessor<?, ?, ?>) backup;
-        return b;
     }
 
     @Override
@@ -84,11 +63,6 @@ final class AcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, 
         consume = in.readBoolean();
         countDenied = in.readBoolean();
         requestId = in.readLong();
-    }
-
-    @Override
-    public int getFactoryId() {
-        return StoreSerialization.FACTORY_ID;
     }
 
     @Override

@@ -1,11 +1,7 @@
 package dev.sluice.server.store;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastInstanceAware;
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -17,24 +13,15 @@ import java.util.Map;
  * arrived together are decided one after the other, in order, by a single entry-processor call,
  * and the backup receives all their deltas in one backup operation.
  */
-final class CoalescedAcquireProcessor implements EntryProcessor<BucketKey, BucketRecord, BucketAnswers>,
-        IdentifiedDataSerializable, HazelcastInstanceAware {
+final class CoalescedAcquireProcessor extends OwnerProcessor<BucketAnswers> {
 
     private List<Command> commands;
-
-    private transient StoreContext context;
-    private transient CoalescedBackup backup;
 
     CoalescedAcquireProcessor() {
     }
 
     CoalescedAcquireProcessor(List<Command> commands) {
         this.commands = commands;
-    }
-
-    @Override
-    public void setHazelcastInstance(HazelcastInstance hazelcastInstance) {
-        this.context = (StoreContext) hazelcastInstance.getUserContext().get(StoreContext.USER_CONTEXT_KEY);
     }
 
     @Override
@@ -48,16 +35,8 @@ final class CoalescedAcquireProcessor implements EntryProcessor<BucketKey, Bucke
                 changes.add(applied.backup());
             }
         }
-        backup = changes.isEmpty() ? null : new CoalescedBackup(changes);
+        backup(changes.isEmpty() ? null : new CoalescedBackup(changes));
         return new BucketAnswers(results);
-    }
-
-    @Override
-    public EntryProcessor<BucketKey, BucketRecord, BucketAnswers> getBackupProcessor() {
-        @SuppressWarnings("unchecked")
-        EntryProcessor<BucketKey, BucketRecord, BucketAnswers> b =
-                (EntryProcessor<BucketKey, BucketRecord, BucketAnswers>) (EntryProcessor<?, ?, ?>) backup;
-        return b;
     }
 
     @Override
@@ -88,11 +67,6 @@ final class CoalescedAcquireProcessor implements EntryProcessor<BucketKey, Bucke
         for (int i = 0; i < n; i++) {
             commands.add(new Command(null, Codecs.readAlgorithm(in), in.readLong(), in.readBoolean(), in.readBoolean(), in.readLong()));
         }
-    }
-
-    @Override
-    public int getFactoryId() {
-        return StoreSerialization.FACTORY_ID;
     }
 
     @Override

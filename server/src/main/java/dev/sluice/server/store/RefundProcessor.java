@@ -1,11 +1,7 @@
 package dev.sluice.server.store;
 
-import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastInstanceAware;
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import dev.sluice.server.algorithm.Algorithm;
 
 import java.io.IOException;
@@ -15,16 +11,12 @@ import java.util.Map;
  * Gives back units an earlier decision took, when another limit of the same request denied it.
  * With a request id it gives back at most once, however often it is retried.
  */
-final class RefundProcessor implements EntryProcessor<BucketKey, BucketRecord, Boolean>,
-        IdentifiedDataSerializable, HazelcastInstanceAware {
+final class RefundProcessor extends OwnerProcessor<Boolean> {
 
     private Algorithm algorithm;
     private long cost;
     private long marker;
     private long requestId;
-
-    private transient StoreContext context;
-    private transient StateBackup backup;
 
     RefundProcessor() {
     }
@@ -37,22 +29,10 @@ final class RefundProcessor implements EntryProcessor<BucketKey, BucketRecord, B
     }
 
     @Override
-    public void setHazelcastInstance(HazelcastInstance hazelcastInstance) {
-        this.context = (StoreContext) hazelcastInstance.getUserContext().get(StoreContext.USER_CONTEXT_KEY);
-    }
-
-    @Override
     public Boolean process(Map.Entry<BucketKey, BucketRecord> entry) {
         BucketUpdate.Applied<Boolean> applied = BucketUpdate.refund(entry, context, algorithm, cost, marker, requestId);
-        backup = applied.backup();
+        backup(applied.backup());
         return applied.answer();
-    }
-
-    @Override
-    public EntryProcessor<BucketKey, BucketRecord, Boolean> getBackupProcessor() {
-        @SuppressWarnings("unchecked")
-        EntryProcessor<BucketKey, BucketRecord, Boolean> b = (EntryProcessor<BucketKey, BucketRecord, Boolean>) (EntryProcessor<?, ?, ?>) backup;
-        return b;
     }
 
     @Override
@@ -69,11 +49,6 @@ final class RefundProcessor implements EntryProcessor<BucketKey, BucketRecord, B
         cost = in.readLong();
         marker = in.readLong();
         requestId = in.readLong();
-    }
-
-    @Override
-    public int getFactoryId() {
-        return StoreSerialization.FACTORY_ID;
     }
 
     @Override

@@ -2,13 +2,11 @@ package dev.sluice.server.seeds;
 
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.HashMap;
@@ -33,24 +31,12 @@ class Seed000DropshippingTest {
     record Numbers(int perIp, int nonLogin, int[] levels, int daily) {
     }
 
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    abstract static class Replay {
-        private SeedNode seed;
+    abstract static class Replay extends SeedReplay {
+        Replay() {
+            super("seed-000-dropshipping-api.yaml", "dropshipping", ZonedDateTime.of(2031, 3, 4, 10, 0, 0, 0, SHANGHAI).toInstant());
+        }
 
         abstract Numbers numbers();
-
-        abstract Map<String, String> replacements();
-
-        @BeforeAll
-        void start() {
-            seed = new SeedNode("seed-000-dropshipping-api.yaml", "dropshipping",
-                    ZonedDateTime.of(2031, 3, 4, 10, 0, 0, 0, SHANGHAI).toInstant(), replacements());
-        }
-
-        @AfterAll
-        void stop() throws InterruptedException {
-            seed.close();
-        }
 
         /** Sending every 10 ms for 3 s: no second holds more than {@code n}, and every second has its {@code n}. */
         private void noSecondHoldsMoreThan(int n, Map<String, String> who, String what) {

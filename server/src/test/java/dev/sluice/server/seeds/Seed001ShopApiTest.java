@@ -2,11 +2,8 @@ package dev.sluice.server.seeds;
 
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -22,23 +19,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class Seed001ShopApiTest {
 
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    abstract static class Replay {
-        private SeedNode seed;
+    abstract static class Replay extends SeedReplay {
+        Replay() {
+            super("seed-001-shop-api.yaml", "shop-api", Instant.parse("2031-05-01T08:00:00Z"));
+        }
 
         abstract int qps();
-
-        abstract Map<String, String> replacements();
-
-        @BeforeAll
-        void start() {
-            seed = new SeedNode("seed-001-shop-api.yaml", "shop-api", Instant.parse("2031-05-01T08:00:00Z"), replacements());
-        }
-
-        @AfterAll
-        void stop() throws InterruptedException {
-            seed.close();
-        }
 
         private static Map<String, String> call(String app, String shop, String api) {
             return Map.of("app", app, "shop", shop, "api", api);

@@ -2,11 +2,8 @@ package dev.sluice.server.seeds;
 
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -47,25 +44,14 @@ class Seed002TieredBucketsTest {
                       - ["*",     "*",        50,   5]
             """;
 
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    abstract static class Replay {
-        private SeedNode seed;
+    abstract static class Replay extends SeedReplay {
+        Replay() {
+            super("seed-002-tiered-token-buckets.yaml", "payments", Instant.parse("2031-06-01T00:00:00Z"));
+        }
 
         abstract Object[][] table();
 
         abstract String supportContact();
-
-        abstract Map<String, String> replacements();
-
-        @BeforeAll
-        void start() {
-            seed = new SeedNode("seed-002-tiered-token-buckets.yaml", "payments", Instant.parse("2031-06-01T00:00:00Z"), replacements());
-        }
-
-        @AfterAll
-        void stop() throws InterruptedException {
-            seed.close();
-        }
 
         private int base(int column) {
             return (Integer) table()[0][column];

@@ -2,11 +2,8 @@ package dev.sluice.server.seeds;
 
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -27,24 +24,12 @@ class Seed003CommerceApiTest {
                    int standardAverageLive, int standardAverageTest, int standardBurstLive, int standardBurstTest) {
     }
 
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    abstract static class Replay {
-        private SeedNode seed;
+    abstract static class Replay extends SeedReplay {
+        Replay() {
+            super("seed-003-commerce-api.yaml", "commerce", Instant.parse("2031-07-01T00:00:00Z"));
+        }
 
         abstract Numbers numbers();
-
-        abstract Map<String, String> replacements();
-
-        @BeforeAll
-        void start() {
-            // On a whole minute, so that one-second slots start on whole seconds.
-            seed = new SeedNode("seed-003-commerce-api.yaml", "commerce", Instant.parse("2031-07-01T00:00:00Z"), replacements());
-        }
-
-        @AfterAll
-        void stop() throws InterruptedException {
-            seed.close();
-        }
 
         private static Map<String, String> call(String ip, String env, String method, String endpoint) {
             return Map.of("ip", ip, "env", env, "method", method, "endpoint", endpoint);

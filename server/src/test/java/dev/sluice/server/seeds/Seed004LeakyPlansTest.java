@@ -2,11 +2,8 @@ package dev.sluice.server.seeds;
 
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -25,23 +22,12 @@ class Seed004LeakyPlansTest {
     record Numbers(int plus, int pro, int special, Duration window, int trickle, Duration tricklePeriod) {
     }
 
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    abstract static class Replay {
-        private SeedNode seed;
+    abstract static class Replay extends SeedReplay {
+        Replay() {
+            super("seed-004-leaky-bucket-plans.yaml", "store-plans", Instant.parse("2031-08-01T12:00:00Z"));
+        }
 
         abstract Numbers numbers();
-
-        abstract Map<String, String> replacements();
-
-        @BeforeAll
-        void start() {
-            seed = new SeedNode("seed-004-leaky-bucket-plans.yaml", "store-plans", Instant.parse("2031-08-01T12:00:00Z"), replacements());
-        }
-
-        @AfterAll
-        void stop() throws InterruptedException {
-            seed.close();
-        }
 
         private Map<String, String> store(String name, String plan) {
             return Map.of("store", name, "plan", plan);

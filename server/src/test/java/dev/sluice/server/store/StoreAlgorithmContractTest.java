@@ -1,18 +1,15 @@
 package dev.sluice.server.store;
 
-import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.AlgorithmContract;
 import dev.sluice.server.algorithm.Outcome;
-import dev.sluice.server.testing.TestMembers;
-import dev.sluice.server.testing.TestNodes;
+import dev.sluice.server.testing.TwoMembers;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 
 import java.time.Duration;
-import java.util.List;
 
 /**
  * The algorithm contract against the stores: the Hazelcast-backed one on two members over TCP
@@ -23,22 +20,16 @@ import java.util.List;
 class StoreAlgorithmContractTest {
 
     private static final ManualClock CLOCK = ManualClock.fixed();
-    private static List<HazelcastInstance> members;
-    private static BucketStore internal;
-    private static BucketStore publicApi;
+    private static TwoMembers cluster;
 
     @BeforeAll
     static void start() {
-        members = TestMembers.cluster(TestNodes.uniqueCluster("contract"), CLOCK, CLOCK);
-        internal = TestMembers.store(members.get(0), true);
-        publicApi = TestMembers.store(members.get(0), false);
+        cluster = new TwoMembers("contract", CLOCK);
     }
 
     @AfterAll
     static void stop() {
-        internal.close();
-        publicApi.close();
-        members.forEach(m -> m.getLifecycleService().terminate());
+        cluster.close();
     }
 
     /** The contract over one store. */
@@ -65,7 +56,7 @@ class StoreAlgorithmContractTest {
     class ThroughHazelcastsInternals extends OnAStore {
         @Override
         Buckets store() {
-            return internal;
+            return cluster.internal;
         }
     }
 
@@ -73,7 +64,7 @@ class StoreAlgorithmContractTest {
     class ThroughHazelcastsPublicApi extends OnAStore {
         @Override
         Buckets store() {
-            return publicApi;
+            return cluster.publicApi;
         }
     }
 
