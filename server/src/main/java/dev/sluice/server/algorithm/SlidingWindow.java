@@ -170,11 +170,14 @@ public final class SlidingWindow implements Algorithm {
         return expiryOf(v.slot) - now;
     }
 
+    /** Time until every unit counted now has expired: walks the ring back from the newest slot without dividing. */
     private long untilAllExpire(int[] counts, long slot, long now) {
+        int i = index(slot);
         for (long j = slot; j > slot - ring; j--) {
-            if (counts[index(j)] > 0) {
+            if (counts[i] > 0) {
                 return expiryOf(j) - now;
             }
+            i = i == 0 ? ring - 1 : i - 1;
         }
         return 0;
     }
