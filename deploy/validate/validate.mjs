@@ -1,6 +1,7 @@
 // Validates Kubernetes manifests (a multi-document YAML file, e.g. `kubectl kustomize` output)
-// against the Kubernetes API schemas, using the kubernetes-models package's generated JSON
-// schemas. Prints one line per problem and exits 1 if there is any.
+// against the Kubernetes API schemas, using the kubernetes-models packages' generated JSON
+// schemas: the core API, and the CRDs of cert-manager and the Prometheus operator. Prints one
+// line per problem and exits 1 if there is any.
 //
 //   node validate.mjs rendered.yaml
 import { readFileSync } from "node:fs";
@@ -21,7 +22,10 @@ for (const doc of docs) {
     continue;
   }
   const [group, version] = doc.apiVersion.includes("/") ? doc.apiVersion.split("/") : [null, doc.apiVersion];
-  const path = group ? `kubernetes-models/${group}/${version}/${doc.kind}` : `kubernetes-models/${version}/${doc.kind}`;
+  // Custom resources come from their projects' packages; everything else from the core API's.
+  const crds = { "cert-manager.io": "@kubernetes-models/cert-manager", "monitoring.coreos.com": "@kubernetes-models/prometheus-operator" };
+  const pkg = crds[group] ?? "kubernetes-models";
+  const path = group ? `${pkg}/${group}/${version}/${doc.kind}` : `${pkg}/${version}/${doc.kind}`;
   let Model;
   try {
     const mod = await import(path);

@@ -46,7 +46,10 @@ final class Replies {
     /** The node could not decide ({@code status} as Acquire would have failed), or the transport broke. */
     void failed(Attempt a, Status status) {
         switch (status.getCode()) {
-            case INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, FAILED_PRECONDITION, UNIMPLEMENTED -> a.result().completeExceptionally(
+            // A request that is wrong, or a caller the node does not know or let in: never answered by
+            // the failure mode, which would let through what the node refused.
+            case INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, FAILED_PRECONDITION, UNIMPLEMENTED, UNAUTHENTICATED,
+                 PERMISSION_DENIED -> a.result().completeExceptionally(
                     new SluiceClientException(status.getCode().name(), String.valueOf(status.getDescription())));
             case UNAVAILABLE -> {
                 String noRetry = retries.retry(a, transport);

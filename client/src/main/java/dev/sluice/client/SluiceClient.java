@@ -3,9 +3,13 @@ package dev.sluice.client;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,14 +86,15 @@ public final class SluiceClient implements AutoCloseable {
                     .nameResolverFactory(resolvers)
                     .defaultLoadBalancingPolicy("round_robin")
                     .disableRetry()
-                    .keepAliveTime(30, TimeUnit.SECONDS)
-                    .usePlaintext();
-            this.channel = channelBuilder.build();
+                    .keepAliveTime(30, TimeUnit.SECONDS);
+            // The nodes' certificate is checked against the first target's host name.
+            this.channel = (b.tls == null ? channelBuilder.usePlaintext() : channelBuilder.sslContext(b.tls)).build();
             this.ownsChannel = true;
             // Resolve and connect now, so the first decision does not pay for it.
             channel.getState(true);
         }
-        this.rawStub = RateLimiterGrpc.newStub(channel);
+        this.rawStub = b.bearerToken == null ? RateLimiterGrpc.newStub(channel)
+                : RateLimiterGrpc.newStub(channel).withCallCredentials(new BearerToken(b.bearerToken));
         RateLimiterGrpc.RateLimiterStub stub = rawStub.withExecutor(b.executor != null ? b.executor : IoThreads.EXECUTOR);
         this.deadlineNanos = b.deadline.toNanos();
         this.denials = new DenialCache(nanoTime, b.denialCache ? b.maxCachedDenials : 0);
@@ -226,8 +231,59 @@ public final class SluiceClient implements AutoCloseable {
         private int requestsPerStream = 100_000;
         private LongSupplier nanoTime = System::nanoTime;
         private NodesResolver.Lookup lookup = InetAddress::getAllByName;
+        private SslContext tls;
+        private String bearerToken;
 
         private Builder() {
+        }
+
+        /**
+         * Speaks TLS to the nodes, trusting the CA certificates in {@code trustRoots} (PEM). The
+         * nodes' certificate must name the first target's host.
+         */
+        public Builder tls(Path trustRoots) {
+            return tls(trustRoots, null, null);
+        }
+
+        /**
+         * Speaks mutual TLS: trusts the CA certificates in {@code trustRoots} and presents the
+         * certificate chain in {@code clientCertificate} with its PKCS#8 key {@code clientKey}
+         * (PEM files), which tells the nodes who this service is.
+         */
+        public Builder tls(Path trustRoots, Path clientCertificate, Path clientKey) {
+            Objects.requireNonNull(trustRoots, "trustRoots");
+            if ((clientCertificate == null) != (clientKey == null)) {
+                throw new IllegalArgumentException("a client certificate and its key go together");
+            }
+            try {
+                SslContextBuilder b = GrpcSslContexts.forClient().trustManager(trustRoots.toFile());
+                if (clientCertificate != null) {
+                    b.keyManager(clientCertificate.toFile(), clientKey.toFile());
+                }
+                this.tls = b.build();
+            } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("TLS: cannot use " + trustRoots
+                        + (clientCertificate == null ? "" : ", " + clientCertificate + " and " + clientKey) + ": " + e.getMessage(), e);
+            }
+            return this;
+        }
+
+        /** Speaks TLS with a context of your own (trust, client certificate, provider), made with gRPC's {@code GrpcSslContexts}. */
+        public Builder tls(SslContext context) {
+            this.tls = Objects.requireNonNull(context, "context");
+            return this;
+        }
+
+        /**
+         * Sends {@code token} on every call as {@code authorization: Bearer TOKEN}, which tells the
+         * nodes who this service is. Only over TLS ({@link #tls}), or a channel of your own.
+         */
+        public Builder bearerToken(String token) {
+            if (token == null || token.isBlank()) {
+                throw new IllegalArgumentException("a bearer token must not be empty");
+            }
+            this.bearerToken = token;
+            return this;
         }
 
         /**
@@ -369,6 +425,12 @@ public final class SluiceClient implements AutoCloseable {
             }
             if (channel != null && !targets.isEmpty()) {
                 throw new IllegalStateException("give targets or a channel, not both");
+            }
+            if (channel != null && tls != null) {
+                throw new IllegalStateException("tls(...) applies to the client's own channel; configure TLS on your channel instead");
+            }
+            if (channel == null && bearerToken != null && tls == null) {
+                throw new IllegalStateException("a bearer token is sent only over TLS: give tls(...) too");
             }
             return new SluiceClient(this);
         }

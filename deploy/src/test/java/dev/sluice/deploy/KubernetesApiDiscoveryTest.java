@@ -97,12 +97,16 @@ class KubernetesApiDiscoveryTest {
         api.start();
         String apiUrl = "http://127.0.0.1:" + api.getAddress().getPort();
         String cluster = TestNodes.uniqueCluster("k8s");
+        // Members found through Kubernetes share a secret, as the pods of one Deployment do.
+        java.nio.file.Path secret = java.nio.file.Files.createTempFile("cluster-secret", "");
+        java.nio.file.Files.writeString(secret, "k8s-discovery-test-secret-0123456789");
+        secret.toFile().deleteOnExit();
         // Started together, as a Deployment's pods are: each finds the other in the endpoints.
         List<java.util.concurrent.CompletableFuture<SluiceNode>> starting = new ArrayList<>();
         for (int port : new int[] {first, second}) {
             NodeSettings settings = TestNodes.settings(cluster, ManualClock.fixed()).memberPort(port)
                     .policies(PolicyLoader.bundledDemo())
-                    .kubernetesServiceName("sluice-members").kubernetesNamespace("limits")
+                    .kubernetesServiceName("sluice-members").kubernetesNamespace("limits").clusterSecretFile(secret)
                     .kubernetesApiUrl(apiUrl).kubernetesApiToken("token-for-tests")
                     // Plain HTTP here, so the CA is never used; without one Hazelcast reads the pod's.
                     .kubernetesCaCertificate(testCa()).build();

@@ -40,8 +40,16 @@ class RenderedManifestsTest {
         Path rendered = Files.writeString(dir.resolve(overlay + ".yaml"), Manifests.render(overlay));
         Manifests.Result r = validate(rendered);
         assertEquals(0, r.exit(), r.output());
-        for (String kind : List.of("Deployment/sluice", "Service/sluice-members", "Service/sluice", "ConfigMap/sluice-policies",
-                "ServiceAccount/sluice", "Role/sluice-discovery", "PodDisruptionBudget/sluice", "NetworkPolicy/sluice")) {
+        List<String> kinds = new java.util.ArrayList<>(List.of("Deployment/sluice", "Service/sluice-members", "Service/sluice",
+                "ConfigMap/sluice-policies", "ServiceAccount/sluice", "Role/sluice-discovery", "PodDisruptionBudget/sluice",
+                "NetworkPolicy/sluice"));
+        if (overlay.equals("dev")) {
+            kinds.add("Secret/sluice-cluster-secret");
+        }
+        if (overlay.endsWith("-tls")) {
+            kinds.add("Certificate/sluice-tls");
+        }
+        for (String kind : kinds) {
             assertTrue(r.output().contains("ok ") && r.output().contains(kind), kind + " validated:\n" + r.output());
         }
     }
@@ -86,10 +94,27 @@ class RenderedManifestsTest {
             Files.writeString(volume.resolve(e.getKey()), e.getValue());
             PolicyLoader.parse(e.getValue(), e.getKey()); // the shipped policy is valid
         }
+        // The secrets the pod mounts, written where their volumes would put them: the dev overlay's
+        // own cluster secret, or for the others one an operator made; TLS files as cert-manager writes them.
+        Map<String, Object> secretDoc = docs.stream().filter(d -> "Secret".equals(d.get("kind"))).findFirst().orElse(null);
+        String clusterSecret = secretDoc != null ? (String) ((Map<String, Object>) secretDoc.get("stringData")).get("secret")
+                : "an-operator-made-secret-0123456789abcdef";
+        Map<String, String> mounted = new HashMap<>();
+        for (Map<String, Object> m : (List<Map<String, Object>>) get(container, "volumeMounts")) {
+            mounted.put((String) m.get("mountPath"), (String) m.get("name"));
+        }
         Map<String, String> env = new HashMap<>();
         for (Map<String, Object> var : (List<Map<String, Object>>) get(container, "env")) {
             String name = (String) var.get("name");
             String value = var.containsKey("value") ? (String) var.get("value") : "default";
+            for (Map.Entry<String, String> m : mounted.entrySet()) {
+                if (!m.getKey().equals(mountPath) && value.startsWith(m.getKey() + "/")) {
+                    Path file = dir.resolve(m.getValue()).resolve(value.substring(m.getKey().length() + 1));
+                    Files.createDirectories(file.getParent());
+                    Files.writeString(file, name.equals("SLUICE_CLUSTER_SECRET_FILE") ? clusterSecret : "PEM");
+                    value = file.toString();
+                }
+            }
             env.put(name, value.replace("$(POD_NAMESPACE)", "default").replace(mountPath, volume.toString()));
             assertTrue(name.equals("POD_NAMESPACE") || NodeSettings.environmentVariables().contains(name),
                     name + " is not a variable a node reads: " + NodeSettings.environmentVariables());
@@ -102,8 +127,15 @@ class RenderedManifestsTest {
         }
         assertEquals(settings.port(), ports.get("grpc"), "gRPC container port");
         assertEquals(settings.memberPort(), ports.get("hazelcast"), "member container port");
-        assertEquals(settings.port(), (Integer) get(container, "readinessProbe", "grpc", "port"), "readiness on the gRPC health port");
-        assertEquals(settings.port(), (Integer) get(container, "startupProbe", "grpc", "port"));
+        int healthPort = settings.healthPort() != 0 ? settings.healthPort() : settings.port();
+        assertEquals(healthPort, (Integer) get(container, "readinessProbe", "grpc", "port"), "readiness on the gRPC health port");
+        assertEquals(healthPort, (Integer) get(container, "startupProbe", "grpc", "port"));
+        if (settings.healthPort() != 0) {
+            assertEquals(settings.healthPort(), ports.get("health"), "the plaintext health port is a container port");
+            assertTrue(settings.tlsCert() != null, "health moves off the gRPC port when that speaks TLS, which probes cannot");
+        }
+        assertTrue(settings.clusterSecretFile() != null, "members share a secret");
+        assertTrue(mounted.containsValue("cluster-secret"));
         assertEquals("grpc", get(container, "livenessProbe", "tcpSocket", "port"));
         assertEquals(volume.resolve("policies.yaml"), settings.policiesFile(), "SLUICE_POLICIES is the mounted ConfigMap file");
         assertEquals(null, mount.get("subPath"), "a subPath mount would never see ConfigMap updates");

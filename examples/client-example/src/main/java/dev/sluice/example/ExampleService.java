@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Executors;
 
 /**
@@ -21,6 +23,11 @@ import java.util.concurrent.Executors;
  * java -cp examples/client-example/target/sluice-client-example.jar:... dev.sluice.example.ExampleService 8080 localhost:8081
  * curl -i localhost:8080/hello
  * </pre>
+ *
+ * <p>Against nodes that speak TLS ({@code --tls-cert}) and know their callers, the environment
+ * tells the client how: {@code SLUICE_TLS_CA} (the nodes' CA certificate, PEM), with
+ * {@code SLUICE_TLS_CERT} and {@code SLUICE_TLS_KEY} for mutual TLS, or {@code SLUICE_TOKEN} for a
+ * bearer token.
  */
 public final class ExampleService implements AutoCloseable {
 
@@ -93,11 +100,27 @@ public final class ExampleService implements AutoCloseable {
         sluice.close();
     }
 
+    /**
+     * The client this service uses: plaintext by default; TLS with the CA in {@code SLUICE_TLS_CA},
+     * mutual TLS with {@code SLUICE_TLS_CERT} and {@code SLUICE_TLS_KEY} too, and a bearer token
+     * from {@code SLUICE_TOKEN}.
+     */
+    static SluiceClient.Builder client(String target, Map<String, String> env) {
+        SluiceClient.Builder b = SluiceClient.builder().target(target);
+        String ca = env.get("SLUICE_TLS_CA");
+        if (ca != null) {
+            String cert = env.get("SLUICE_TLS_CERT");
+            b = cert == null ? b.tls(Path.of(ca)) : b.tls(Path.of(ca), Path.of(cert), Path.of(env.get("SLUICE_TLS_KEY")));
+        }
+        String token = env.get("SLUICE_TOKEN");
+        return token == null ? b : b.bearerToken(token);
+    }
+
     /** {@code ExampleService [port] [sluice host:port]}: defaults 8080 and localhost:8081. */
     public static void main(String[] args) throws IOException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 8080;
         String target = args.length > 1 ? args[1] : "localhost:8081";
-        ExampleService service = new ExampleService(port, SluiceClient.builder().target(target).build());
+        ExampleService service = new ExampleService(port, client(target, System.getenv()).build());
         System.out.println("example service on :" + service.port() + ", asking Sluice at " + target);
         Runtime.getRuntime().addShutdownHook(new Thread(service::close));
     }

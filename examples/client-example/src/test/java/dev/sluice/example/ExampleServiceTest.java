@@ -3,6 +3,7 @@ package dev.sluice.example;
 import dev.sluice.client.SluiceClient;
 import dev.sluice.server.node.SluiceNode;
 import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.testing.TestCertificates;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import jakarta.servlet.FilterChain;
@@ -108,5 +109,34 @@ class ExampleServiceTest {
                     case "getWriter" -> new PrintWriter(body);
                     default -> null;
                 });
+    }
+
+    @Test
+    void theServiceSpeaksTlsWithABearerTokenWhenTheEnvironmentSaysSo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        TestCertificates certs = new TestCertificates(dir, "example-ca");
+        TestCertificates.Issued server = certs.server("node");
+        String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest("example-token".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        java.nio.file.Path tokens = java.nio.file.Files.writeString(dir.resolve("tokens"), "example-service sha256:" + hash + "\n");
+        SluiceNode secure = TestNodes.start(TestNodes.settings(TestNodes.uniqueCluster("example-tls"), ManualClock.fixed())
+                .policies(TestNodes.policies("""
+                        domains:
+                          demo:
+                            callers: [example-service]
+                            rules:
+                              - name: per-ip
+                                limits: [{name: per-ip, algorithm: token_bucket, capacity: 10, refill: 10, key: [ip]}]
+                        """)).tls(server.certFile(), server.keyFile()).callerTokens(tokens).build());
+        SluiceClient client = ExampleService.client("localhost:" + secure.port(), java.util.Map.of(
+                "SLUICE_TLS_CA", certs.ca().certFile().toString(), "SLUICE_TOKEN", "example-token")).deadline(Duration.ofSeconds(5)).build();
+        try (ExampleService service = new ExampleService(0, client)) {
+            HttpResponse<String> ok = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + service.port() + "/hello")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, ok.statusCode());
+            assertEquals("\"per-ip\";q=10;w=1", ok.headers().firstValue("RateLimit-Policy").orElse(null), "a decision, not the failure mode");
+        } finally {
+            secure.close();
+        }
     }
 }

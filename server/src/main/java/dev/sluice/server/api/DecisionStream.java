@@ -5,6 +5,7 @@ import dev.sluice.api.v1.StreamRequest;
 import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
 import dev.sluice.api.v1.StreamResponses;
+import dev.sluice.server.path.Caller;
 import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.path.Refusal;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -32,6 +33,8 @@ final class DecisionStream implements StreamObserver<StreamRequests> {
 
     private final DecisionPath path;
     private final TurnBatcher batcher;
+    /** Who opened the stream: every request on it is theirs. */
+    private final Caller caller;
     private final ServerCallStreamObserver<StreamResponses> responses;
     private final Executor home;
     /** The streams not yet ended, which this one leaves when it ends. */
@@ -51,6 +54,7 @@ final class DecisionStream implements StreamObserver<StreamRequests> {
                    Set<DecisionStream> open) {
         this.path = path;
         this.batcher = batcher;
+        this.caller = CallerIdentity.current();
         this.responses = responses;
         this.home = home;
         this.open = open;
@@ -85,7 +89,7 @@ final class DecisionStream implements StreamObserver<StreamRequests> {
                 home.execute(() -> answer(id, null, new Refusal(Refusal.Code.UNAVAILABLE, "node shutting down; send it to another node")));
                 continue;
             }
-            DecisionPath.Admitted a = path.admit(request.getRequest(), false,
+            DecisionPath.Admitted a = path.admit(caller, request.getRequest(), false,
                     (response, refusal) -> home.execute(() -> answer(id, response, refusal)));
             if (a != null) {
                 batcher.decideSoon(a, home);

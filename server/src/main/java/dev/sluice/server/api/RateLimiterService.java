@@ -8,6 +8,7 @@ import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponses;
+import dev.sluice.server.path.Caller;
 import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.path.Refusal;
 import io.grpc.Context;
@@ -56,7 +57,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
             call.setOnCancelHandler(() -> { });
         }
         Executor home = loops.current();
-        DecisionPath.Admitted a = path.admit(request, Context.current().isCancelled(),
+        DecisionPath.Admitted a = path.admit(CallerIdentity.current(), request, Context.current().isCancelled(),
                 (response, refusal) -> home.execute(() -> send(observer, response, refusal)));
         if (a != null) {
             batcher.decideSoon(a, home);
@@ -82,9 +83,10 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         AtomicInteger left = new AtomicInteger(n);
         Executor home = loops.current();
         List<DecisionPath.Admitted> admitted = new ArrayList<>(n);
+        Caller caller = CallerIdentity.current();
         for (int i = 0; i < n; i++) {
             int at = i;
-            DecisionPath.Admitted a = path.admit(batch.getRequests(i), false, (response, refusal) -> {
+            DecisionPath.Admitted a = path.admit(caller, batch.getRequests(i), false, (response, refusal) -> {
                 results[at] = Statuses.entry(response, refusal);
                 if (left.decrementAndGet() == 0) {
                     home.execute(() -> send(observer, AcquireBatchResponse.newBuilder().addAllResults(Arrays.asList(results)).build(), null));

@@ -18,6 +18,8 @@ final class Statuses {
             case NOT_FOUND -> Status.Code.NOT_FOUND;
             case UNAVAILABLE -> Status.Code.UNAVAILABLE;
             case DEADLINE_EXCEEDED -> Status.Code.DEADLINE_EXCEEDED;
+            case UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
+            case PERMISSION_DENIED -> Status.Code.PERMISSION_DENIED;
             case INTERNAL -> Status.Code.INTERNAL;
         };
         return code.toStatus().withDescription(refusal.message());

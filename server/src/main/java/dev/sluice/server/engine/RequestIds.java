@@ -3,13 +3,22 @@ package dev.sluice.server.engine;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Turns a request's {@code request_id} into the 64-bit value buckets remember. Ids are trusted:
- * they come from the services and gateways that call Sluice, which must make them unique per
- * request (a client library does). The empty id is 0, which means "no id".
+ * Turns a request's {@code request_id} into the 64-bit value buckets remember. Ids come from the
+ * services and gateways that call Sluice, which must make them unique per request (a client
+ * library does); with verified callers they are scoped per caller. The empty id is 0, which
+ * means "no id".
  */
 public final class RequestIds {
 
     private RequestIds() {
+    }
+
+    /**
+     * The value for {@code requestId} of caller {@code callerId} ({@code null}: anonymous): a
+     * caller's ids are its own, so one caller's id never answers another's request.
+     */
+    public static long of(String callerId, String requestId) {
+        return callerId == null || requestId.isEmpty() ? of(requestId) : of(callerId + '\u0000' + requestId);
     }
 
     public static long of(String requestId) {

@@ -42,6 +42,9 @@ public final class Main {
         SluiceNode node;
         try {
             node = SluiceNode.start(parsed.settings());
+        } catch (SettingsException e) {
+            System.err.println("sluice: " + e.getMessage());
+            return 2;
         } catch (PolicyException e) {
             System.err.println("sluice: the policy file has " + e.problems().size() + " problem(s); not starting:");
             for (Problem p : e.problems()) {

@@ -1,12 +1,14 @@
 package dev.sluice.server.node;
 
+import com.hazelcast.config.AdvancedNetworkConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.KubernetesConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MetadataPolicy;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.sluice.server.store.BucketStore;
@@ -25,10 +27,14 @@ public final class MemberConfig {
     private MemberConfig() {
     }
 
-    /** A member configuration for these settings: TCP join, small thread pools, the bucket map. */
+    /**
+     * A member configuration for these settings: small thread pools, the bucket map, and a member
+     * port that serves the member protocol alone (no client protocol), bound to the member's own
+     * address, joined only by members presenting the cluster name the shared secret derives.
+     */
     public static Config of(NodeSettings s) {
         Config c = new Config();
-        c.setClusterName(s.clusterName());
+        c.setClusterName(s.clusterSecretFile() == null ? s.clusterName() : ClusterSecret.clusterName(s.clusterName(), s.clusterSecretFile()));
         c.setInstanceName("sluice-" + s.memberPort() + "-" + Long.toHexString(System.nanoTime()));
 
         int cores = Runtime.getRuntime().availableProcessors();
@@ -49,8 +55,11 @@ public final class MemberConfig {
         c.getMetricsConfig().setEnabled(false);
         c.getJetConfig().setEnabled(false);
 
-        NetworkConfig network = c.getNetworkConfig();
-        network.setPort(s.memberPort()).setPortAutoIncrement(false);
+        // One endpoint, for members: with no client endpoint no Hazelcast client can connect at all.
+        AdvancedNetworkConfig network = c.getAdvancedNetworkConfig().setEnabled(true);
+        ServerSocketEndpointConfig memberEndpoint = new ServerSocketEndpointConfig();
+        memberEndpoint.setPort(s.memberPort()).setPortAutoIncrement(false);
+        network.setMemberEndpointConfig(memberEndpoint);
         String memberHost = s.memberHost();
         if (memberHost == null && s.members().isEmpty() && !s.kubernetesDiscovery()) {
             memberHost = "127.0.0.1";
@@ -58,6 +67,13 @@ public final class MemberConfig {
         if (memberHost != null) {
             c.setProperty("hazelcast.local.localAddress", memberHost);
         }
+        // Listen on the member's own address only, never on every interface.
+        c.setProperty("hazelcast.socket.bind.any", "false");
+        c.setProperty("hazelcast.socket.server.bind.any", "false");
+        // Sluice sends nothing by Java serialization; Hazelcast's own exceptions between members
+        // are, so its defaults (JDK and Hazelcast classes, known gadgets refused) are kept and
+        // nothing else is allowed.
+        c.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig().setDefaultsDisabled(false));
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);

@@ -74,6 +74,40 @@ public final class NodeSettings {
         return get(Settings.CLUSTER_NAME);
     }
 
+    /** The file holding the secret the members share, or {@code null} (allowed only when every member address is loopback). */
+    public Path clusterSecretFile() {
+        return get(Settings.CLUSTER_SECRET_FILE);
+    }
+
+    /** PEM certificate chain of the gRPC port, or {@code null} for plaintext. */
+    public Path tlsCert() {
+        return get(Settings.TLS_CERT);
+    }
+
+    public Path tlsKey() {
+        return get(Settings.TLS_KEY);
+    }
+
+    /** CA certificates callers' certificates must chain to (mutual TLS), or {@code null}. */
+    public Path tlsClientCa() {
+        return get(Settings.TLS_CLIENT_CA);
+    }
+
+    /** The hashed bearer tokens callers may present, or {@code null}. */
+    public Path callerTokens() {
+        return get(Settings.CALLER_TOKENS);
+    }
+
+    /** How often certificates, keys and tokens are looked at again; zero: never. */
+    public Duration credentialsReloadInterval() {
+        return get(Settings.CREDENTIALS_RELOAD_INTERVAL);
+    }
+
+    /** A plaintext port serving health alone, or 0. */
+    public int healthPort() {
+        return get(Settings.HEALTH_PORT);
+    }
+
     /** The policy file, or {@code null} for {@link #policies()} or the bundled demo. */
     public Path policiesFile() {
         return get(Settings.POLICIES);
@@ -221,6 +255,30 @@ public final class NodeSettings {
             return set(Settings.CLUSTER_NAME, clusterName);
         }
 
+        public Builder clusterSecretFile(Path file) {
+            return set(Settings.CLUSTER_SECRET_FILE, file);
+        }
+
+        public Builder tls(Path cert, Path key) {
+            return set(Settings.TLS_CERT, cert).set(Settings.TLS_KEY, key);
+        }
+
+        public Builder tlsClientCa(Path ca) {
+            return set(Settings.TLS_CLIENT_CA, ca);
+        }
+
+        public Builder callerTokens(Path file) {
+            return set(Settings.CALLER_TOKENS, file);
+        }
+
+        public Builder credentialsReloadInterval(Duration interval) {
+            return set(Settings.CREDENTIALS_RELOAD_INTERVAL, interval);
+        }
+
+        public Builder healthPort(int port) {
+            return set(Settings.HEALTH_PORT, port);
+        }
+
         public Builder policiesFile(Path policiesFile) {
             return set(Settings.POLICIES, policiesFile);
         }
@@ -309,6 +367,17 @@ public final class NodeSettings {
             }
             if (s.kubernetesDiscovery() && !s.members().isEmpty()) {
                 throw new IllegalArgumentException("a static member list and Kubernetes discovery exclude each other");
+            }
+            if ((s.tlsCert() == null) != (s.tlsKey() == null)) {
+                throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both, or neither for plaintext");
+            }
+            if (s.tlsClientCa() != null && s.tlsCert() == null) {
+                throw new IllegalArgumentException("--tls-client-ca asks callers for certificates over TLS: give --tls-cert and --tls-key too");
+            }
+            if (s.clusterSecretFile() == null && ClusterSecret.needed(s.memberHost(), s.members(), s.kubernetesDiscovery())) {
+                throw new IllegalArgumentException("the member port is reachable from other hosts, and any Hazelcast member or client"
+                        + " that knows the cluster name could join and reset every limit: give --cluster-secret-file; "
+                        + ClusterSecret.HOW_TO_MAKE_ONE);
             }
             return s;
         }

@@ -35,6 +35,9 @@ public final class Settings {
             "127.0.0.1 when alone", Settings::text, Settings::notEmpty, "address the member binds to and gives other members");
     public static final Setting<String> CLUSTER_NAME = new Setting<>("cluster-name", String.class, "NAME", "sluice", "sluice",
             Settings::text, Settings::notEmpty, "members join only a cluster of the same name");
+    public static final Setting<Path> CLUSTER_SECRET_FILE = new Setting<>("cluster-secret-file", Path.class, "FILE", null, "none",
+            Settings::readableFile, ClusterSecret::problem, "a secret shared by the members, from which the cluster name they present"
+            + " is derived (required unless every member address is loopback)");
     public static final Setting<String> KUBERNETES_SERVICE_DNS = new Setting<>("kubernetes-service-dns", String.class, "NAME",
             null, "none", Settings::text, Settings::notEmpty, "find members by DNS lookup of this headless service");
     public static final Setting<String> KUBERNETES_SERVICE_NAME = new Setting<>("kubernetes-service-name", String.class, "NAME",
@@ -43,6 +46,19 @@ public final class Settings {
             null, "the pod's own", Settings::text, Settings::notEmpty, "namespace for Kubernetes API discovery");
     public static final Setting<String> KUBERNETES_API_URL = new Setting<>("kubernetes-api-url", String.class, "URL", null,
             "in-cluster", Settings::text, Settings::notEmpty, "Kubernetes API for API discovery");
+    public static final Setting<Path> TLS_CERT = new Setting<>("tls-cert", Path.class, "FILE", null, "none (plaintext)",
+            Settings::readableFile, null, "PEM certificate chain the gRPC port presents (TLS 1.2 and 1.3); reloaded when it changes");
+    public static final Setting<Path> TLS_KEY = new Setting<>("tls-key", Path.class, "FILE", null, "none",
+            Settings::readableFile, null, "PEM private key (PKCS#8) of `--tls-cert`; reloaded when it changes");
+    public static final Setting<Path> TLS_CLIENT_CA = new Setting<>("tls-client-ca", Path.class, "FILE", null, "none",
+            Settings::readableFile, null, "PEM CA certificates: callers must present a certificate they signed (mutual TLS)");
+    public static final Setting<Path> CALLER_TOKENS = new Setting<>("caller-tokens", Path.class, "FILE", null, "none",
+            Settings::readableFile, null, "file of `caller-id sha256:HEX` lines: bearer tokens callers may present, hashed");
+    public static final Setting<Duration> CREDENTIALS_RELOAD_INTERVAL = new Setting<>("credentials-reload-interval",
+            Duration.class, "DURATION", Duration.ofSeconds(5), "5s", Settings::duration, Settings::notNegative,
+            "how often certificates, keys and the token file are checked for changes (0: never)");
+    public static final Setting<Integer> HEALTH_PORT = new Setting<>("health-port", Integer.class, "PORT", 0, "0 (none)",
+            Settings::port, Settings::portOrZero, "a plaintext port serving `grpc.health.v1` alone, for probes that cannot speak TLS (0: none)");
     public static final Setting<Integer> MIN_CLUSTER_SIZE = new Setting<>("min-cluster-size", Integer.class, "N", 1, "1",
             Settings::whole, Settings::positive, "below this many members, answer `UNAVAILABLE` instead of deciding alone");
     public static final Setting<Integer> MAX_IN_FLIGHT = new Setting<>("max-in-flight", Integer.class, "N", 10_000, "10000",
@@ -84,6 +100,7 @@ public final class Settings {
 
     /** Every setting, in help order. */
     public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
+            CLUSTER_SECRET_FILE, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, CALLER_TOKENS, CREDENTIALS_RELOAD_INTERVAL, HEALTH_PORT,
             KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
             MAX_IN_FLIGHT, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
             PARTITION_COUNT, HAZELCAST_INTERNALS, LOG_LEVEL, CLOCK, POLICY_SET, KUBERNETES_CA_CERTIFICATE, KUBERNETES_API_TOKEN);
@@ -216,6 +233,20 @@ public final class Settings {
 
     private static String knownLevel(String level) {
         return LEVELS.contains(level) ? null : "is not a log level (error, warn, info, debug)";
+    }
+
+    private static Path readableFile(String text) throws Setting.Invalid {
+        if (text.isEmpty()) {
+            throw new Setting.Invalid("must not be empty");
+        }
+        Path p = Path.of(text);
+        if (!Files.isRegularFile(p)) {
+            throw new Setting.Invalid("no file at '" + text + "'");
+        }
+        if (!Files.isReadable(p)) {
+            throw new Setting.Invalid("file '" + text + "' is not readable");
+        }
+        return p;
     }
 
     private static Path policyFile(String text) throws Setting.Invalid {

@@ -3,6 +3,7 @@ package dev.sluice.server.node;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.server.api.CallerIdentity;
 import dev.sluice.server.api.EventLoops;
 import dev.sluice.server.api.RateLimiterService;
 import dev.sluice.server.engine.DecisionEngine;
@@ -13,6 +14,7 @@ import dev.sluice.server.policy.PolicyLoader;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.time.Clock;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -47,9 +49,15 @@ public final class SluiceNode implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ClusterEvents events = new ClusterEvents();
     private final PolicyWatcher watcher;
+    /** The plaintext health port's server, or {@code null}. */
+    private final Server healthServer;
 
-    private SluiceNode(NodeSettings settings, Policies initial, String initialContent) throws IOException {
+    private SluiceNode(NodeSettings settings, Policies initial, String initialContent) throws IOException, SettingsException {
         this.settings = settings;
+        // Credentials first: a certificate, key or token file that cannot be used stops start-up before anything runs.
+        TlsCredentials tls = settings.tlsCert() == null ? null
+                : new TlsCredentials(settings.tlsCert(), settings.tlsKey(), settings.tlsClientCa());
+        CallerTokens tokens = settings.callerTokens() == null ? null : new CallerTokens(settings.callerTokens());
         this.policies = new AtomicReference<>(initial);
         this.health = new HealthStatusManager();
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
@@ -68,6 +76,7 @@ public final class SluiceNode implements AutoCloseable {
             threads.close();
             throw e;
         }
+        Server started = null;
         try {
             hazelcast.getCluster().promoteLocalLiteMember();
             if (clusterClock != null) {
@@ -82,18 +91,35 @@ public final class SluiceNode implements AutoCloseable {
             this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight());
             this.service = new RateLimiterService(path, EventLoops.of(threads.workers()));
             LeakDetection.offUnlessAsked();
-            this.server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
-                    .bossEventLoopGroup(threads.boss())
-                    .workerEventLoopGroup(threads.workers())
-                    .channelType(threads.channelType())
-                    .directExecutor()
+            boolean identified = tokens != null || (tls != null && tls.mutual());
+            NettyServerBuilder grpc = serverOn(settings.port())
                     .maxInboundMessageSize(256 * 1024)
-                    .addService(service)
+                    .addService(identified ? ServerInterceptors.intercept(service, new CallerIdentity(tokens, tls != null && tls.mutual()))
+                            : service.bindService())
                     .addService(health.getHealthService())
-                    .addService(ProtoReflectionServiceV1.newInstance())
-                    .build()
-                    .start();
+                    .addService(ProtoReflectionServiceV1.newInstance());
+            if (tls != null) {
+                grpc.sslContext(tls.serverContext());
+            }
+            started = grpc.build().start();
+            this.healthServer = settings.healthPort() == 0 ? null
+                    : serverOn(settings.healthPort()).addService(health.getHealthService()).build().start();
+            this.server = started;
+            if ((tls != null || tokens != null) && !settings.credentialsReloadInterval().isZero()) {
+                long every = settings.credentialsReloadInterval().toMillis();
+                threads.timer().scheduleWithFixedDelay(() -> {
+                    if (tls != null) {
+                        tls.reload();
+                    }
+                    if (tokens != null) {
+                        tokens.reload();
+                    }
+                }, every, every, TimeUnit.MILLISECONDS);
+            }
         } catch (IOException | RuntimeException e) {
+            if (started != null) {
+                started.shutdownNow();
+            }
             hazelcast.shutdown();
             threads.close();
             throw e;
@@ -104,14 +130,31 @@ public final class SluiceNode implements AutoCloseable {
                 : null;
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
-        LOG.info(() -> "Sluice node serving gRPC on " + settings.host() + ":" + server.getPort() + ", member "
+        String security = (tls == null ? "plaintext" : tls.mutual() ? "TLS, client certificates required" : "TLS")
+                + (tokens != null ? ", bearer tokens" : "")
+                + (tokens == null && (tls == null || !tls.mutual()) ? ", callers anonymous (no caller identity configured)" : "");
+        LOG.info(() -> "Sluice node serving gRPC (" + security + ") on " + settings.host() + ":" + server.getPort() + ", member "
                 + hazelcast.getCluster().getLocalMember().getAddress() + " in a cluster of "
                 + hazelcast.getCluster().getMembers().size() + ", policies " + initial.source() + " (version "
                 + initial.version() + ", domains " + String.join(", ", initial.domainNames()) + ")");
     }
 
     /** Loads the policies and starts a node; fails on an invalid policy file without starting anything. */
-    public static SluiceNode start(NodeSettings settings) throws IOException, PolicyException {
+    /** A server on the node's own event loops, answering on them. */
+    private NettyServerBuilder serverOn(int port) {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), port))
+                .bossEventLoopGroup(threads.boss())
+                .workerEventLoopGroup(threads.workers())
+                .channelType(threads.channelType())
+                .directExecutor();
+    }
+
+    /** The port health alone is served on (plaintext), or 0. */
+    public int healthPort() {
+        return healthServer == null ? 0 : healthServer.getPort();
+    }
+
+    public static SluiceNode start(NodeSettings settings) throws IOException, PolicyException, SettingsException {
         if (settings.policies() != null) {
             return new SluiceNode(settings, settings.policies(), null);
         }
@@ -189,6 +232,9 @@ public final class SluiceNode implements AutoCloseable {
             }
         }
         server.shutdown();
+        if (healthServer != null) {
+            healthServer.shutdown();
+        }
         // A stream would otherwise hold the shutdown for its whole grace: each answers what it has read and ends.
         service.endStreams();
         try {
@@ -217,6 +263,9 @@ public final class SluiceNode implements AutoCloseable {
             return;
         }
         server.shutdownNow();
+        if (healthServer != null) {
+            healthServer.shutdownNow();
+        }
         hazelcast.getLifecycleService().terminate();
         if (watcher != null) {
             watcher.close();

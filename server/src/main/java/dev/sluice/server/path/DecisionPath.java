@@ -68,12 +68,13 @@ public final class DecisionPath {
     }
 
     /**
-     * Admits one request: checks its shape, resolves its limits and takes a place in flight.
-     * Returns {@code null}, having answered {@code answer} with the refusal already, when the
-     * call's deadline has passed, the request is malformed, names no known domain, asks for more
-     * than a limit can ever give, or the node is overloaded.
+     * Admits one request of {@code caller}: checks its shape, the caller's right to its domain,
+     * resolves its limits and takes a place in flight. Returns {@code null}, having answered
+     * {@code answer} with the refusal already, when the call's deadline has passed, the request is
+     * malformed, names no known domain or one the caller may not ask, asks for more than a limit
+     * can ever give, or the node is overloaded.
      */
-    public Admitted admit(AcquireRequest request, boolean deadlinePassed, Answer answer) {
+    public Admitted admit(Caller caller, AcquireRequest request, boolean deadlinePassed, Answer answer) {
         received.increment();
         if (deadlinePassed) {
             answer.accept(null, new Refusal(Refusal.Code.DEADLINE_EXCEEDED, "the call's deadline passed before a decision was asked for"));
@@ -88,6 +89,14 @@ public final class DecisionPath {
         if (domain == null) {
             answer.accept(null, new Refusal(Refusal.Code.NOT_FOUND, "domain: \"" + request.getDomain()
                     + "\" has no policies on this cluster"));
+            return null;
+        }
+        if (!domain.admits(caller.id())) {
+            answer.accept(null, caller.anonymous()
+                    ? new Refusal(Refusal.Code.UNAUTHENTICATED, "domain: \"" + request.getDomain()
+                            + "\" answers only callers it knows; present a client certificate or a bearer token")
+                    : new Refusal(Refusal.Code.PERMISSION_DENIED, "domain: caller \"" + caller.id() + "\" may not ask domain \""
+                            + request.getDomain() + "\""));
             return null;
         }
         Map<String, String> descriptors = domain.withDefaults(request.getDescriptorsMap());
@@ -107,7 +116,7 @@ public final class DecisionPath {
             return null;
         }
         return new Admitted(request.getDomain(), domain, descriptors,
-                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(request.getRequestId())), answer);
+                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(caller.id(), request.getRequestId())), answer);
     }
 
     /**

@@ -17,6 +17,10 @@ public record Refusal(Code code, String message) {
         UNAVAILABLE,
         /** The call's deadline passed before a decision was asked for. */
         DEADLINE_EXCEEDED,
+        /** The caller's identity is needed and was not given, or could not be verified. */
+        UNAUTHENTICATED,
+        /** The caller is known and may not ask this. */
+        PERMISSION_DENIED,
         /** A defect: logged where it happened. */
         INTERNAL
     }

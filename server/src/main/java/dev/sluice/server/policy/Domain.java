@@ -14,12 +14,24 @@ public final class Domain {
     private final List<Rule> rules;
     private final ResponseStyle response;
     private final Map<String, String> defaults;
+    private final CallerPatterns callers;
 
-    Domain(String name, List<Rule> rules, ResponseStyle response, Map<String, String> defaults) {
+    Domain(String name, List<Rule> rules, ResponseStyle response, Map<String, String> defaults, CallerPatterns callers) {
         this.name = name;
         this.rules = List.copyOf(rules);
         this.response = response;
         this.defaults = Map.copyOf(defaults);
+        this.callers = callers;
+    }
+
+    /** Whether the domain names the callers that may ask it; without {@code callers:}, anyone may, anonymous or not. */
+    public boolean restricted() {
+        return callers != null;
+    }
+
+    /** Whether caller {@code id} ({@code null}: anonymous) may ask this domain. */
+    public boolean admits(String id) {
+        return callers == null || callers.matches(id);
     }
 
     /**

@@ -7,13 +7,20 @@ import java.util.Set;
 public final class Policies {
 
     private final Map<String, Domain> domains;
+    private final CallerPatterns admins;
     private final String source;
     private final String version;
 
-    Policies(Map<String, Domain> domains, String source, String version) {
+    Policies(Map<String, Domain> domains, CallerPatterns admins, String source, String version) {
         this.domains = Map.copyOf(domains);
+        this.admins = admins;
         this.source = source;
         this.version = version;
+    }
+
+    /** Whether caller {@code id} holds the admin role (the file's {@code admins:}); an anonymous caller never does. */
+    public boolean isAdmin(String id) {
+        return admins.matches(id);
     }
 
     /** The domain of that name, or {@code null}. */

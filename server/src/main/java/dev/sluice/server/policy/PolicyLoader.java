@@ -62,7 +62,7 @@ public final class PolicyLoader {
             "sliding_window", Set.of("limit", "window", "granularity"));
     private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
     private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
-    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults");
+    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults", "callers");
     private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type", "extra_headers",
             "values");
     private static final Set<String> TABLE_KEYS = Set.of("by", "columns", "rows");
@@ -70,6 +70,8 @@ public final class PolicyLoader {
 
     private final String source;
     private final List<Problem> problems = new ArrayList<>();
+    /** The callers the file names as administrators. */
+    private CallerPatterns admins = CallerPatterns.NONE;
 
     private PolicyLoader(String source) {
         this.source = source;
@@ -100,7 +102,7 @@ public final class PolicyLoader {
         if (!loader.problems.isEmpty()) {
             throw new PolicyException(loader.problems);
         }
-        return new Policies(domains, sourceName, version(text));
+        return new Policies(domains, loader.admins, sourceName, version(text));
     }
 
     private Map<String, Domain> document(String text) {
@@ -122,9 +124,12 @@ public final class PolicyLoader {
             problem(1, "", "the file is empty; it must hold a 'domains' mapping");
             return Map.of();
         }
-        Map<String, Node> top = fields(root, "", Set.of("domains"));
+        Map<String, Node> top = fields(root, "", Set.of("domains", "admins"));
         if (top == null) {
             return Map.of();
+        }
+        if (top.containsKey("admins")) {
+            admins = callers(top.get("admins"), "admins");
         }
         Node domainsNode = top.get("domains");
         if (domainsNode == null) {
@@ -199,6 +204,7 @@ public final class PolicyLoader {
                 problem(line(f.get("defaults")), path + ".defaults", "must be a mapping of descriptor names to values");
             }
         }
+        CallerPatterns callers = f.containsKey("callers") ? callers(f.get("callers"), path + ".callers") : null;
         Node rulesNode = f.get("rules");
         if (rulesNode == null) {
             problem(line(node), path, "missing 'rules': a domain needs a list of rules");
@@ -218,7 +224,29 @@ public final class PolicyLoader {
                 rules.add(r);
             }
         }
-        return new Domain(name, rules, response, defaults);
+        return new Domain(name, rules, response, defaults, callers);
+    }
+
+    /** A list of caller ids, each exact or a pattern ({@code *} any run of characters, {@code ?} one). */
+    private CallerPatterns callers(Node node, String path) {
+        if (!(node instanceof SequenceNode seq) || seq.getValue().isEmpty()) {
+            problem(line(node), path, "must be a non-empty list of caller ids or patterns, e.g. [\"spiffe://example.org/ns/shop/*\"]");
+            return CallerPatterns.NONE;
+        }
+        List<String> patterns = new ArrayList<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Node item = seq.getValue().get(i);
+            String p = scalar(item, path + "[" + i + "]");
+            if (p == null) {
+                continue;
+            }
+            if (p.isEmpty() || p.length() > 256) {
+                problem(line(item), path + "[" + i + "]", "a caller id or pattern is 1 to 256 characters");
+                continue;
+            }
+            patterns.add(p);
+        }
+        return CallerPatterns.of(patterns);
     }
 
     private Rule rule(String domain, Node node, String path, ResponseStyle domainResponse, Map<String, Table> tables,

@@ -38,9 +38,11 @@ class CommandLineSettingsTest {
     @Test
     void everyFlagHasAnEnvironmentVariableAndTheFlagWins(@TempDir Path dir) throws Exception {
         Path policies = Files.writeString(dir.resolve("p.yaml"), "domains: {}");
+        Path secret = Files.writeString(dir.resolve("secret"), "0123456789abcdef0123456789abcdef");
         NodeSettings fromEnv = parse(Map.of("SLUICE_PORT", "9000", "SLUICE_MEMBER_PORT", "5800",
                 "SLUICE_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701", "SLUICE_POLICIES", policies.toString(),
-                "SLUICE_SHUTDOWN_GRACE", "30s"));
+                "SLUICE_SHUTDOWN_GRACE", "30s", "SLUICE_CLUSTER_SECRET_FILE", secret.toString()));
+        assertEquals(secret, fromEnv.clusterSecretFile());
         assertEquals(9000, fromEnv.port());
         assertEquals(5800, fromEnv.memberPort());
         assertEquals(List.of("10.0.0.1:5701", "10.0.0.2:5701"), fromEnv.members());
@@ -140,17 +142,20 @@ class CommandLineSettingsTest {
     }
 
     @Test
-    void kubernetesDiscoveryIsByDnsOrByTheApiAndExcludesAStaticList() throws SettingsException {
-        NodeSettings dns = parse(Map.of("SLUICE_KUBERNETES_SERVICE_DNS", "sluice-members.default.svc.cluster.local"));
+    void kubernetesDiscoveryIsByDnsOrByTheApiAndExcludesAStaticList(@TempDir Path dir) throws Exception {
+        String secret = Files.writeString(dir.resolve("secret"), "0123456789abcdef0123456789abcdef").toString();
+        NodeSettings dns = parse(Map.of("SLUICE_KUBERNETES_SERVICE_DNS", "sluice-members.default.svc.cluster.local",
+                "SLUICE_CLUSTER_SECRET_FILE", secret));
         assertTrue(dns.kubernetesDiscovery());
-        var join = MemberConfig.of(dns).getNetworkConfig().getJoin();
+        var join = MemberConfig.of(dns).getAdvancedNetworkConfig().getJoin();
         assertTrue(join.getKubernetesConfig().isEnabled());
         assertFalse(join.getTcpIpConfig().isEnabled());
         assertEquals("sluice-members.default.svc.cluster.local", join.getKubernetesConfig().getProperty("service-dns"));
         assertEquals("5701", join.getKubernetesConfig().getProperty("service-port"));
 
-        NodeSettings api = parse(Map.of(), "--kubernetes-service-name", "sluice-members", "--kubernetes-namespace", "limits");
-        var apiJoin = MemberConfig.of(api).getNetworkConfig().getJoin();
+        NodeSettings api = parse(Map.of("SLUICE_CLUSTER_SECRET_FILE", secret), "--kubernetes-service-name", "sluice-members",
+                "--kubernetes-namespace", "limits");
+        var apiJoin = MemberConfig.of(api).getAdvancedNetworkConfig().getJoin();
         assertEquals("sluice-members", apiJoin.getKubernetesConfig().getProperty("service-name"));
         assertEquals("limits", apiJoin.getKubernetesConfig().getProperty("namespace"));
 
@@ -213,5 +218,38 @@ class CommandLineSettingsTest {
         assertEquals(2, code);
         String out = captured.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains(bad + ":5: domains.demo.rules[0].limits: must be a non-empty list of limits"), out);
+    }
+
+    @Test
+    void aMemberReachableFromOtherHostsNeedsAClusterSecret(@TempDir Path dir) throws Exception {
+        SettingsException e = assertThrows(SettingsException.class, () -> parse(Map.of(), "--member-host", "10.1.2.3"));
+        assertTrue(e.getMessage().contains("--cluster-secret-file") && e.getMessage().contains("openssl rand"), e.getMessage());
+        assertThrows(SettingsException.class, () -> parse(Map.of("SLUICE_KUBERNETES_SERVICE_DNS", "sluice-members.default.svc")));
+        assertThrows(SettingsException.class, () -> parse(Map.of(), "--members", "127.0.0.1:5701,10.0.0.9:5701"));
+        assertNull(parse(Map.of(), "--members", "127.0.0.1:5701,127.0.0.1:5702", "--member-host", "127.0.0.1").clusterSecretFile(),
+                "loopback alone needs none");
+        assertThrows(SettingsException.class, () -> parse(Map.of(), "--members", "127.0.0.1:5701,127.0.0.1:5702"),
+                "without a member host, Hazelcast picks an address that may not be loopback");
+
+        Path placeholder = Files.writeString(dir.resolve("placeholder"), "REPLACE-ME with a secret of your own");
+        assertTrue(assertThrows(SettingsException.class, () -> parse(Map.of(), "--member-host", "10.1.2.3", "--cluster-secret-file",
+                placeholder.toString())).getMessage().contains("placeholder"));
+        Path shortOne = Files.writeString(dir.resolve("short"), "hunter2");
+        assertTrue(assertThrows(SettingsException.class, () -> parse(Map.of(), "--cluster-secret-file", shortOne.toString()))
+                .getMessage().contains("at least 16"));
+        Path good = Files.writeString(dir.resolve("good"), "1f3a5c7e9b2d4f6a8c0e1a3b5d7f9e2c\n");
+        NodeSettings s = parse(Map.of(), "--member-host", "10.1.2.3", "--cluster-secret-file", good.toString());
+        String derived = MemberConfig.of(s).getClusterName();
+        assertTrue(derived.startsWith("sluice-") && !derived.contains("1f3a5c"), "derived from the secret, which it does not show: " + derived);
+        assertEquals(derived, MemberConfig.of(s).getClusterName(), "every member with the secret derives the same name");
+    }
+
+    @Test
+    void tlsSettingsGoTogether(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("x.pem"), "x");
+        assertTrue(assertThrows(SettingsException.class, () -> parse(Map.of(), "--tls-cert", f.toString())).getMessage()
+                .contains("--tls-cert and --tls-key go together"));
+        assertTrue(assertThrows(SettingsException.class, () -> parse(Map.of(), "--tls-client-ca", f.toString())).getMessage()
+                .contains("--tls-client-ca"));
     }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -381,5 +382,41 @@ class PolicyLoaderTest {
         assertProblem(problems, 4, "domains.d.response.extra_headers.X-Ok", "never closed");
         assertProblem(problems, 5, "domains.d.response.values.limit", "built-in placeholder");
         assertProblem(problems, 5, "domains.d.response.values.bad name", "not a value name");
+    }
+
+    @Test
+    void domainsNameTheirCallersAndThePolicyItsAdmins() {
+        Policies p = load("""
+                admins: ["spiffe://example.org/ns/ops/*"]
+                domains:
+                  shop:
+                    callers: ["spiffe://example.org/ns/shop/*", checkout-service]
+                    rules: [{name: r, limits: [{name: l, algorithm: token_bucket, capacity: 5, refill: 1, key: [k]}]}]
+                  open:
+                    rules: [{name: r, limits: [{name: o, algorithm: token_bucket, capacity: 5, refill: 1, key: [k]}]}]
+                """);
+        Domain shop = p.domain("shop");
+        assertTrue(shop.restricted());
+        assertTrue(shop.admits("spiffe://example.org/ns/shop/sa/cart"));
+        assertTrue(shop.admits("checkout-service"));
+        assertFalse(shop.admits("checkout-service-2"), "an exact id is exact");
+        assertFalse(shop.admits(null), "an anonymous caller is never named");
+        assertTrue(p.domain("open").admits(null), "a domain without callers is open");
+        assertTrue(p.isAdmin("spiffe://example.org/ns/ops/sa/oncall"));
+        assertFalse(p.isAdmin("checkout-service"));
+        assertFalse(p.isAdmin(null));
+    }
+
+    @Test
+    void callersMustBeAListOfIds() {
+        List<Problem> problems = problems("""
+                admins: ops
+                domains:
+                  d:
+                    callers: []
+                    rules: [{name: r, limits: [{name: l, algorithm: token_bucket, capacity: 5, refill: 1, key: [k]}]}]
+                """);
+        assertProblem(problems, 1, "admins", "non-empty list");
+        assertProblem(problems, 4, "domains.d.callers", "non-empty list");
     }
 }

@@ -38,7 +38,7 @@ public final class TestNodes {
             return SluiceNode.start(settings);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (PolicyException e) {
+        } catch (PolicyException | dev.sluice.server.node.SettingsException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
