@@ -57,9 +57,20 @@ final class NodeProcess implements AutoCloseable {
      */
     static NodeProcess start(String name, Addresses ports, List<String> members, String cluster, Path policies, Path logDir,
                              List<String> prefix) {
+        return start(name, ports, members, cluster, policies, logDir, prefix, List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), List.of());
+    }
+
+    /**
+     * As {@link #start(String, Addresses, List, String, Path, Path, List)}, with the JVM's heap and
+     * compiler options and the node's further flags given.
+     */
+    static NodeProcess start(String name, Addresses ports, List<String> members, String cluster, Path policies, Path logDir,
+                             List<String> prefix, List<String> jvmOptions, List<String> flags) {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(prefix);
-        command.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        command.add(java);
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-XX:+UseSerialGC",
                 "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
                 "--add-opens", "java.management/sun.management=ALL-UNNAMED",
                 "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
@@ -69,6 +80,7 @@ final class NodeProcess implements AutoCloseable {
                 "--member-port", Integer.toString(ports.memberPort()), "--member-host", "127.0.0.1",
                 "--members", String.join(",", members), "--cluster-name", cluster,
                 "--policies", policies.toString(), "--shutdown-grace", "5s"));
+        command.addAll(flags);
         try {
             Files.createDirectories(logDir);
             Path log = logDir.resolve(name + ".log");
@@ -101,6 +113,11 @@ final class NodeProcess implements AutoCloseable {
 
     String name() {
         return name;
+    }
+
+    /** The node's JVM's process id. */
+    long pid() {
+        return jvmAndWrapper().get(0).pid();
     }
 
     int memberPort() {

@@ -1,16 +1,16 @@
 package dev.sluice.server.api;
 
 import dev.sluice.api.v1.AcquireResponse;
-import dev.sluice.api.v1.StreamRequest;
-import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
 import dev.sluice.api.v1.StreamResponses;
 import dev.sluice.server.path.Caller;
+import dev.sluice.server.path.Answer;
 import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.path.Refusal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.logging.Level;
@@ -24,12 +24,15 @@ import java.util.logging.Logger;
  * while the transport says the caller is not taking answers: a caller that stops reading stops
  * being read.
  */
-final class DecisionStream implements StreamObserver<StreamRequests> {
+final class DecisionStream implements StreamObserver<List<WireRequests.StreamEntry>> {
 
     private static final Logger LOG = Logger.getLogger(DecisionStream.class.getName());
 
     /** Unanswered requests one stream may have before the node stops reading it. */
     static final int WINDOW = 1000;
+
+    /** Most requests one message may carry; those beyond are refused on their ids. */
+    static final int MAX_PER_MESSAGE = 1000;
 
     private final DecisionPath path;
     private final TurnBatcher batcher;
@@ -71,8 +74,11 @@ final class DecisionStream implements StreamObserver<StreamRequests> {
     }
 
     @Override
-    public void onNext(StreamRequests message) {
-        int n = message.getRequestsCount();
+    public void onNext(List<WireRequests.StreamEntry> message) {
+        int n = 0;
+        for (WireRequests.StreamEntry e : message) {
+            n += e.hasId() ? 1 : 0;
+        }
         boolean ended;
         synchronized (lock) {
             reading = false;
@@ -82,15 +88,31 @@ final class DecisionStream implements StreamObserver<StreamRequests> {
             ended = halfClosed;
             unanswered += n;
         }
-        for (StreamRequest request : message.getRequestsList()) {
-            long id = request.getId();
+        int index = 0;
+        for (WireRequests.StreamEntry entry : message) {
+            if (entry.hasId() && ++index > MAX_PER_MESSAGE) {
+                long id = entry.id();
+                path.refuseUnreadable("requests: " + n + " in one message; send at most " + MAX_PER_MESSAGE,
+                        (response, refusal) -> home.execute(() -> answer(id, response, refusal)));
+                continue;
+            }
+            if (!entry.hasId()) {
+                // Nothing to answer it under: the caller's deadline answers it.
+                path.refuseUnreadable(entry.request().problem(), (response, refusal) -> { });
+                continue;
+            }
+            long id = entry.id();
             if (ended) {
                 // Read after the node began shutting down, before it stopped reading: not decided.
                 home.execute(() -> answer(id, null, new Refusal(Refusal.Code.UNAVAILABLE, "node shutting down; send it to another node")));
                 continue;
             }
-            DecisionPath.Admitted a = path.admit(caller, request.getRequest(), false,
-                    (response, refusal) -> home.execute(() -> answer(id, response, refusal)));
+            Answer answer = (response, refusal) -> home.execute(() -> answer(id, response, refusal));
+            if (entry.request().problem() != null) {
+                path.refuseUnreadable(entry.request().problem(), answer);
+                continue;
+            }
+            DecisionPath.Admitted a = path.admit(caller, entry.request().message(), false, answer);
             if (a != null) {
                 batcher.decideSoon(a, home);
             }

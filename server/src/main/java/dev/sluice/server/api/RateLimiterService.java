@@ -1,17 +1,21 @@
 package dev.sluice.server.api;
 
-import dev.sluice.api.v1.AcquireBatchRequest;
 import dev.sluice.api.v1.AcquireBatchResponse;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.RateLimiterGrpc;
-import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponses;
 import dev.sluice.server.path.Caller;
+import dev.sluice.server.path.Answer;
 import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.path.Refusal;
+import io.grpc.BindableService;
 import io.grpc.Context;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -30,7 +34,7 @@ import java.util.logging.Logger;
  * over the one {@link DecisionPath}. Never blocks: answers are sent from the callbacks that
  * complete the decisions, from the event loop the call arrived on.
  */
-public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBase {
+public final class RateLimiterService implements BindableService {
 
     private static final Logger LOG = Logger.getLogger(RateLimiterService.class.getName());
 
@@ -50,23 +54,56 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         this.batcher = new TurnBatcher(path);
     }
 
+    /**
+     * The {@code sluice.v1.RateLimiter} service as generated (its names, its schema for
+     * reflection), with requests read by {@link WireRequests} so that bytes that make no request
+     * are answered INVALID_ARGUMENT like any other malformed request.
+     */
     @Override
-    public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
+    public ServerServiceDefinition bindService() {
+        MethodDescriptor<WireRequests.Read<AcquireRequest>, AcquireResponse> acquire = RateLimiterGrpc.getAcquireMethod()
+                .toBuilder(WireRequests.reading(WireRequests::acquire), RateLimiterGrpc.getAcquireMethod().getResponseMarshaller()).build();
+        MethodDescriptor<WireRequests.Read<List<WireRequests.Read<AcquireRequest>>>, AcquireBatchResponse> batch =
+                RateLimiterGrpc.getAcquireBatchMethod().toBuilder(WireRequests.reading(WireRequests::batch),
+                        RateLimiterGrpc.getAcquireBatchMethod().getResponseMarshaller()).build();
+        MethodDescriptor<List<WireRequests.StreamEntry>, StreamResponses> stream = RateLimiterGrpc.getAcquireStreamMethod()
+                .toBuilder(WireRequests.reading(WireRequests::stream), RateLimiterGrpc.getAcquireStreamMethod().getResponseMarshaller())
+                .build();
+        ServiceDescriptor service = ServiceDescriptor.newBuilder(RateLimiterGrpc.SERVICE_NAME)
+                .setSchemaDescriptor(RateLimiterGrpc.getServiceDescriptor().getSchemaDescriptor())
+                .addMethod(acquire).addMethod(batch).addMethod(stream).build();
+        return ServerServiceDefinition.builder(service)
+                .addMethod(acquire, ServerCalls.asyncUnaryCall(this::acquire))
+                .addMethod(batch, ServerCalls.asyncUnaryCall(this::acquireBatch))
+                .addMethod(stream, ServerCalls.asyncBidiStreamingCall(this::acquireStream))
+                .build();
+    }
+
+    private void acquire(WireRequests.Read<AcquireRequest> request, StreamObserver<AcquireResponse> observer) {
         if (observer instanceof ServerCallStreamObserver<AcquireResponse> call) {
             // A call cancelled by its deadline still completes its decision; the answer is dropped.
             call.setOnCancelHandler(() -> { });
         }
         Executor home = loops.current();
-        DecisionPath.Admitted a = path.admit(CallerIdentity.current(), request, Context.current().isCancelled(),
-                (response, refusal) -> home.execute(() -> send(observer, response, refusal)));
+        Answer answer = (response, refusal) -> home.execute(() -> send(observer, response, refusal));
+        if (request.problem() != null) {
+            path.refuseUnreadable(request.problem(), answer);
+            return;
+        }
+        DecisionPath.Admitted a = path.admit(CallerIdentity.current(), request.message(), Context.current().isCancelled(), answer);
         if (a != null) {
             batcher.decideSoon(a, home);
         }
     }
 
-    @Override
-    public void acquireBatch(AcquireBatchRequest batch, StreamObserver<AcquireBatchResponse> observer) {
-        int n = batch.getRequestsCount();
+    private void acquireBatch(WireRequests.Read<List<WireRequests.Read<AcquireRequest>>> read,
+                              StreamObserver<AcquireBatchResponse> observer) {
+        if (read.problem() != null) {
+            send(observer, null, new Refusal(Refusal.Code.INVALID_ARGUMENT, read.problem()));
+            return;
+        }
+        List<WireRequests.Read<AcquireRequest>> batch = read.message();
+        int n = batch.size();
         if (n == 0 || n > MAX_BATCH) {
             send(observer, null, new Refusal(Refusal.Code.INVALID_ARGUMENT, "requests: " + n + " in the batch; send 1 to " + MAX_BATCH));
             return;
@@ -86,12 +123,18 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         Caller caller = CallerIdentity.current();
         for (int i = 0; i < n; i++) {
             int at = i;
-            DecisionPath.Admitted a = path.admit(caller, batch.getRequests(i), false, (response, refusal) -> {
+            Answer answer = (response, refusal) -> {
                 results[at] = Statuses.entry(response, refusal);
                 if (left.decrementAndGet() == 0) {
                     home.execute(() -> send(observer, AcquireBatchResponse.newBuilder().addAllResults(Arrays.asList(results)).build(), null));
                 }
-            });
+            };
+            WireRequests.Read<AcquireRequest> r = batch.get(i);
+            if (r.problem() != null) {
+                path.refuseUnreadable(r.problem(), answer);
+                continue;
+            }
+            DecisionPath.Admitted a = path.admit(caller, r.message(), false, answer);
             if (a != null) {
                 admitted.add(a);
             }
@@ -99,8 +142,7 @@ public final class RateLimiterService extends RateLimiterGrpc.RateLimiterImplBas
         path.decide(admitted);
     }
 
-    @Override
-    public StreamObserver<StreamRequests> acquireStream(StreamObserver<StreamResponses> responses) {
+    private StreamObserver<List<WireRequests.StreamEntry>> acquireStream(StreamObserver<StreamResponses> responses) {
         DecisionStream stream = new DecisionStream(path, batcher, (ServerCallStreamObserver<StreamResponses>) responses,
                 loops.current(), streams);
         streams.add(stream);

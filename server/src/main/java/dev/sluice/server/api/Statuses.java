@@ -20,6 +20,7 @@ final class Statuses {
             case DEADLINE_EXCEEDED -> Status.Code.DEADLINE_EXCEEDED;
             case UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
             case PERMISSION_DENIED -> Status.Code.PERMISSION_DENIED;
+            case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
             case INTERNAL -> Status.Code.INTERNAL;
         };
         return code.toStatus().withDescription(refusal.message());

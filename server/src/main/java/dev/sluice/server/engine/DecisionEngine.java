@@ -2,8 +2,10 @@ package dev.sluice.server.engine;
 
 import dev.sluice.server.algorithm.Outcome;
 import dev.sluice.server.policy.AppliedLimit;
+import dev.sluice.server.policy.WhenFull;
 import dev.sluice.server.store.Buckets;
 import dev.sluice.server.store.Command;
+import dev.sluice.server.store.NewBucket;
 import dev.sluice.server.store.Refund;
 import dev.sluice.server.store.StoreException;
 
@@ -86,7 +88,8 @@ public final class DecisionEngine {
         List<Command> commands = new ArrayList<>(requests.size() * 2);
         for (Request q : requests) {
             for (AppliedLimit limit : q.limits()) {
-                commands.add(new Command(limit.bucketKey(), limit.algorithm(), q.cost(), !q.dryRun(), limit.countDenied(), q.requestId()));
+                commands.add(new Command(limit.bucketKey(), limit.algorithm(), q.cost(), !q.dryRun(), limit.countDenied(), q.requestId(),
+                        newBucket(limit.whenFull())));
             }
         }
         List<CompletableFuture<Outcome>> outcomes = commands.isEmpty() ? List.of() : buckets.acquireAll(commands);
@@ -246,6 +249,15 @@ public final class DecisionEngine {
         // The units stay taken until the bucket refills: under-admission, never over-admission.
         LOG.warning(() -> "could not give back " + r.cost() + " units to limit '" + limit + "': "
                 + (e instanceof StoreException s ? s.toString() : String.valueOf(e)));
+    }
+
+    /** The store's answer for a new bucket past its budget, as the domain chose it. */
+    private static NewBucket newBucket(WhenFull choice) {
+        return switch (choice) {
+            case REFUSE -> NewBucket.REFUSE;
+            case DENY -> NewBucket.DENY;
+            case ALLOW -> NewBucket.ALLOW;
+        };
     }
 
     /** Give-backs applied since this engine was made. */

@@ -19,8 +19,11 @@ final class CommandLineSettings {
     private CommandLineSettings() {
     }
 
-    /** What the command line asks for: a node with these settings, or help, or the version. */
-    record Parsed(NodeSettings settings, boolean help, boolean version) {
+    /** What the command line asks for: a node with these settings, or help, or the version, or policy files checked. */
+    record Parsed(NodeSettings settings, boolean help, boolean version, List<String> check) {
+        Parsed(NodeSettings settings, boolean help, boolean version) {
+            this(settings, help, version, List.of());
+        }
     }
 
     /** The command line's model: one option per setting, plus {@code --help} and {@code --version}. */
@@ -42,6 +45,10 @@ final class CommandLineSettings {
                     .description(s.help().replace("`", ""), "env " + s.env() + ", default: " + s.defaultText())
                     .build());
         }
+        spec.addOption(OptionSpec.builder("--check-policies").paramLabel("FILE").type(List.class).auxiliaryTypes(String.class).arity("1..*")
+                .description("check policy files without starting a node: print every problem with file, line and reason;",
+                        "exit 0 when all are valid, 1 when any is not")
+                .build());
         spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("print this help and exit").build());
         spec.addOption(OptionSpec.builder("--version").versionHelp(true).description("print the version and exit").build());
         CommandLine cl = new CommandLine(spec);
@@ -71,6 +78,9 @@ final class CommandLineSettings {
         }
         if (parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested()) {
             return new Parsed(null, parsed.isUsageHelpRequested(), parsed.isVersionHelpRequested());
+        }
+        if (parsed.hasMatchedOption("--check-policies")) {
+            return new Parsed(null, false, false, parsed.matchedOptionValue("--check-policies", List.<String>of()));
         }
         NodeSettings.Builder b = NodeSettings.builder();
         for (Setting<?> s : Settings.commandLine()) {

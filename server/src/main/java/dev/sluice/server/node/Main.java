@@ -1,7 +1,8 @@
 package dev.sluice.server.node;
 
+import dev.sluice.server.policy.Policies;
 import dev.sluice.server.policy.PolicyException;
-import dev.sluice.server.policy.Problem;
+import dev.sluice.server.policy.PolicyLoader;
 
 import java.io.IOException;
 import java.util.logging.Handler;
@@ -33,6 +34,9 @@ public final class Main {
             System.out.print(CommandLineSettings.usage());
             return 0;
         }
+        if (!parsed.check().isEmpty()) {
+            return checkPolicies(parsed.check());
+        }
         if (parsed.version()) {
             String v = Main.class.getPackage().getImplementationVersion();
             System.out.println("sluice " + (v == null ? "(development build)" : v));
@@ -46,10 +50,7 @@ public final class Main {
             System.err.println("sluice: " + e.getMessage());
             return 2;
         } catch (PolicyException e) {
-            System.err.println("sluice: the policy file has " + e.problems().size() + " problem(s); not starting:");
-            for (Problem p : e.problems()) {
-                System.err.println("  " + p);
-            }
+            System.err.println("sluice: not starting: the policy file has " + e.report());
             return 2;
         } catch (IOException e) {
             System.err.println("sluice: could not start: " + e.getMessage());
@@ -71,6 +72,26 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Checks policy files as a node would load them; 0 when every one is valid, 1 otherwise. */
+    static int checkPolicies(java.util.List<String> files) {
+        int invalid = 0;
+        for (String f : files) {
+            try {
+                Policies p = PolicyLoader.load(java.nio.file.Path.of(f));
+                System.out.println(f + ": valid (version " + p.version() + ", domains " + String.join(", ", new java.util.TreeSet<>(p.domainNames()))
+                        + ")");
+            } catch (PolicyException e) {
+                invalid++;
+                System.out.println(f + ": " + e.report());
+            } catch (IOException e) {
+                invalid++;
+                System.out.println(f + ": cannot be read: " + (e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                        : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.toString()));
+            }
+        }
+        return invalid == 0 ? 0 : 1;
     }
 
     private static String rootMessage(Throwable e) {

@@ -11,6 +11,7 @@ import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import dev.sluice.server.store.BucketBudget;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.store.MostConsumedMergePolicy;
 import dev.sluice.server.store.StoreContext;
@@ -106,7 +107,8 @@ public final class MemberConfig {
         c.setProperty("hazelcast.merge.first.run.delay.seconds", "30");
         c.setProperty("hazelcast.merge.next.run.delay.seconds", "30");
 
-        addBuckets(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory(), s.sweepInterval()), s.minClusterSize());
+        addBuckets(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory(), s.sweepInterval(),
+                new BucketBudget(s.maxBuckets())), s.minClusterSize());
         return c;
     }
 

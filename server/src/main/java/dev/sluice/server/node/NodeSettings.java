@@ -122,6 +122,23 @@ public final class NodeSettings {
         return get(Settings.MAX_IN_FLIGHT);
     }
 
+    /** Bytes of heap a bucket entry is counted at when the budget comes from the heap. */
+    static final long BYTES_PER_ENTRY = 200;
+
+    /**
+     * Bucket entries (owned and backups) this member may hold: as set, or, when {@code --max-buckets}
+     * is 0, 40% of the heap at {@link #BYTES_PER_ENTRY} an entry.
+     */
+    public long maxBuckets() {
+        long set = get(Settings.MAX_BUCKETS);
+        return set != 0 ? set : Math.max(1, Runtime.getRuntime().maxMemory() * 2 / 5 / BYTES_PER_ENTRY);
+    }
+
+    /** The largest gRPC message read, in bytes; a larger one is refused with RESOURCE_EXHAUSTED. */
+    public int maxMessageSize() {
+        return get(Settings.MAX_MESSAGE_SIZE);
+    }
+
     public Duration shutdownGrace() {
         return get(Settings.SHUTDOWN_GRACE);
     }
@@ -289,6 +306,14 @@ public final class NodeSettings {
 
         public Builder maxInFlight(int maxInFlight) {
             return set(Settings.MAX_IN_FLIGHT, maxInFlight);
+        }
+
+        public Builder maxBuckets(long entries) {
+            return set(Settings.MAX_BUCKETS, entries);
+        }
+
+        public Builder maxMessageSize(int bytes) {
+            return set(Settings.MAX_MESSAGE_SIZE, bytes);
         }
 
         public Builder shutdownGrace(Duration shutdownGrace) {

@@ -3,13 +3,12 @@ package dev.sluice.server.node;
 import dev.sluice.server.policy.Policies;
 import dev.sluice.server.policy.PolicyException;
 import dev.sluice.server.policy.PolicyLoader;
-import dev.sluice.server.policy.Problem;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,11 +30,13 @@ final class PolicyWatcher implements AutoCloseable {
     private final Path file;
     private final Consumer<Policies> apply;
     private final ScheduledFuture<?> checks;
-    private volatile String lastContent;
-    private volatile String lastRejected;
+    private volatile byte[] lastContent;
+    private volatile byte[] lastRejected;
+    /** The last reason the file could not be read, said once until it changes. */
+    private String lastUnreadable;
 
     /** Checks {@code file} every {@code interval} on {@code timer} until closed. */
-    PolicyWatcher(Path file, String initialContent, Duration interval, Consumer<Policies> apply, ScheduledExecutorService timer) {
+    PolicyWatcher(Path file, byte[] initialContent, Duration interval, Consumer<Policies> apply, ScheduledExecutorService timer) {
         this.file = file;
         this.apply = apply;
         this.lastContent = initialContent;
@@ -44,15 +45,22 @@ final class PolicyWatcher implements AutoCloseable {
     }
 
     void check() {
-        String content;
+        byte[] content;
         try {
-            content = Files.readString(file, StandardCharsets.UTF_8);
+            content = Files.readAllBytes(file);
         } catch (IOException e) {
-            // Mid-swap, or the volume is gone for a moment: keep what is in force, look again later.
-            LOG.log(Level.FINE, "policy file " + file + " unreadable for now: " + e);
+            // Mid-swap, or the volume is gone for a moment: keep what is in force, look again later;
+            // a reason that persists is said once.
+            String why = String.valueOf(e.getMessage());
+            if (!why.equals(lastUnreadable)) {
+                lastUnreadable = why;
+                LOG.warning("policy file " + file + " cannot be read (" + e.getClass().getSimpleName() + ": " + why
+                        + "); the policies in force stay");
+            }
             return;
         }
-        if (content.equals(lastContent) || content.equals(lastRejected)) {
+        lastUnreadable = null;
+        if (Arrays.equals(content, lastContent) || Arrays.equals(content, lastRejected)) {
             return;
         }
         try {
@@ -62,12 +70,9 @@ final class PolicyWatcher implements AutoCloseable {
             apply.accept(next);
         } catch (PolicyException e) {
             lastRejected = content;
-            StringBuilder b = new StringBuilder("policy file " + file + " changed but is invalid; the policies in force stay:");
-            for (Problem p : e.problems()) {
-                b.append("\n  ").append(p);
-            }
-            LOG.warning(b.toString());
+            LOG.warning("policy file " + file + " changed and is invalid; the policies in force stay; it has " + e.report());
         } catch (RuntimeException e) {
+            lastRejected = content;
             LOG.log(Level.WARNING, "could not reload " + file + "; the policies in force stay", e);
         }
     }

@@ -59,6 +59,13 @@ public final class Settings {
             "how often certificates, keys and the token file are checked for changes (0: never)");
     public static final Setting<Integer> HEALTH_PORT = new Setting<>("health-port", Integer.class, "PORT", 0, "0 (none)",
             Settings::port, Settings::portOrZero, "a plaintext port serving `grpc.health.v1` alone, for probes that cannot speak TLS (0: none)");
+    public static final Setting<Integer> MAX_MESSAGE_SIZE = new Setting<>("max-message-size", Integer.class, "SIZE", 64 << 20,
+            "64MiB", Settings::size, Settings::messageSize, "largest gRPC message read (`B`, `KiB`, `MiB`, `GiB`); the default fits the largest"
+            + " batch the API allows (1,000 requests with 32 descriptors of the longest names and values: 56.4 MB)");
+    public static final Setting<Long> MAX_BUCKETS = new Setting<>("max-buckets", Long.class, "N", 0L,
+            "0: from the heap (40% of it, at 200 bytes an entry)", Settings::wholeLong, Settings::notNegativeLong,
+            "bucket entries (owned and backups) this member may hold; past it, requests for new buckets get their domain's `when_full`"
+            + " answer while the buckets held keep deciding");
     public static final Setting<Integer> MIN_CLUSTER_SIZE = new Setting<>("min-cluster-size", Integer.class, "N", 1, "1",
             Settings::whole, Settings::positive, "below this many members, answer `UNAVAILABLE` instead of deciding alone");
     public static final Setting<Integer> MAX_IN_FLIGHT = new Setting<>("max-in-flight", Integer.class, "N", 10_000, "10000",
@@ -102,7 +109,7 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
             CLUSTER_SECRET_FILE, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, CALLER_TOKENS, CREDENTIALS_RELOAD_INTERVAL, HEALTH_PORT,
             KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
-            MAX_IN_FLIGHT, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
+            MAX_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_BUCKETS, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
             PARTITION_COUNT, HAZELCAST_INTERNALS, LOG_LEVEL, CLOCK, POLICY_SET, KUBERNETES_CA_CERTIFICATE, KUBERNETES_API_TOKEN);
 
     /** The settings given on the command line or in the environment. */
@@ -183,6 +190,44 @@ public final class Settings {
         } catch (NumberFormatException e) {
             throw new Setting.Invalid("'" + text + "' is not a whole number");
         }
+    }
+
+    private static Integer size(String text) throws Setting.Invalid {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(B|KiB|MiB|GiB)?").matcher(text);
+        if (!m.matches()) {
+            throw new Setting.Invalid("'" + text + "' is not a size (bytes, or a number and KiB, MiB or GiB: 256KiB, 64MiB)");
+        }
+        long unit = switch (m.group(2) == null ? "B" : m.group(2)) {
+            case "KiB" -> 1L << 10;
+            case "MiB" -> 1L << 20;
+            case "GiB" -> 1L << 30;
+            default -> 1;
+        };
+        try {
+            long bytes = Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+            if (bytes > Integer.MAX_VALUE) {
+                throw new Setting.Invalid("'" + text + "' is larger than 2 GiB");
+            }
+            return (int) bytes;
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new Setting.Invalid("'" + text + "' is larger than 2 GiB");
+        }
+    }
+
+    private static String messageSize(Integer bytes) {
+        return bytes >= 4096 ? null : "is too small: at least 4KiB, or no request with a few descriptors fits";
+    }
+
+    private static Long wholeLong(String text) throws Setting.Invalid {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new Setting.Invalid("'" + text + "' is not a whole number");
+        }
+    }
+
+    private static String notNegativeLong(Long n) {
+        return n >= 0 ? null : "must not be negative";
     }
 
     private static String positive(Integer n) {

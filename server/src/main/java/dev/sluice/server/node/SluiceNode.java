@@ -52,7 +52,7 @@ public final class SluiceNode implements AutoCloseable {
     /** The plaintext health port's server, or {@code null}. */
     private final Server healthServer;
 
-    private SluiceNode(NodeSettings settings, Policies initial, String initialContent) throws IOException, SettingsException {
+    private SluiceNode(NodeSettings settings, Policies initial, byte[] initialContent) throws IOException, SettingsException {
         this.settings = settings;
         // Credentials first: a certificate, key or token file that cannot be used stops start-up before anything runs.
         TlsCredentials tls = settings.tlsCert() == null ? null
@@ -93,7 +93,7 @@ public final class SluiceNode implements AutoCloseable {
             LeakDetection.offUnlessAsked();
             boolean identified = tokens != null || (tls != null && tls.mutual());
             NettyServerBuilder grpc = serverOn(settings.port())
-                    .maxInboundMessageSize(256 * 1024)
+                    .maxInboundMessageSize(settings.maxMessageSize())
                     .addService(identified ? ServerInterceptors.intercept(service, new CallerIdentity(tokens, tls != null && tls.mutual()))
                             : service.bindService())
                     .addService(health.getHealthService())
@@ -159,7 +159,7 @@ public final class SluiceNode implements AutoCloseable {
             return new SluiceNode(settings, settings.policies(), null);
         }
         if (settings.policiesFile() != null) {
-            String content = java.nio.file.Files.readString(settings.policiesFile(), java.nio.charset.StandardCharsets.UTF_8);
+            byte[] content = java.nio.file.Files.readAllBytes(settings.policiesFile());
             return new SluiceNode(settings, PolicyLoader.parse(content, settings.policiesFile().toString()), content);
         }
         return new SluiceNode(settings, PolicyLoader.bundledDemo(), null);
@@ -190,6 +190,11 @@ public final class SluiceNode implements AutoCloseable {
     /** Requests this node has taken and not yet answered. */
     public int callsInFlight() {
         return path.inFlight();
+    }
+
+    /** The bucket budget of this node's member, and what it has turned away. */
+    public dev.sluice.server.store.BucketBudget bucketBudget() {
+        return store.budget();
     }
 
     /** The decision engine, for its counts. */

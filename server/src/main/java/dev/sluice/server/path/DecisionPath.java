@@ -41,12 +41,15 @@ public final class DecisionPath {
     private final int maxInFlight;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder received = new LongAdder();
+    /** A caller's unreadable bytes are its mistake: said as a count per interval, never as a line (or a trace) each. */
+    private final CountedLog unreadable;
 
     public DecisionPath(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight) {
         this.policies = policies;
         this.engine = engine;
         this.clock = clock;
         this.maxInFlight = maxInFlight;
+        this.unreadable = new CountedLog(LOG, "request(s) refused as unreadable (not a request's bytes)", clock);
     }
 
     /** A request that passed admission and is ready to decide. */
@@ -120,12 +123,31 @@ public final class DecisionPath {
     }
 
     /**
+     * Refuses a request that could not even be read ({@code problem} names the field), counting
+     * it as received: the answer is INVALID_ARGUMENT, as for any malformed request.
+     */
+    public void refuseUnreadable(String problem, Answer answer) {
+        received.increment();
+        unreadable.note(problem);
+        answer.accept(null, Refusal.invalid(problem));
+    }
+
+    /** Requests refused because their bytes made no request, since start. */
+    public long unreadable() {
+        return unreadable.count();
+    }
+
+    /**
      * The refusal for {@code n} more decisions when they would not fit in flight now, else
      * {@code null}: an API that takes many requests in one call refuses the whole call up front.
      */
     public Refusal overloadedFor(int n) {
         int now = inFlight.get();
-        return now + n > maxInFlight ? overloaded(now) : null;
+        if (now + n <= maxInFlight) {
+            return null;
+        }
+        return Refusal.unavailable("node overloaded: " + now + " decisions in flight and " + n + " more asked, " + maxInFlight
+                + " allowed; retry on another node" + (n > maxInFlight ? " with fewer requests a call" : ""));
     }
 
     private static Refusal overloaded(int inFlight) {
@@ -185,6 +207,7 @@ public final class DecisionPath {
                         + " it refuses to decide alone: " + s.getMessage());
                 case UNAVAILABLE -> Refusal.unavailable("the cluster could not decide: " + s.getMessage());
                 case OVERLOADED -> Refusal.unavailable("the cluster is overloaded: " + s.getMessage() + "; retry later");
+                case FULL -> new Refusal(Refusal.Code.RESOURCE_EXHAUSTED, "buckets: " + s.getMessage() + "; retry later");
                 case FAILED -> internal(s.getCause() != null ? s.getCause() : s);
             };
         }

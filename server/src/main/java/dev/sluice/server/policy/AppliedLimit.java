@@ -13,7 +13,13 @@ import dev.sluice.server.algorithm.Algorithm;
  * @param countDenied charge the limit even when the request is denied
  * @param response    how to speak when this limit decides the response
  * @param text        the parts of its headers that are the same on every response
+ * @param whenFull    its domain's answer when the bucket is new and its member holds all it may
  */
 public record AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey,
-                           boolean shadow, boolean countDenied, ResponseStyle response, LimitText text) {
+                           boolean shadow, boolean countDenied, ResponseStyle response, LimitText text, WhenFull whenFull) {
+
+    public AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey, boolean shadow, boolean countDenied,
+                        ResponseStyle response, LimitText text) {
+        this(name, rule, algorithm, bucketKey, shadow, countDenied, response, text, WhenFull.REFUSE);
+    }
 }

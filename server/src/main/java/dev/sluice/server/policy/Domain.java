@@ -15,9 +15,12 @@ public final class Domain {
     private final ResponseStyle response;
     private final Map<String, String> defaults;
     private final CallerPatterns callers;
+    private final WhenFull whenFull;
 
-    Domain(String name, List<Rule> rules, ResponseStyle response, Map<String, String> defaults, CallerPatterns callers) {
+    Domain(String name, List<Rule> rules, ResponseStyle response, Map<String, String> defaults, CallerPatterns callers,
+           WhenFull whenFull) {
         this.name = name;
+        this.whenFull = whenFull;
         this.rules = List.copyOf(rules);
         this.response = response;
         this.defaults = Map.copyOf(defaults);
@@ -51,6 +54,11 @@ public final class Domain {
         return name;
     }
 
+    /** What the domain answers a request for a new bucket on a member with no room for one. */
+    public WhenFull whenFull() {
+        return whenFull;
+    }
+
     /** The domain-wide response style (rules may override it). */
     public ResponseStyle response() {
         return response;
@@ -82,7 +90,7 @@ public final class Domain {
                     continue;
                 }
                 applied.add(new AppliedLimit(limit.name(), rule.name(), algorithm, key, limit.shadow(),
-                        limit.countDenied(), rule.response(), limit.text(choice)));
+                        limit.countDenied(), rule.response(), limit.text(choice), whenFull));
             }
         }
         return applied;

@@ -16,4 +16,16 @@ public final class PolicyException extends Exception {
     public List<Problem> problems() {
         return problems;
     }
+
+    /**
+     * The report said wherever a file is refused (at start-up, on reload, by {@code --check-policies}):
+     * the count, then one line a problem with file, line, path and reason.
+     */
+    public String report() {
+        StringBuilder b = new StringBuilder().append(problems.size()).append(" problem(s):");
+        for (Problem p : problems) {
+            b.append(System.lineSeparator()).append("  ").append(p);
+        }
+        return b.toString();
+    }
 }

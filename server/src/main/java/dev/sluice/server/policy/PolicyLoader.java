@@ -21,6 +21,11 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +67,7 @@ public final class PolicyLoader {
             "sliding_window", Set.of("limit", "window", "granularity"));
     private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
     private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
-    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults", "callers");
+    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults", "callers", "when_full");
     private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type", "extra_headers",
             "values");
     private static final Set<String> TABLE_KEYS = Set.of("by", "columns", "rows");
@@ -79,8 +84,30 @@ public final class PolicyLoader {
 
     /** Loads and validates a policy file. */
     public static Policies load(Path file) throws IOException, PolicyException {
-        String text = Files.readString(file, StandardCharsets.UTF_8);
-        return parse(text, file.toString());
+        return parse(Files.readAllBytes(file), file.toString());
+    }
+
+    /**
+     * Parses and validates a policy file's bytes, which must be UTF-8: a byte that is not is a
+     * problem with its offset and line, like any other.
+     */
+    public static Policies parse(byte[] bytes, String sourceName) throws PolicyException {
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = d.decode(in, out, true);
+        if (r.isError()) {
+            int at = in.position();
+            int line = 1;
+            for (int i = 0; i < at; i++) {
+                line += bytes[i] == '\n' ? 1 : 0;
+            }
+            throw new PolicyException(List.of(new Problem(sourceName, line, "", "not valid UTF-8: byte " + at + " (0x"
+                    + String.format("%02x", bytes[at] & 0xff) + ") does not start or continue a character; save the file as UTF-8")));
+        }
+        d.flush(out);
+        return parse(out.flip().toString(), sourceName);
     }
 
     /** The bundled demo policy. */
@@ -105,12 +132,22 @@ public final class PolicyLoader {
         return new Policies(domains, loader.admins, sourceName, version(text));
     }
 
+    /** Most aliases a policy file may use (a file needs none; many would be an alias bomb). */
+    static final int MAX_ALIASES = 50;
+
+    /** Deepest nesting of mappings and lists a policy file may have (the deepest real policy nests about ten). */
+    static final int MAX_DEPTH = 40;
+
     private Map<String, Domain> document(String text) {
         Node root;
         try {
             LoaderOptions options = new LoaderOptions();
             options.setAllowDuplicateKeys(false);
-            options.setMaxAliasesForCollections(50);
+            options.setMaxAliasesForCollections(MAX_ALIASES);
+            options.setNestingDepthLimit(MAX_DEPTH + 10);
+            if (!shapeWithinLimits(text, options)) {
+                return Map.of();
+            }
             root = new Yaml(new SafeConstructor(options)).compose(new StringReader(text));
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
@@ -124,6 +161,7 @@ public final class PolicyLoader {
             problem(1, "", "the file is empty; it must hold a 'domains' mapping");
             return Map.of();
         }
+        duplicateKeys(root, "");
         Map<String, Node> top = fields(root, "", Set.of("domains", "admins"));
         if (top == null) {
             return Map.of();
@@ -205,6 +243,15 @@ public final class PolicyLoader {
             }
         }
         CallerPatterns callers = f.containsKey("callers") ? callers(f.get("callers"), path + ".callers") : null;
+        WhenFull whenFull = WhenFull.REFUSE;
+        if (f.containsKey("when_full")) {
+            String w = scalar(f.get("when_full"), path + ".when_full");
+            whenFull = java.util.Arrays.stream(WhenFull.values()).filter(v -> v.configName().equals(w)).findFirst().orElse(null);
+            if (whenFull == null) {
+                problem(line(f.get("when_full")), path + ".when_full", "'" + w + "' is not refuse, deny or allow");
+                whenFull = WhenFull.REFUSE;
+            }
+        }
         Node rulesNode = f.get("rules");
         if (rulesNode == null) {
             problem(line(node), path, "missing 'rules': a domain needs a list of rules");
@@ -224,7 +271,7 @@ public final class PolicyLoader {
                 rules.add(r);
             }
         }
-        return new Domain(name, rules, response, defaults, callers);
+        return new Domain(name, rules, response, defaults, callers, whenFull);
     }
 
     /** A list of caller ids, each exact or a pattern ({@code *} any run of characters, {@code ?} one). */
@@ -304,8 +351,7 @@ public final class PolicyLoader {
                 continue;
             }
             if (!seen.add(descriptor)) {
-                problem(line(t.getKeyNode()), cpath, "condition on '" + descriptor + "' given twice");
-                continue;
+                continue; // reported by duplicateKeys
             }
             Condition matcher = condition(t.getValueNode(), cpath);
             if (matcher != null) {
@@ -415,7 +461,7 @@ public final class PolicyLoader {
             if (algorithmFields.contains(k)) {
                 String v = scalar(e.getValue(), path + "." + k);
                 if (v != null) {
-                    numbers.put(k, new Value(v, line(e.getValue()), path + "." + k));
+                    numbers.put(k, new Value(v, line(e.getValue()), path + "." + k, quoted(e.getValue())));
                 }
             } else if (algorithmName != null) {
                 problem(line(e.getValue()), path + "." + k, "unknown field '" + k + "' for " + algorithmName
@@ -479,7 +525,7 @@ public final class PolicyLoader {
             Map<String, Value> merged = new LinkedHashMap<>(numbers);
             String rowPath = "domains." + domain + ".tables." + table.name() + ".rows[" + r + "]";
             for (int c = 0; c < table.columns().size(); c++) {
-                merged.put(table.columns().get(c), new Value(row.values().get(c), row.line(), rowPath));
+                merged.put(table.columns().get(c), new Value(row.values().get(c), row.line(), rowPath, row.quoted().get(c)));
             }
             rowAlgorithms[r] = algorithm(algorithmName, merged, rowPath + " (for limit '" + name + "')", row.line());
             incomplete |= rowAlgorithms[r] == null;
@@ -496,8 +542,15 @@ public final class PolicyLoader {
         };
     }
 
-    private record Value(String text, int line, String path) {
+    /** A field's text, where it was, and whether it was written in quotes (then it is text, never a number). */
+    private record Value(String text, int line, String path, boolean quoted) {
     }
+
+    private static boolean quoted(Node node) {
+        return node instanceof ScalarNode s && s.getScalarStyle() != org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN;
+    }
+
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("-?[0-9](_?[0-9])*");
 
     private Algorithm algorithm(String name, Map<String, Value> f, String path, int line) {
         int before = problems.size();
@@ -646,10 +699,18 @@ public final class PolicyLoader {
     }
 
     private Long integer(Value v) {
+        if (v.quoted()) {
+            problem(v.line(), v.path(), "'" + v.text() + "' is in quotes, so it is text: write a whole number without quotes");
+            return null;
+        }
+        if (!WHOLE_NUMBER.matcher(v.text()).matches()) {
+            problem(v.line(), v.path(), "'" + v.text() + "' is not a whole number (digits, optionally grouped with _: 1_000)");
+            return null;
+        }
         try {
             return Long.parseLong(v.text().replace("_", ""));
         } catch (NumberFormatException e) {
-            problem(v.line(), v.path(), "'" + v.text() + "' is not a whole number");
+            problem(v.line(), v.path(), "'" + v.text() + "' is too large: at most " + Long.MAX_VALUE);
             return null;
         }
     }
@@ -757,11 +818,13 @@ public final class PolicyLoader {
                 }
             }
             List<String> values = new ArrayList<>();
+            List<Boolean> quoted = new ArrayList<>();
             for (int i = by.size(); i < c.size(); i++) {
                 String v = scalar(c.get(i), rpath + "[" + i + "]");
                 values.add(v == null ? "" : v);
+                quoted.add(quoted(c.get(i)));
             }
-            rows.add(new Table.Row(match, List.copyOf(values), line(item)));
+            rows.add(new Table.Row(match, List.copyOf(values), List.copyOf(quoted), line(item)));
         }
         return new Table(name, by, columns, List.copyOf(rows));
     }
@@ -930,8 +993,7 @@ public final class PolicyLoader {
                 continue;
             }
             if (fields.containsKey(key)) {
-                problem(line(t.getKeyNode()), kpath, "'" + key + "' is given twice");
-                continue;
+                continue; // reported by duplicateKeys, the first value kept
             }
             if (allowed != null && !allowed.contains(key)) {
                 problem(line(t.getKeyNode()), kpath, "unknown key '" + key + "'; expected one of " + String.join(", ", sorted(allowed)));
@@ -977,6 +1039,50 @@ public final class PolicyLoader {
 
     private static String scalarText(Node node) {
         return node instanceof ScalarNode s ? s.getValue() : null;
+    }
+
+    /**
+     * Walks the file's events (aliases are not expanded there, so an alias bomb costs no more than
+     * its text) and reports, with its line, an alias past {@link #MAX_ALIASES} or nesting past
+     * {@link #MAX_DEPTH}. Returns whether the file is within both.
+     */
+    private boolean shapeWithinLimits(String text, LoaderOptions options) {
+        int aliases = 0;
+        int depth = 0;
+        for (org.yaml.snakeyaml.events.Event e : new Yaml(new SafeConstructor(options)).parse(new StringReader(text))) {
+            int line = e.getStartMark() == null ? 0 : e.getStartMark().getLine() + 1;
+            if (e instanceof org.yaml.snakeyaml.events.AliasEvent && ++aliases > MAX_ALIASES) {
+                problem(line, "", "more than " + MAX_ALIASES + " aliases (*name): a policy file needs none, and many expand into a huge document");
+                return false;
+            }
+            if (e instanceof org.yaml.snakeyaml.events.CollectionStartEvent && ++depth > MAX_DEPTH) {
+                problem(line, "", "mappings and lists nested more than " + MAX_DEPTH + " deep");
+                return false;
+            }
+            if (e instanceof org.yaml.snakeyaml.events.CollectionEndEvent) {
+                depth--;
+            }
+        }
+        return true;
+    }
+
+    /** Reports every key given twice in one mapping, at any depth, with its line and path. */
+    private void duplicateKeys(Node node, String path) {
+        if (node instanceof MappingNode m) {
+            Set<String> seen = new HashSet<>();
+            for (NodeTuple t : m.getValue()) {
+                String key = scalarText(t.getKeyNode());
+                String kpath = path.isEmpty() ? String.valueOf(key) : path + "." + key;
+                if (key != null && !seen.add(key)) {
+                    problem(line(t.getKeyNode()), kpath, "'" + key + "' is given twice");
+                }
+                duplicateKeys(t.getValueNode(), kpath);
+            }
+        } else if (node instanceof SequenceNode seq) {
+            for (int i = 0; i < seq.getValue().size(); i++) {
+                duplicateKeys(seq.getValue().get(i), path + "[" + i + "]");
+            }
+        }
     }
 
     private static int line(Node node) {

@@ -10,7 +10,8 @@ import java.util.Map;
  */
 record Table(String name, List<String> by, List<String> columns, List<Row> rows) {
 
-    record Row(List<Condition> match, List<String> values, int line) {
+    /** A row: its match cells, its values, which values were written in quotes (text, never a number), and its line. */
+    record Row(List<Condition> match, List<String> values, List<Boolean> quoted, int line) {
     }
 
     /** Index of the first row matching {@code descriptors}, or -1. */

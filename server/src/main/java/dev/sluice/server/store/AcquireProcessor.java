@@ -23,21 +23,24 @@ final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
     private boolean consume;
     private boolean countDenied;
     private long requestId;
+    private NewBucket whenFull;
 
     AcquireProcessor() {
     }
 
-    AcquireProcessor(Algorithm algorithm, long cost, boolean consume, boolean countDenied, long requestId) {
-        this.algorithm = algorithm;
-        this.cost = cost;
-        this.consume = consume;
-        this.countDenied = countDenied;
-        this.requestId = requestId;
+    AcquireProcessor(Command c) {
+        this.algorithm = c.algorithm();
+        this.cost = c.cost();
+        this.consume = c.consume();
+        this.countDenied = c.countDenied();
+        this.requestId = c.requestId();
+        this.whenFull = c.whenFull();
     }
 
     @Override
     public BucketAnswer process(Map.Entry<BucketKey, BucketRecord> entry) {
-        BucketUpdate.Applied<BucketAnswer> applied = BucketUpdate.acquire(entry, context, algorithm, cost, consume, countDenied, requestId);
+        BucketUpdate.Applied<BucketAnswer> applied = BucketUpdate.acquire(entry, context, algorithm, cost, consume, countDenied, requestId,
+                whenFull);
         backup(applied.backup());
         return applied.answer();
     }
@@ -54,6 +57,7 @@ final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
         out.writeBoolean(consume);
         out.writeBoolean(countDenied);
         out.writeLong(requestId);
+        out.writeByte(whenFull.ordinal());
     }
 
     @Override
@@ -63,6 +67,7 @@ final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
         consume = in.readBoolean();
         countDenied = in.readBoolean();
         requestId = in.readLong();
+        whenFull = NewBucket.values()[in.readByte()];
     }
 
     @Override

@@ -16,8 +16,21 @@ final class BucketAnswer implements IdentifiedDataSerializable {
     private long retryAfterNanos;
     private long marker;
     private boolean replayed;
+    /** The command would have created a bucket past the member's budget, and its domain refuses that. */
+    private boolean refusedFull;
 
     BucketAnswer() {
+    }
+
+    /** The answer to a command refused for want of room for a new bucket. */
+    static BucketAnswer refusedFull() {
+        BucketAnswer a = new BucketAnswer();
+        a.refusedFull = true;
+        return a;
+    }
+
+    boolean isRefusedFull() {
+        return refusedFull;
     }
 
     BucketAnswer(Outcome outcome, boolean replayed) {
@@ -51,6 +64,7 @@ final class BucketAnswer implements IdentifiedDataSerializable {
         out.writeLong(retryAfterNanos);
         out.writeLong(marker);
         out.writeBoolean(replayed);
+        out.writeBoolean(refusedFull);
     }
 
     @Override
@@ -61,6 +75,7 @@ final class BucketAnswer implements IdentifiedDataSerializable {
         retryAfterNanos = in.readLong();
         marker = in.readLong();
         replayed = in.readBoolean();
+        refusedFull = in.readBoolean();
     }
 
     @Override

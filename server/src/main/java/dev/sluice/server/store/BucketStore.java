@@ -95,8 +95,8 @@ public final class BucketStore implements Buckets, AutoCloseable {
             if (at.size() == 1) {
                 Command c = commands.get(at.get(0));
                 CompletableFuture<Outcome> result = out.get(at.get(0));
-                visits.add(new Visit<>(c.key(), new AcquireProcessor(c.algorithm(), c.cost(), c.consume(), c.countDenied(), c.requestId()),
-                        c.requestId() != 0, answer -> result.complete(outcome(answer)), result::completeExceptionally));
+                visits.add(new Visit<>(c.key(), new AcquireProcessor(c), c.requestId() != 0, answer -> answer(result, answer),
+                        result::completeExceptionally));
                 continue;
             }
             // The commands for one bucket (a hot key asked many times at once) in a single visit that
@@ -113,7 +113,7 @@ public final class BucketStore implements Buckets, AutoCloseable {
             visits.add(new Visit<>(group.get(0).key(), new CoalescedAcquireProcessor(group), allIdentified, answers -> {
                 BucketAnswer[] each = answers.results();
                 for (int j = 0; j < each.length; j++) {
-                    results.get(j).complete(outcome(each[j]));
+                    answer(results.get(j), each[j]);
                 }
             }, e -> results.forEach(r -> r.completeExceptionally(e))));
         }
@@ -130,13 +130,20 @@ public final class BucketStore implements Buckets, AutoCloseable {
         return result;
     }
 
-    /** An answer from a bucket as an outcome, counting it when it was a repeat. */
-    private Outcome outcome(BucketAnswer r) {
+    /** Completes {@code result} with a bucket's answer, counting it when it was a repeat. */
+    private void answer(CompletableFuture<Outcome> result, BucketAnswer r) {
+        if (r.isRefusedFull()) {
+            result.completeExceptionally(FULL);
+            return;
+        }
         if (r.replayed()) {
             replayed.incrementAndGet();
         }
-        return r.toOutcome();
+        result.complete(r.toOutcome());
     }
+
+    static final StoreException FULL = new StoreException(StoreException.Kind.FULL,
+            "the member owning the bucket holds all the buckets it may and its domain refuses new ones");
 
     /**
      * One entry-processor call: its answer given to {@code answered}, or its failure, as a
@@ -202,6 +209,11 @@ public final class BucketStore implements Buckets, AutoCloseable {
      */
     public void sweepRested() {
         RestedSweeper.sweepOwned(hazelcast);
+    }
+
+    /** The bucket budget of the member this store runs on. */
+    public BucketBudget budget() {
+        return ((StoreContext) hazelcast.getUserContext().get(StoreContext.USER_CONTEXT_KEY)).budget();
     }
 
     /** Operations retried after their outcome was unknown, since this store was made. */

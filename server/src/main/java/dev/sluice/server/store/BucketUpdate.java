@@ -25,13 +25,25 @@ final class BucketUpdate {
     /** Applies {@code command} (its key is the entry's) to the bucket in {@code entry}. */
     static Applied<BucketAnswer> acquire(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Command command) {
         return acquire(entry, context, command.algorithm(), command.cost(), command.consume(), command.countDenied(),
-                command.requestId());
+                command.requestId(), command.whenFull());
     }
 
+    /** How long a request denied for want of room for its bucket is told to wait. */
+    static final long FULL_RETRY_NANOS = 1_000_000_000L;
+
     static Applied<BucketAnswer> acquire(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm,
-                                         long cost, boolean consume, boolean countDenied, long requestId) {
+                                         long cost, boolean consume, boolean countDenied, long requestId, NewBucket whenFull) {
         long now = context.clock().nanos();
         BucketRecord record = entry.getValue();
+        if (record == null && consume && context.budget().full()) {
+            // No room for a new bucket: the buckets held keep deciding; this one is answered as its domain chose.
+            context.budget().counted(whenFull);
+            return new Applied<>(switch (whenFull) {
+                case REFUSE -> BucketAnswer.refusedFull();
+                case DENY -> new BucketAnswer(new Outcome(false, 0, 0, FULL_RETRY_NANOS, null, 0), false);
+                case ALLOW -> new BucketAnswer(algorithm.acquire(null, now, cost, false, false), false);
+            }, null);
+        }
         BucketState state = record == null ? null : record.state();
         RecentRequests recent = record == null ? null : record.recent();
         if (recent != null) {

@@ -57,6 +57,7 @@ final class CoalescedAcquireProcessor extends OwnerProcessor<BucketAnswers> {
             out.writeBoolean(c.consume());
             out.writeBoolean(c.countDenied());
             out.writeLong(c.requestId());
+            out.writeByte(c.whenFull().ordinal());
         }
     }
 
@@ -65,7 +66,8 @@ final class CoalescedAcquireProcessor extends OwnerProcessor<BucketAnswers> {
         int n = in.readInt();
         commands = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            commands.add(new Command(null, Codecs.readAlgorithm(in), in.readLong(), in.readBoolean(), in.readBoolean(), in.readLong()));
+            commands.add(new Command(null, Codecs.readAlgorithm(in), in.readLong(), in.readBoolean(), in.readBoolean(), in.readLong(),
+                    NewBucket.values()[in.readByte()]));
         }
     }
 

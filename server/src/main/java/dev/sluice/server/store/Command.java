@@ -11,6 +11,13 @@ import dev.sluice.server.algorithm.Algorithm;
  * @param consume     false for a dry run
  * @param countDenied charge the bucket even when denied
  * @param requestId   the request's id (0: none), remembered by the bucket
+ * @param whenFull    what to answer when the bucket does not exist and its member holds all the buckets it may
  */
-public record Command(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied, long requestId) {
+public record Command(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied, long requestId,
+                      NewBucket whenFull) {
+
+    /** A command that is refused when it would create a bucket past the budget. */
+    public Command(String key, Algorithm algorithm, long cost, boolean consume, boolean countDenied, long requestId) {
+        this(key, algorithm, cost, consume, countDenied, requestId, NewBucket.REFUSE);
+    }
 }

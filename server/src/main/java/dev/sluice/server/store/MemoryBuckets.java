@@ -30,7 +30,12 @@ public final class MemoryBuckets implements Buckets {
     public List<CompletableFuture<Outcome>> acquireAll(List<Command> commands) {
         List<CompletableFuture<Outcome>> out = new ArrayList<>(commands.size());
         for (Command c : commands) {
+            context.budget().held(records.size());
             BucketAnswer answer = apply(c.key(), entry -> BucketUpdate.acquire(entry, context, c).answer());
+            if (answer.isRefusedFull()) {
+                out.add(CompletableFuture.failedFuture(BucketStore.FULL));
+                continue;
+            }
             if (answer.replayed()) {
                 replayed.incrementAndGet();
             }

@@ -57,9 +57,42 @@ final class RestedSweeper implements LifecycleListener, HazelcastInstanceAware {
                 return t;
             });
             timer.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
+            timer.scheduleWithFixedDelay(this::countQuietly, 0, BUDGET_COUNT_MILLIS, TimeUnit.MILLISECONDS);
         } else if (event.getState() == LifecycleEvent.LifecycleState.SHUTTING_DOWN && timer != null) {
             timer.shutdownNow();
             timer = null;
+        }
+    }
+
+    /** How often a member counts the bucket entries it holds, against its budget. */
+    static final long BUDGET_COUNT_MILLIS = 1000;
+
+    /** How often, at most, a member at its budget says so. */
+    static final long FULL_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private long lastFullLog = System.nanoTime() - FULL_LOG_NANOS;
+    private long refusedBefore;
+
+    private void countQuietly() {
+        try {
+            HazelcastInstance hz = hazelcast;
+            var stats = hz.getMap(BucketStore.MAP_NAME).getLocalMapStats();
+            BucketBudget budget = context(hz).budget();
+            budget.held(stats.getOwnedEntryCount() + stats.getBackupEntryCount());
+            if (budget.full() && System.nanoTime() - lastFullLog >= FULL_LOG_NANOS) {
+                lastFullLog = System.nanoTime();
+                long turnedAway = budget.refused() + budget.denied() + budget.untracked();
+                long since = turnedAway - refusedBefore;
+                refusedBefore = turnedAway;
+                LOG.warning(() -> "bucket budget reached: this member holds " + budget.held() + " bucket entries (owned and backups) of "
+                        + budget.maxEntries() + "; the buckets held keep deciding, " + since + " request(s) for new buckets turned away"
+                        + " since the last report (" + budget.refused() + " refused, " + budget.denied() + " denied, "
+                        + budget.untracked() + " allowed untracked since start)");
+            }
+        } catch (HazelcastInstanceNotActiveException stopping) {
+            // The member is going away.
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "could not count the buckets held; counted again in a second", e);
         }
     }
 

@@ -18,14 +18,15 @@ import java.time.Duration;
  * @param requestMemory how long a bucket remembers a request id it applied, so that a retry
  *                      within that time is answered without being applied again
  * @param sweepInterval how often each member removes, from the partitions it owns, the buckets past their time
+ * @param budget        how many bucket entries the member may hold
  */
-public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory, Duration sweepInterval) {
+public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory, Duration sweepInterval, BucketBudget budget) {
 
     /** How often rested buckets are removed, unless told otherwise. */
     public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(30);
 
     public StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory) {
-        this(clock, expiryGrace, requestMemory, DEFAULT_SWEEP_INTERVAL);
+        this(clock, expiryGrace, requestMemory, DEFAULT_SWEEP_INTERVAL, BucketBudget.unlimited());
     }
 
 

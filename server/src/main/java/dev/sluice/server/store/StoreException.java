@@ -20,6 +20,8 @@ public final class StoreException extends RuntimeException {
         BELOW_MINIMUM_SIZE,
         /** The store is shedding load; nothing was applied. */
         OVERLOADED,
+        /** The command would create a bucket and its member holds all the buckets it may; nothing was applied. */
+        FULL,
         /** Anything else: a defect, logged where it is reported. */
         FAILED
     }

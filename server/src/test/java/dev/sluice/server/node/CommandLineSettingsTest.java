@@ -252,4 +252,38 @@ class CommandLineSettingsTest {
         assertTrue(assertThrows(SettingsException.class, () -> parse(Map.of(), "--tls-client-ca", f.toString())).getMessage()
                 .contains("--tls-client-ca"));
     }
+
+    @Test
+    void checkPoliciesReportsEveryProblemAndExitsNonZeroWithoutStartingANode(@TempDir Path dir) throws Exception {
+        Path good = Files.writeString(dir.resolve("good.yaml"), """
+                domains:
+                  d:
+                    rules: [{name: r, limits: [{name: l, algorithm: token_bucket, capacity: 5, refill: 1, key: [k]}]}]
+                """);
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), """
+                domains:
+                  d:
+                    defaults: {tier: BASE, tier: GOLD}
+                    rules: [{name: r, limits: [{name: l, algorithm: token_bucket, capacity: "5", refill: 1, key: [k]}]}]
+                """);
+        PrintStream out = System.out;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        int allGood;
+        int oneBad;
+        try {
+            System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+            allGood = Main.run(new String[] {"--check-policies", good.toString()});
+            oneBad = Main.run(new String[] {"--check-policies", good.toString(), bad.toString(), dir.resolve("missing.yaml").toString()});
+        } finally {
+            System.setOut(out);
+        }
+        String report = printed.toString(StandardCharsets.UTF_8);
+        assertEquals(0, allGood, report);
+        assertEquals(1, oneBad, report);
+        assertTrue(report.contains(good + ": valid (version "), report);
+        assertTrue(report.contains(bad + ": 2 problem(s):"), report);
+        assertTrue(report.contains(bad + ":3: domains.d.defaults.tier: 'tier' is given twice"), report);
+        assertTrue(report.contains(bad + ":4: domains.d.rules[0].limits[0].capacity: '5' is in quotes"), report);
+        assertTrue(report.contains("missing.yaml: cannot be read"), report);
+    }
 }

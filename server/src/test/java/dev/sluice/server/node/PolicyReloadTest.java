@@ -71,8 +71,12 @@ class PolicyReloadTest {
 
     /** Writes a new version the way the kubelet does: a new directory, then one atomic symlink swap. */
     private static void publish(Path volume, String version, String content) throws Exception {
+        publishBytes(volume, version, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static void publishBytes(Path volume, String version, byte[] content) throws Exception {
         Path dir = Files.createDirectory(volume.resolve("..2031_01_01_" + version));
-        Files.writeString(dir.resolve("policies.yaml"), content);
+        Files.write(dir.resolve("policies.yaml"), content);
         Path tmp = volume.resolve("..data_tmp");
         Files.deleteIfExists(tmp);
         Files.createSymbolicLink(tmp, dir.getFileName());
@@ -105,6 +109,16 @@ class PolicyReloadTest {
         assertEquals(50, limit(), "the invalid file is refused; version " + v2 + " stays in force");
         assertEquals(v2, node.policies().version());
         assertEquals(true, warnings.stream().anyMatch(w -> w.contains("unknown algorithm 'nope'")), warnings.toString());
+
+        // Bytes that are not UTF-8 are a problem like any other, said with the same report.
+        byte[] good = policy(9).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] withBadByte = java.util.Arrays.copyOf(good, good.length + 14);
+        System.arraycopy("# caf\u00e9 = 0xE9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, withBadByte, good.length, 14);
+        publishBytes(volume, "v3b", withBadByte);
+        await().atMost(Duration.ofSeconds(10)).until(() -> warnings.stream().anyMatch(w -> w.contains("not valid UTF-8")));
+        String report = warnings.stream().filter(w -> w.contains("not valid UTF-8")).findFirst().orElseThrow();
+        assertEquals(true, report.contains("policies.yaml:6: not valid UTF-8: byte " + (good.length + 5) + " (0xe9)"), report);
+        assertEquals(50, limit());
 
         publish(volume, "v4", policy(7));
         await().atMost(Duration.ofSeconds(10)).until(() -> limit() == 7);

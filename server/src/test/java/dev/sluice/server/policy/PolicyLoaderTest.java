@@ -419,4 +419,65 @@ class PolicyLoaderTest {
         assertProblem(problems, 1, "admins", "non-empty list");
         assertProblem(problems, 4, "domains.d.callers", "non-empty list");
     }
+
+    @Test
+    void duplicateKeysAreRefusedAtAnyDepth() {
+        List<Problem> problems = problems("""
+                domains:
+                  d:
+                    defaults: {tier: BASE, tier: GOLD}
+                    rules:
+                      - name: r
+                        limits: [{name: l, algorithm: token_bucket, capacity: 5, refill: 1, key: [k], key: [j]}]
+                """);
+        assertProblem(problems, 3, "domains.d.defaults.tier", "given twice");
+        assertProblem(problems, 6, "domains.d.rules[0].limits[0].key", "given twice");
+    }
+
+    @Test
+    void numbersAndDurationsOnlyInTheirDocumentedForms() {
+        List<Problem> problems = problems("""
+                domains:
+                  d:
+                    rules:
+                      - name: r
+                        limits:
+                          - {name: a, algorithm: token_bucket, capacity: "12", refill: 1, key: [k]}
+                          - {name: b, algorithm: fixed_window, limit: 5, window: "1 s", key: [k]}
+                          - {name: c, algorithm: fixed_window, limit: 5, window: P99999999999999D, key: [k]}
+                          - {name: e, algorithm: fixed_window, limit: 99999999999999999999999, window: 1s, key: [k]}
+                          - {name: f, algorithm: fixed_window, limit: 1.5, window: 1s, key: [k]}
+                """);
+        assertProblem(problems, 6, "domains.d.rules[0].limits[0].capacity", "is in quotes, so it is text");
+        assertProblem(problems, 7, "domains.d.rules[0].limits[1].window", "1 s");
+        assertProblem(problems, 8, "domains.d.rules[0].limits[2].window", "too long");
+        assertProblem(problems, 9, "domains.d.rules[0].limits[3].limit", "too large");
+        assertProblem(problems, 10, "domains.d.rules[0].limits[4].limit", "whole number");
+    }
+
+    @Test
+    void invalidUtf8IsRefusedWithItsByteOffsetAndLine() {
+        byte[] good = "domains:\n  d:\n    rules: []\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] bad = java.util.Arrays.copyOf(good, good.length);
+        bad[17] = (byte) 0xC3; // "rules" becomes an unfinished two-byte character
+        bad[18] = (byte) 0x28;
+        Problem problem = assertThrows(PolicyException.class, () -> PolicyLoader.parse(bad, "p.yaml")).problems().get(0);
+        assertEquals(3, problem.line(), problem.toString());
+        assertTrue(problem.message().contains("byte 17 (0xc3)"), problem.toString());
+    }
+
+    @Test
+    void aliasBombsAndDeepNestingAreRefusedWithALine() {
+        StringBuilder bomb = new StringBuilder("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 60; i++) {
+            bomb.append("a").append(i).append(": &a").append(i).append(" [*a").append(i == 1 ? "" : i - 1)
+                    .append(", *a").append(i == 1 ? "" : i - 1).append("]\n");
+        }
+        List<Problem> aliases = problems(bomb.toString());
+        assertTrue(aliases.stream().anyMatch(p -> p.line() > 1 && p.message().contains("aliases")), aliases.toString());
+
+        String deep = "domains:\n" + "  ".repeat(1) + "d: " + "[".repeat(200) + "]".repeat(200) + "\n";
+        List<Problem> nesting = problems(deep);
+        assertTrue(nesting.stream().anyMatch(p -> p.line() == 2 && p.message().contains("nested")), nesting.toString());
+    }
 }

@@ -7,6 +7,7 @@ import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.node.SluiceNode;
 import dev.sluice.server.policy.PolicyException;
 import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.testing.Examples;
 import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import io.grpc.ManagedChannel;
@@ -62,13 +63,7 @@ final class SeedNode implements AutoCloseable {
     }
 
     static Path examples() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("examples/policies");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new AssertionError("examples/policies not found above " + Path.of("").toAbsolutePath());
+        return Examples.policies();
     }
 
     AcquireResponse acquire(Map<String, String> descriptors) {

@@ -46,7 +46,7 @@ class MapCallsTest {
         volatile String startedOn;
 
         Recorded(String name) {
-            super(BucketKey.of(name), new AcquireProcessor(WINDOW, 1, true, false, 0));
+            super(BucketKey.of(name), new AcquireProcessor(new Command(name, WINDOW, 1, true, false, 0)));
         }
 
         @Override
