@@ -2,6 +2,7 @@ package dev.sluice.client;
 
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.RateLimiterGrpc;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -90,8 +92,10 @@ public final class SluiceClient implements AutoCloseable {
             // The nodes' certificate is checked against the first target's host name.
             this.channel = (b.tls == null ? channelBuilder.usePlaintext() : channelBuilder.sslContext(b.tls)).build();
             this.ownsChannel = true;
-            // Resolve and connect now, so the first decision does not pay for it.
-            channel.getState(true);
+            // Resolve and connect now, so the first decisions do not pay for it: a burst of
+            // requests made right after build() would otherwise wait for the connection and miss
+            // their deadline together.
+            awaitReady(channel, b.awaitConnection.toNanos());
         }
         this.rawStub = b.bearerToken == null ? RateLimiterGrpc.newStub(channel)
                 : RateLimiterGrpc.newStub(channel).withCallCredentials(new BearerToken(b.bearerToken));
@@ -107,6 +111,27 @@ public final class SluiceClient implements AutoCloseable {
         this.transport = b.streaming
                 ? new Streams(stub, replies, calls, timer, nanoTime, this::nodeCount, sweep, b.requestsPerStream) : calls;
         replies.retryOn(transport);
+    }
+
+    /** Connects, and waits up to {@code nanos} for the channel to be ready; a node that is down only delays the return. */
+    private static void awaitReady(ManagedChannel channel, long nanos) {
+        long end = System.nanoTime() + nanos;
+        ConnectivityState state = channel.getState(true);
+        while (state != ConnectivityState.READY && state != ConnectivityState.SHUTDOWN) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            CountDownLatch changed = new CountDownLatch(1);
+            channel.notifyWhenStateChanged(state, changed::countDown);
+            try {
+                changed.await(left, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            state = channel.getState(true);
+        }
     }
 
     private int nodeCount() {
@@ -224,6 +249,7 @@ public final class SluiceClient implements AutoCloseable {
         private boolean denialCache = true;
         private int maxCachedDenials = 10_000;
         private Duration refreshInterval = Duration.ofSeconds(5);
+        private Duration awaitConnection = Duration.ofSeconds(1);
         private Executor executor;
         private int callsBeforeBatching = 4;
         private int maxBatch = 100;
@@ -309,6 +335,19 @@ public final class SluiceClient implements AutoCloseable {
          */
         public Builder channel(ManagedChannel channel) {
             this.channel = Objects.requireNonNull(channel);
+            return this;
+        }
+
+        /**
+         * How long {@link #build()} waits for a connection to a node (default 1 s; zero: not at
+         * all). A node that cannot be reached only makes {@code build()} return later; calls then
+         * go as they can, with the failure mode answering those that cannot.
+         */
+        public Builder awaitConnection(Duration wait) {
+            if (wait.isNegative()) {
+                throw new IllegalArgumentException("awaitConnection must not be negative, got " + wait);
+            }
+            this.awaitConnection = wait;
             return this;
         }
 

@@ -53,6 +53,18 @@ class ClientAgainstNodesTest {
     }
 
     @Test
+    void buildReturnsConnectedAndWithoutWaitingLongWhenNoNodeAnswers() throws Exception {
+        start(1);
+        assertEquals(io.grpc.ConnectivityState.READY, ((io.grpc.ManagedChannel) client.rawStub().getChannel()).getState(false),
+                "build() waited for the connection");
+        int nobody = dev.sluice.server.testing.Ports.free();
+        try (SluiceClient alone = SluiceClient.builder().target("127.0.0.1:" + nobody).awaitConnection(Duration.ofMillis(200)).build()) {
+            assertTrue(((io.grpc.ManagedChannel) alone.rawStub().getChannel()).getState(false) != io.grpc.ConnectivityState.READY);
+            assertTrue(alone.acquire(Acquire.domain("d").with("k", "v")).failure().isPresent(), "the failure mode answers");
+        }
+    }
+
+    @Test
     void callsAreSpreadRoundRobinOverEveryNode() {
         spreadOverEveryNode(false);
     }

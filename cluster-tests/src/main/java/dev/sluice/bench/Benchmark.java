@@ -26,6 +26,7 @@ import java.util.concurrent.ForkJoinPool;
  *   --targets LIST    noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
  *   --nodes N         Sluice nodes (1)                   --out DIR    results (cluster-tests/target/bench)
  *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
+ *   --metrics on|off  the nodes serve Prometheus metrics, each on a port of its own (on, as nodes run by default)
  * </pre>
  */
 public final class Benchmark {
@@ -85,7 +86,7 @@ public final class Benchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "5", "outstanding", "64", "keys", "10000",
                 "targets", "noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1", "out", "cluster-tests/target/bench",
-                "batch", "100", "cost", "1"));
+                "batch", "100", "cost", "1", "metrics", "on"));
         if (args.length % 2 != 0) {
             usage("option " + args[args.length - 1] + " has no value");
         }
@@ -109,6 +110,10 @@ public final class Benchmark {
         // Every bucket holds 10^9 units and refills 10^6 a second: at the hot key's rate, a cost
         // above about 50 empties it within a few minutes, and the run measures denials from then on.
         int cost = whole(opt, "cost", 1);
+        if (!List.of("on", "off").contains(opt.get("metrics"))) {
+            usage("--metrics must be on or off, got '" + opt.get("metrics") + "'");
+        }
+        boolean metrics = opt.get("metrics").equals("on");
         List<String> targets = List.of(opt.get("targets").split(","));
         List<String> known = List.of("noop", "sluice", "client", "client-calls", "stream", "batch", "redis", "bucket4j", "hot", "open", "memory",
                 "zipf");
@@ -162,7 +167,10 @@ public final class Benchmark {
             for (int i = 0; i < nodes; i++) {
                 List<String> a = new ArrayList<>(List.of("--port", ports.get(i).toString(), "--host", "127.0.0.1",
                         "--member-port", memberPorts.get(i).toString(), "--member-host", "127.0.0.1", "--policies", policy.toString(),
-                        "--cluster-name", "bench-" + ProcessHandle.current().pid(), "--log-level", "warn"));
+                        "--cluster-name", "bench-" + ProcessHandle.current().pid(), "--log-level", "warn",
+                        "--metrics-port", Integer.toString(metrics ? Procs.freePort() : 0),
+                        // The benchmark warms the nodes itself, with the load it measures.
+                        "--warm-up", "0"));
                 if (nodes > 1) {
                     a.addAll(List.of("--members", members));
                 }

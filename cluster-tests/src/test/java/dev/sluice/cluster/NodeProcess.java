@@ -40,9 +40,9 @@ final class NodeProcess implements AutoCloseable {
     }
 
     /** Ports for a node to be started later, so every member can be told every address up front. */
-    record Addresses(int port, int memberPort) {
+    record Addresses(int port, int memberPort, int metricsPort) {
         static Addresses free() {
-            return new Addresses(Ports.free(), Ports.free());
+            return new Addresses(Ports.free(), Ports.free(), Ports.free());
         }
 
         String member() {
@@ -79,7 +79,9 @@ final class NodeProcess implements AutoCloseable {
                 "--port", Integer.toString(ports.port()), "--host", "127.0.0.1",
                 "--member-port", Integer.toString(ports.memberPort()), "--member-host", "127.0.0.1",
                 "--members", String.join(",", members), "--cluster-name", cluster,
-                "--policies", policies.toString(), "--shutdown-grace", "5s"));
+                "--policies", policies.toString(), "--shutdown-grace", "5s", "--metrics-port", Integer.toString(ports.metricsPort()),
+                // Warming takes seconds a node; the test of it asks for it.
+                "--warm-up", "0"));
         command.addAll(flags);
         try {
             Files.createDirectories(logDir);

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 /** Renders the kustomize overlays with {@code kubectl kustomize} and reads the result. */
 final class Manifests {
 
-    static final List<String> OVERLAYS = List.of("dev", "production", "production-api-discovery", "production-tls");
+    static final List<String> OVERLAYS = List.of("dev", "production", "production-api-discovery", "production-tls",
+            "production-monitoring");
 
     private Manifests() {
     }

@@ -68,7 +68,7 @@ class RenderedManifestsTest {
         Map<String, Object> pod = get(find(Manifests.documents(Manifests.render("dev")), "Deployment", "sluice"),
                 "spec", "template", "spec");
         assertTrue(dockerfile.contains("USER " + get(pod, "securityContext", "runAsUser") + ":"), "image user matches runAsUser");
-        assertTrue(dockerfile.contains("EXPOSE 8081 5701"));
+        assertTrue(dockerfile.contains("EXPOSE 8081 5701 9090"));
         assertTrue(dockerfile.contains("ENTRYPOINT [\"java\", \"-jar\", \"/opt/sluice/sluice-server.jar\"]"));
         assertTrue(dockerfile.contains("MaxRAMPercentage"), "the heap follows the container's memory limit");
     }
@@ -127,6 +127,10 @@ class RenderedManifestsTest {
         }
         assertEquals(settings.port(), ports.get("grpc"), "gRPC container port");
         assertEquals(settings.memberPort(), ports.get("hazelcast"), "member container port");
+        assertEquals(settings.metricsPort(), ports.get("metrics"), "metrics container port");
+        Map<String, String> annotations = get(deployment, "spec", "template", "metadata", "annotations");
+        assertEquals(String.valueOf(settings.metricsPort()), annotations.get("prometheus.io/port"), "the scrape annotation names the metrics port");
+        assertEquals("/metrics", annotations.get("prometheus.io/path"));
         int healthPort = settings.healthPort() != 0 ? settings.healthPort() : settings.port();
         assertEquals(healthPort, (Integer) get(container, "readinessProbe", "grpc", "port"), "readiness on the gRPC health port");
         assertEquals(healthPort, (Integer) get(container, "startupProbe", "grpc", "port"));
@@ -169,6 +173,9 @@ class RenderedManifestsTest {
         Map<String, Object> memberRule = get(policy, "spec", "ingress", 0);
         assertEquals(settings.memberPort(), (Integer) get(memberRule, "ports", 0, "port"));
         Map<String, String> allowedFrom = get(memberRule, "from", 0, "podSelector", "matchLabels");
+        assertTrue(((List<Map<String, Object>>) get(policy, "spec", "ingress")).stream()
+                .anyMatch(r -> r.get("from") == null && String.valueOf(r.get("ports")).contains("port=" + settings.metricsPort())),
+                "the metrics port can be scraped");
         assertTrue(podLabels.entrySet().containsAll(allowedFrom.entrySet()), "only Sluice pods reach the member port");
 
         Map<String, Object> role = find(docs, "Role", "sluice-discovery");

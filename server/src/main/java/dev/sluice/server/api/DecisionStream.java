@@ -3,6 +3,7 @@ package dev.sluice.server.api;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.StreamResponse;
 import dev.sluice.api.v1.StreamResponses;
+import dev.sluice.server.observe.RpcMetrics;
 import dev.sluice.server.path.Caller;
 import dev.sluice.server.path.Answer;
 import dev.sluice.server.path.DecisionPath;
@@ -53,9 +54,14 @@ final class DecisionStream implements StreamObserver<List<WireRequests.StreamEnt
     private StreamResponses.Builder outgoing;
     private boolean writeQueued;
 
+    private final RpcMetrics metrics;
+    private final io.opentelemetry.context.Context trace;
+
     DecisionStream(DecisionPath path, TurnBatcher batcher, ServerCallStreamObserver<StreamResponses> responses, Executor home,
-                   Set<DecisionStream> open) {
+                   Set<DecisionStream> open, RpcMetrics metrics) {
         this.path = path;
+        this.metrics = metrics;
+        this.trace = TraceContext.current();
         this.batcher = batcher;
         this.caller = CallerIdentity.current();
         this.responses = responses;
@@ -75,6 +81,7 @@ final class DecisionStream implements StreamObserver<List<WireRequests.StreamEnt
 
     @Override
     public void onNext(List<WireRequests.StreamEntry> message) {
+        long started = metrics.start();
         int n = 0;
         for (WireRequests.StreamEntry e : message) {
             n += e.hasId() ? 1 : 0;
@@ -93,7 +100,7 @@ final class DecisionStream implements StreamObserver<List<WireRequests.StreamEnt
             if (entry.hasId() && ++index > MAX_PER_MESSAGE) {
                 long id = entry.id();
                 path.refuseUnreadable("requests: " + n + " in one message; send at most " + MAX_PER_MESSAGE,
-                        (response, refusal) -> home.execute(() -> answer(id, response, refusal)));
+                        (response, refusal) -> home.execute(() -> answer(id, response, refusal, started)));
                 continue;
             }
             if (!entry.hasId()) {
@@ -104,15 +111,16 @@ final class DecisionStream implements StreamObserver<List<WireRequests.StreamEnt
             long id = entry.id();
             if (ended) {
                 // Read after the node began shutting down, before it stopped reading: not decided.
-                home.execute(() -> answer(id, null, new Refusal(Refusal.Code.UNAVAILABLE, "node shutting down; send it to another node")));
+                home.execute(() -> answer(id, null, new Refusal(Refusal.Code.UNAVAILABLE, "node shutting down; send it to another node"),
+                        started));
                 continue;
             }
-            Answer answer = (response, refusal) -> home.execute(() -> answer(id, response, refusal));
+            Answer answer = (response, refusal) -> home.execute(() -> answer(id, response, refusal, started));
             if (entry.request().problem() != null) {
                 path.refuseUnreadable(entry.request().problem(), answer);
                 continue;
             }
-            DecisionPath.Admitted a = path.admit(caller, entry.request().message(), false, answer);
+            DecisionPath.Admitted a = path.admit(caller, trace, entry.request().message(), false, answer);
             if (a != null) {
                 batcher.decideSoon(a, home);
             }
@@ -120,9 +128,13 @@ final class DecisionStream implements StreamObserver<List<WireRequests.StreamEnt
         readMore();
     }
 
-    /** Adds one answer to the next message, and has that message written once the answers made by now are in it. */
-    private void answer(long id, AcquireResponse response, Refusal refusal) {
+    /**
+     * Adds one answer to the next message, and has that message written once the answers made by
+     * now are in it; its time, from the message read ({@code started}), ends here.
+     */
+    private void answer(long id, AcquireResponse response, Refusal refusal, long started) {
         StreamResponse r = StreamResponse.newBuilder().setId(id).setResult(Statuses.entry(response, refusal)).build();
+        metrics.answered(RpcMetrics.Rpc.ACQUIRE_STREAM, started, refusal == null ? null : refusal.code().name());
         synchronized (lock) {
             unanswered--;
             if (done) {

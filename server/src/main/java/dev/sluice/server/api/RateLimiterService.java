@@ -6,6 +6,7 @@ import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamResponses;
+import dev.sluice.server.observe.RpcMetrics;
 import dev.sluice.server.path.Caller;
 import dev.sluice.server.path.Answer;
 import dev.sluice.server.path.DecisionPath;
@@ -48,10 +49,22 @@ public final class RateLimiterService implements BindableService {
     private final Set<DecisionStream> streams = ConcurrentHashMap.newKeySet();
     private volatile boolean ending;
 
+    private final RpcMetrics metrics;
+
     public RateLimiterService(DecisionPath path, EventLoops loops) {
+        this(path, loops, RpcMetrics.OFF);
+    }
+
+    public RateLimiterService(DecisionPath path, EventLoops loops, RpcMetrics metrics) {
         this.path = path;
         this.loops = loops;
+        this.metrics = metrics;
         this.batcher = new TurnBatcher(path);
+    }
+
+    /** AcquireStream calls open now. */
+    public int openStreams() {
+        return streams.size();
     }
 
     /**
@@ -80,17 +93,22 @@ public final class RateLimiterService implements BindableService {
     }
 
     private void acquire(WireRequests.Read<AcquireRequest> request, StreamObserver<AcquireResponse> observer) {
+        long started = metrics.start();
         if (observer instanceof ServerCallStreamObserver<AcquireResponse> call) {
             // A call cancelled by its deadline still completes its decision; the answer is dropped.
             call.setOnCancelHandler(() -> { });
         }
         Executor home = loops.current();
-        Answer answer = (response, refusal) -> home.execute(() -> send(observer, response, refusal));
+        Answer answer = (response, refusal) -> home.execute(() -> {
+            send(observer, response, refusal);
+            metrics.answered(RpcMetrics.Rpc.ACQUIRE, started, refusal == null ? null : refusal.code().name());
+        });
         if (request.problem() != null) {
             path.refuseUnreadable(request.problem(), answer);
             return;
         }
-        DecisionPath.Admitted a = path.admit(CallerIdentity.current(), request.message(), Context.current().isCancelled(), answer);
+        DecisionPath.Admitted a = path.admit(CallerIdentity.current(), TraceContext.current(), request.message(),
+                Context.current().isCancelled(), answer);
         if (a != null) {
             batcher.decideSoon(a, home);
         }
@@ -98,19 +116,21 @@ public final class RateLimiterService implements BindableService {
 
     private void acquireBatch(WireRequests.Read<List<WireRequests.Read<AcquireRequest>>> read,
                               StreamObserver<AcquireBatchResponse> observer) {
+        long started = metrics.start();
         if (read.problem() != null) {
-            send(observer, null, new Refusal(Refusal.Code.INVALID_ARGUMENT, read.problem()));
+            refuseBatch(observer, started, new Refusal(Refusal.Code.INVALID_ARGUMENT, read.problem()));
             return;
         }
         List<WireRequests.Read<AcquireRequest>> batch = read.message();
         int n = batch.size();
         if (n == 0 || n > MAX_BATCH) {
-            send(observer, null, new Refusal(Refusal.Code.INVALID_ARGUMENT, "requests: " + n + " in the batch; send 1 to " + MAX_BATCH));
+            refuseBatch(observer, started, new Refusal(Refusal.Code.INVALID_ARGUMENT, "requests: " + n + " in the batch; send 1 to "
+                    + MAX_BATCH));
             return;
         }
         Refusal overloaded = path.overloadedFor(n);
         if (overloaded != null) {
-            send(observer, null, overloaded);
+            refuseBatch(observer, started, overloaded);
             return;
         }
         if (observer instanceof ServerCallStreamObserver<AcquireBatchResponse> call) {
@@ -121,12 +141,19 @@ public final class RateLimiterService implements BindableService {
         Executor home = loops.current();
         List<DecisionPath.Admitted> admitted = new ArrayList<>(n);
         Caller caller = CallerIdentity.current();
+        io.opentelemetry.context.Context trace = TraceContext.current();
         for (int i = 0; i < n; i++) {
             int at = i;
             Answer answer = (response, refusal) -> {
                 results[at] = Statuses.entry(response, refusal);
+                if (refusal != null) {
+                    metrics.failed(RpcMetrics.Rpc.ACQUIRE_BATCH, refusal.code().name());
+                }
                 if (left.decrementAndGet() == 0) {
-                    home.execute(() -> send(observer, AcquireBatchResponse.newBuilder().addAllResults(Arrays.asList(results)).build(), null));
+                    home.execute(() -> {
+                        send(observer, AcquireBatchResponse.newBuilder().addAllResults(Arrays.asList(results)).build(), null);
+                        metrics.answered(RpcMetrics.Rpc.ACQUIRE_BATCH, started, null);
+                    });
                 }
             };
             WireRequests.Read<AcquireRequest> r = batch.get(i);
@@ -134,7 +161,7 @@ public final class RateLimiterService implements BindableService {
                 path.refuseUnreadable(r.problem(), answer);
                 continue;
             }
-            DecisionPath.Admitted a = path.admit(caller, r.message(), false, answer);
+            DecisionPath.Admitted a = path.admit(caller, trace, r.message(), false, answer);
             if (a != null) {
                 admitted.add(a);
             }
@@ -144,7 +171,7 @@ public final class RateLimiterService implements BindableService {
 
     private StreamObserver<List<WireRequests.StreamEntry>> acquireStream(StreamObserver<StreamResponses> responses) {
         DecisionStream stream = new DecisionStream(path, batcher, (ServerCallStreamObserver<StreamResponses>) responses,
-                loops.current(), streams);
+                loops.current(), streams, metrics);
         streams.add(stream);
         if (ending) {
             stream.end();
@@ -162,6 +189,12 @@ public final class RateLimiterService implements BindableService {
         for (DecisionStream s : streams) {
             s.end();
         }
+    }
+
+    /** Fails a whole batch call. */
+    private void refuseBatch(StreamObserver<AcquireBatchResponse> observer, long started, Refusal refusal) {
+        send(observer, null, refusal);
+        metrics.answered(RpcMetrics.Rpc.ACQUIRE_BATCH, started, refusal.code().name());
     }
 
     /** Answers a call with {@code response}, or fails it with {@code refusal} when that is not null. */

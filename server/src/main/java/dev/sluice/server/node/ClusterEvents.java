@@ -6,9 +6,12 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.partition.MigrationListener;
 import com.hazelcast.partition.MigrationState;
 import com.hazelcast.partition.ReplicaMigrationEvent;
+import com.hazelcast.core.LifecycleEvent;
+import dev.sluice.server.logging.Events;
 import dev.sluice.server.store.BucketStore;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -23,30 +26,35 @@ final class ClusterEvents {
     private final AtomicLong migrations = new AtomicLong();
     private final AtomicLong failedMigrations = new AtomicLong();
     private final AtomicLong lostPartitions = new AtomicLong();
+    private final AtomicLong merges = new AtomicLong();
 
     void watch(HazelcastInstance hazelcast) {
         hazelcast.getCluster().addMembershipListener(new MembershipListener() {
             @Override
             public void memberAdded(MembershipEvent e) {
-                LOG.info(() -> "member joined: " + e.getMember().getAddress() + "; cluster of " + e.getMembers().size());
+                Events.log(LOG, Level.INFO, "member_joined", () -> "member joined: " + e.getMember().getAddress() + "; cluster of "
+                        + e.getMembers().size(), "member", e.getMember().getAddress().toString(), "members", e.getMembers().size());
             }
 
             @Override
             public void memberRemoved(MembershipEvent e) {
-                LOG.warning(() -> "member left: " + e.getMember().getAddress() + "; cluster of " + e.getMembers().size()
-                        + "; its buckets continue from their backups");
+                Events.log(LOG, Level.WARNING, "member_left", () -> "member left: " + e.getMember().getAddress() + "; cluster of "
+                        + e.getMembers().size() + "; its buckets continue from their backups",
+                        "member", e.getMember().getAddress().toString(), "members", e.getMembers().size());
             }
         });
         hazelcast.getPartitionService().addMigrationListener(new MigrationListener() {
             @Override
             public void migrationStarted(MigrationState state) {
-                LOG.info(() -> "partition migration started: " + state.getPlannedMigrations() + " replica migrations planned");
+                Events.log(LOG, Level.INFO, "migration_started", () -> "partition migration started: " + state.getPlannedMigrations()
+                        + " replica migrations planned", "planned", state.getPlannedMigrations());
             }
 
             @Override
             public void migrationFinished(MigrationState state) {
-                LOG.info(() -> "partition migration finished: " + state.getCompletedMigrations() + " completed in "
-                        + state.getTotalElapsedTime() + " ms");
+                Events.log(LOG, Level.INFO, "migration_finished", () -> "partition migration finished: " + state.getCompletedMigrations()
+                        + " completed in " + state.getTotalElapsedTime() + " ms", "completed", state.getCompletedMigrations(),
+                        "elapsed_ms", state.getTotalElapsedTime());
             }
 
             @Override
@@ -57,8 +65,9 @@ final class ClusterEvents {
             @Override
             public void replicaMigrationFailed(ReplicaMigrationEvent event) {
                 failedMigrations.incrementAndGet();
-                LOG.warning(() -> "replica migration failed: partition " + event.getPartitionId() + " from "
-                        + event.getSource() + " to " + event.getDestination());
+                Events.log(LOG, Level.WARNING, "migration_failed", () -> "replica migration failed: partition " + event.getPartitionId()
+                        + " from " + event.getSource() + " to " + event.getDestination(), "partition", event.getPartitionId(),
+                        "from", String.valueOf(event.getSource()), "to", String.valueOf(event.getDestination()));
             }
         });
         // The partition service's listener, not the bucket map's: a listener on the map registers
@@ -68,9 +77,26 @@ final class ClusterEvents {
                 return;
             }
             lostPartitions.incrementAndGet();
-            LOG.warning(() -> "partition " + event.getPartitionId() + " of the bucket map was lost (every replica gone);"
-                    + " its buckets start afresh");
+            Events.log(LOG, Level.WARNING, "partition_lost", () -> "partition " + event.getPartitionId()
+                    + " of the bucket map was lost (every replica gone); its buckets start afresh", "partition", event.getPartitionId());
         });
+        // A member that was split away merges back into the larger side: its buckets merge, keeping the more consumed state.
+        hazelcast.getLifecycleService().addLifecycleListener(event -> {
+            if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                merges.incrementAndGet();
+                Events.log(LOG, Level.WARNING, "cluster_merged", () -> "this member merged back into the cluster after a split;"
+                        + " its buckets were merged keeping the more consumed state of each");
+            }
+        });
+    }
+
+    long failedMigrations() {
+        return failedMigrations.get();
+    }
+
+    /** Times this member merged back into the cluster after a split. */
+    long merges() {
+        return merges.get();
     }
 
     long migrations() {

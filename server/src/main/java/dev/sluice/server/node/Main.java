@@ -1,6 +1,8 @@
 package dev.sluice.server.node;
 
 import dev.sluice.server.policy.Policies;
+import dev.sluice.server.logging.JsonFormatter;
+import dev.sluice.server.logging.TextFormatter;
 import dev.sluice.server.policy.PolicyException;
 import dev.sluice.server.policy.PolicyLoader;
 
@@ -42,7 +44,7 @@ public final class Main {
             System.out.println("sluice " + (v == null ? "(development build)" : v));
             return 0;
         }
-        configureLogging(parsed.settings().logLevel());
+        configureLogging(parsed.settings().logLevel(), parsed.settings().logFormat());
         SluiceNode node;
         try {
             node = SluiceNode.start(parsed.settings());
@@ -62,9 +64,10 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Written directly: the JDK resets java.util.logging in a shutdown hook of its own,
             // which may run before this one and swallow the node's log lines.
-            System.err.println("sluice: stopping: finishing calls in flight, then leaving the cluster");
+            String format = parsed.settings().logFormat();
+            System.err.print(line(format, "stopping: finishing calls in flight, then leaving the cluster"));
             node.close();
-            System.err.println("sluice: stopped");
+            System.err.print(line(format, "stopped"));
         }, "sluice-shutdown"));
         try {
             node.awaitTermination();
@@ -94,6 +97,13 @@ public final class Main {
         return invalid == 0 ? 0 : 1;
     }
 
+    /** A line of the log's format, written without java.util.logging (which a JDK shutdown hook may have reset). */
+    private static String line(String format, String message) {
+        java.util.logging.LogRecord r = new java.util.logging.LogRecord(Level.INFO, message);
+        r.setLoggerName("sluice");
+        return ("json".equals(format) ? new JsonFormatter() : new TextFormatter()).format(r);
+    }
+
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
@@ -102,12 +112,11 @@ public final class Main {
         return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t + ")";
     }
 
-    /** One line per record; Hazelcast kept to warnings unless debugging. */
-    static void configureLogging(String level) {
+    /** One line per record, as text or JSON, Hazelcast's and gRPC's too; Hazelcast kept to warnings unless debugging. */
+    static void configureLogging(String level, String format) {
         if (System.getProperty("java.util.logging.config.file") != null) {
             return;
         }
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
         Level root = switch (level) {
             case "error" -> Level.SEVERE;
             case "warn" -> Level.WARNING;
@@ -118,7 +127,7 @@ public final class Main {
         rootLogger.setLevel(root);
         for (Handler h : rootLogger.getHandlers()) {
             h.setLevel(root);
-            h.setFormatter(new java.util.logging.SimpleFormatter());
+            h.setFormatter("json".equals(format) ? new JsonFormatter() : new TextFormatter());
         }
         Logger.getLogger("com.hazelcast").setLevel(level.equals("debug") ? Level.INFO : Level.WARNING);
         Logger.getLogger("io.grpc").setLevel(level.equals("debug") ? Level.INFO : Level.WARNING);

@@ -226,6 +226,35 @@ public final class NodeSettings {
         return get(Settings.LOG_LEVEL);
     }
 
+    /** The metrics port, or 0 for none. */
+    public int metricsPort() {
+        return get(Settings.METRICS_PORT);
+    }
+
+    /** The fraction of a limit below which an allowed decision counts as near-limit. */
+    public double nearLimit() {
+        return get(Settings.NEAR_LIMIT);
+    }
+
+    /** The OTLP/HTTP collector's URL, or {@code null} for no traces. */
+    public String otlpEndpoint() {
+        return get(Settings.OTLP_ENDPOINT);
+    }
+
+    /** Where spans go instead of OTLP, or {@code null}. */
+    public io.opentelemetry.sdk.trace.export.SpanExporter spanExporter() {
+        return get(Settings.SPAN_EXPORTER);
+    }
+
+    public String logFormat() {
+        return get(Settings.LOG_FORMAT);
+    }
+
+    /** Decisions made on a private domain before health reports SERVING. */
+    public int warmUp() {
+        return get(Settings.WARM_UP);
+    }
+
     public Builder toBuilder() {
         return new Builder(new IdentityHashMap<>(values));
     }
@@ -382,6 +411,30 @@ public final class NodeSettings {
 
         public Builder logLevel(String logLevel) {
             return set(Settings.LOG_LEVEL, logLevel);
+        }
+
+        public Builder logFormat(String format) {
+            return set(Settings.LOG_FORMAT, format);
+        }
+
+        public Builder metricsPort(int port) {
+            return set(Settings.METRICS_PORT, port);
+        }
+
+        public Builder nearLimit(double fraction) {
+            return set(Settings.NEAR_LIMIT, fraction);
+        }
+
+        public Builder otlpEndpoint(String url) {
+            return set(Settings.OTLP_ENDPOINT, url);
+        }
+
+        public Builder spanExporter(io.opentelemetry.sdk.trace.export.SpanExporter exporter) {
+            return set(Settings.SPAN_EXPORTER, exporter);
+        }
+
+        public Builder warmUp(int decisions) {
+            return set(Settings.WARM_UP, decisions);
         }
 
         /** The settings; {@link IllegalArgumentException} when two of them exclude each other. */

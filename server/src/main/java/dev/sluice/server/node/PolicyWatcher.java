@@ -1,6 +1,7 @@
 package dev.sluice.server.node;
 
 import dev.sluice.server.policy.Policies;
+import dev.sluice.server.logging.Events;
 import dev.sluice.server.policy.PolicyException;
 import dev.sluice.server.policy.PolicyLoader;
 
@@ -29,6 +30,7 @@ final class PolicyWatcher implements AutoCloseable {
 
     private final Path file;
     private final Consumer<Policies> apply;
+    private final PolicyReloads reloads;
     private final ScheduledFuture<?> checks;
     private volatile byte[] lastContent;
     private volatile byte[] lastRejected;
@@ -36,8 +38,10 @@ final class PolicyWatcher implements AutoCloseable {
     private String lastUnreadable;
 
     /** Checks {@code file} every {@code interval} on {@code timer} until closed. */
-    PolicyWatcher(Path file, byte[] initialContent, Duration interval, Consumer<Policies> apply, ScheduledExecutorService timer) {
+    PolicyWatcher(Path file, byte[] initialContent, Duration interval, Consumer<Policies> apply, ScheduledExecutorService timer,
+                  PolicyReloads reloads) {
         this.file = file;
+        this.reloads = reloads;
         this.apply = apply;
         this.lastContent = initialContent;
         long every = interval.toMillis();
@@ -54,8 +58,9 @@ final class PolicyWatcher implements AutoCloseable {
             String why = String.valueOf(e.getMessage());
             if (!why.equals(lastUnreadable)) {
                 lastUnreadable = why;
-                LOG.warning("policy file " + file + " cannot be read (" + e.getClass().getSimpleName() + ": " + why
-                        + "); the policies in force stay");
+                reloads.unreadable();
+                Events.log(LOG, Level.WARNING, "policy_unreadable", () -> "policy file " + file + " cannot be read ("
+                        + e.getClass().getSimpleName() + ": " + why + "); the policies in force stay", "file", file.toString(), "reason", why);
             }
             return;
         }
@@ -68,11 +73,16 @@ final class PolicyWatcher implements AutoCloseable {
             lastContent = content;
             lastRejected = null;
             apply.accept(next);
+            reloads.applied();
         } catch (PolicyException e) {
             lastRejected = content;
-            LOG.warning("policy file " + file + " changed and is invalid; the policies in force stay; it has " + e.report());
+            reloads.refused();
+            Events.log(LOG, Level.WARNING, "policy_reload_refused", () -> "policy file " + file
+                    + " changed and is invalid; the policies in force stay; it has " + e.report(), "file", file.toString(),
+                    "problems", e.problems().stream().map(Object::toString).toList());
         } catch (RuntimeException e) {
             lastRejected = content;
+            reloads.refused();
             LOG.log(Level.WARNING, "could not reload " + file + "; the policies in force stay", e);
         }
     }

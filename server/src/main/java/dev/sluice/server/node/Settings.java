@@ -94,6 +94,19 @@ public final class Settings {
             "use Hazelcast's internal invocation API (faster); false uses its public API alone, to triage a Hazelcast upgrade");
     public static final Setting<String> LOG_LEVEL = new Setting<>("log-level", String.class, "LEVEL", "info", "info",
             Settings::logLevel, Settings::knownLevel, "error, warn, info or debug");
+    public static final Setting<String> LOG_FORMAT = new Setting<>("log-format", String.class, "FORMAT", "text", "text",
+            Settings::logFormat, Settings::knownFormat, "`text` (one line an event) or `json` (one JSON object a line, with the event's fields)");
+    public static final Setting<Integer> METRICS_PORT = new Setting<>("metrics-port", Integer.class, "PORT", 9090, "9090",
+            Settings::port, Settings::portOrZero, "HTTP port serving Prometheus metrics at `/metrics` (OpenMetrics when the scraper asks"
+            + " for it; 0: no metrics)");
+    public static final Setting<Double> NEAR_LIMIT = new Setting<>("near-limit", Double.class, "FRACTION", 0.2, "0.2",
+            Settings::fraction, Settings::openFraction, "an allowed decision leaving less than this fraction of a limit counts as `near_limit`");
+    public static final Setting<String> OTLP_ENDPOINT = new Setting<>("otlp-endpoint", String.class, "URL", null, "none (no traces)",
+            Settings::text, Settings::httpUrl, "OTLP/HTTP collector for traces, e.g. `http://otel-collector:4318`; a span per decision,"
+            + " continuing the caller's W3C trace context");
+    public static final Setting<Integer> WARM_UP = new Setting<>("warm-up", Integer.class, "N", 10_000, "10000",
+            Settings::whole, Settings::notNegative, "before health reports `SERVING`, at least this many decisions on a private domain,"
+            + " then bursts until they are fast (30 s at most), so the first callers' decisions are not slowed by a cold start (0: none)");
 
     /** Settings made in code only (embedders and tests): no flag, no variable. */
     public static final Setting<Clock> CLOCK = new Setting<>("clock", Clock.class, null, Clock.system(), "the cluster's time",
@@ -104,13 +117,17 @@ public final class Settings {
             null, "the pod's service-account CA", null, null, "the Kubernetes API's CA certificate (PEM)");
     public static final Setting<String> KUBERNETES_API_TOKEN = new Setting<>("kubernetes-api-token", String.class, null, null,
             "the pod's service-account token", null, null, "a bearer token for the Kubernetes API");
+    public static final Setting<io.opentelemetry.sdk.trace.export.SpanExporter> SPAN_EXPORTER = new Setting<>("span-exporter",
+            io.opentelemetry.sdk.trace.export.SpanExporter.class, null, null, "OTLP when --otlp-endpoint is set", null, null,
+            "where spans go, instead of OTLP (tests: an in-memory exporter)");
 
     /** Every setting, in help order. */
     public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
             CLUSTER_SECRET_FILE, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, CALLER_TOKENS, CREDENTIALS_RELOAD_INTERVAL, HEALTH_PORT,
             KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
             MAX_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_BUCKETS, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
-            PARTITION_COUNT, HAZELCAST_INTERNALS, LOG_LEVEL, CLOCK, POLICY_SET, KUBERNETES_CA_CERTIFICATE, KUBERNETES_API_TOKEN);
+            PARTITION_COUNT, HAZELCAST_INTERNALS, METRICS_PORT, NEAR_LIMIT, OTLP_ENDPOINT, LOG_LEVEL, LOG_FORMAT, WARM_UP, CLOCK, POLICY_SET,
+            KUBERNETES_CA_CERTIFICATE, KUBERNETES_API_TOKEN, SPAN_EXPORTER);
 
     /** The settings given on the command line or in the environment. */
     public static List<Setting<?>> commandLine() {
@@ -267,17 +284,61 @@ public final class Settings {
     }
 
     private static final List<String> LEVELS = List.of("error", "warn", "info", "debug");
+    private static final List<String> FORMATS = List.of("text", "json");
 
     private static String logLevel(String text) throws Setting.Invalid {
-        String l = text.toLowerCase(Locale.ROOT);
-        if (LEVELS.contains(l)) {
-            return l;
-        }
-        throw new Setting.Invalid("'" + text + "' is not a log level (error, warn, info, debug)");
+        return oneOf(LEVELS, "log level", text);
     }
 
     private static String knownLevel(String level) {
-        return LEVELS.contains(level) ? null : "is not a log level (error, warn, info, debug)";
+        return known(LEVELS, "log level", level);
+    }
+
+    private static String logFormat(String text) throws Setting.Invalid {
+        return oneOf(FORMATS, "log format", text);
+    }
+
+    private static String knownFormat(String format) {
+        return known(FORMATS, "log format", format);
+    }
+
+    /** {@code text} as one of {@code words}, in any case. */
+    private static String oneOf(List<String> words, String what, String text) throws Setting.Invalid {
+        String w = text.toLowerCase(Locale.ROOT);
+        if (words.contains(w)) {
+            return w;
+        }
+        throw new Setting.Invalid("'" + text + "' is not a " + what + " (" + String.join(", ", words) + ")");
+    }
+
+    private static String known(List<String> words, String what, String word) {
+        return words.contains(word) ? null : "is not a " + what + " (" + String.join(", ", words) + ")";
+    }
+
+    private static Double fraction(String text) throws Setting.Invalid {
+        try {
+            return Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new Setting.Invalid("'" + text + "' is not a number");
+        }
+    }
+
+    private static String openFraction(Double f) {
+        return f > 0 && f < 1 ? null : "must be between 0 and 1 (e.g. 0.2: under a fifth of the limit left)";
+    }
+
+    private static String httpUrl(String url) {
+        try {
+            java.net.URI u = new java.net.URI(url);
+            return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null ? null
+                    : "is not an http:// or https:// URL with a host";
+        } catch (java.net.URISyntaxException e) {
+            return "is not a URL: " + e.getMessage();
+        }
+    }
+
+    private static String notNegative(Integer n) {
+        return n >= 0 ? null : "must not be negative";
     }
 
     private static Path readableFile(String text) throws Setting.Invalid {

@@ -6,6 +6,11 @@ import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.api.CallerIdentity;
 import dev.sluice.server.api.EventLoops;
 import dev.sluice.server.api.RateLimiterService;
+import dev.sluice.server.api.TraceContext;
+import dev.sluice.server.logging.Events;
+import dev.sluice.server.observe.DecisionMetrics;
+import dev.sluice.server.observe.DecisionTracing;
+import dev.sluice.server.observe.RpcMetrics;
 import dev.sluice.server.engine.DecisionEngine;
 import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.policy.Policies;
@@ -14,6 +19,7 @@ import dev.sluice.server.policy.PolicyLoader;
 import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.time.Clock;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -22,9 +28,12 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -51,6 +60,11 @@ public final class SluiceNode implements AutoCloseable {
     private final PolicyWatcher watcher;
     /** The plaintext health port's server, or {@code null}. */
     private final Server healthServer;
+    /** The metrics registry and its HTTP server, or {@code null} with {@code --metrics-port 0}. */
+    private final NodeMetrics metrics;
+    private final MetricsServer metricsServer;
+    private final Tracing tracing;
+    private final PolicyReloads reloads = new PolicyReloads();
 
     private SluiceNode(NodeSettings settings, Policies initial, byte[] initialContent) throws IOException, SettingsException {
         this.settings = settings;
@@ -88,14 +102,25 @@ public final class SluiceNode implements AutoCloseable {
             BucketStore.assignPartitions(hazelcast);
             this.store = new BucketStore(hazelcast, settings.hazelcastInternals(), threads.followUps());
             this.engine = new DecisionEngine(store, threads.followUps());
-            this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight());
-            this.service = new RateLimiterService(path, EventLoops.of(threads.workers()));
+            this.metrics = settings.metricsPort() == 0 ? null : new NodeMetrics();
+            this.tracing = Tracing.of(settings, hazelcast.getCluster().getLocalMember().getAddress().toString());
+            this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight(),
+                    metrics == null ? DecisionMetrics.OFF : new DecisionMetrics(metrics.registry(), settings.nearLimit()),
+                    tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()));
+            this.service = new RateLimiterService(path, EventLoops.of(threads.workers()),
+                    metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry()));
             LeakDetection.offUnlessAsked();
             boolean identified = tokens != null || (tls != null && tls.mutual());
+            List<ServerInterceptor> interceptors = new ArrayList<>();
+            if (identified) {
+                interceptors.add(new CallerIdentity(tokens, tls != null && tls.mutual()));
+            }
+            if (tracing != null) {
+                interceptors.add(new TraceContext());
+            }
             NettyServerBuilder grpc = serverOn(settings.port())
                     .maxInboundMessageSize(settings.maxMessageSize())
-                    .addService(identified ? ServerInterceptors.intercept(service, new CallerIdentity(tokens, tls != null && tls.mutual()))
-                            : service.bindService())
+                    .addService(ServerInterceptors.intercept(service, interceptors))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance());
             if (tls != null) {
@@ -105,6 +130,14 @@ public final class SluiceNode implements AutoCloseable {
             this.healthServer = settings.healthPort() == 0 ? null
                     : serverOn(settings.healthPort()).addService(health.getHealthService()).build().start();
             this.server = started;
+            if (metrics != null) {
+                metrics.bindPath(path, service);
+                metrics.bindMember(hazelcast, events, store.budget(), store.stats());
+                metrics.bindPolicies(policies::get, reloads);
+                this.metricsServer = new MetricsServer(settings.host(), settings.metricsPort(), metrics::scrape);
+            } else {
+                this.metricsServer = null;
+            }
             if ((tls != null || tokens != null) && !settings.credentialsReloadInterval().isZero()) {
                 long every = settings.credentialsReloadInterval().toMillis();
                 threads.timer().scheduleWithFixedDelay(() -> {
@@ -124,29 +157,48 @@ public final class SluiceNode implements AutoCloseable {
             threads.close();
             throw e;
         }
+        WarmUp.run(engine, effective.clock(), serverOn("127.0.0.1", 0), EventLoops.of(threads.workers()), settings.warmUp(),
+                WARM_UP_TIMEOUT_MILLIS);
         this.watcher = settings.policiesFile() != null && initialContent != null && !settings.policyReloadInterval().isZero()
                 ? new PolicyWatcher(settings.policiesFile(), initialContent, settings.policyReloadInterval(), this::replacePolicies,
-                        threads.timer())
+                        threads.timer(), reloads)
                 : null;
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
         String security = (tls == null ? "plaintext" : tls.mutual() ? "TLS, client certificates required" : "TLS")
                 + (tokens != null ? ", bearer tokens" : "")
                 + (tokens == null && (tls == null || !tls.mutual()) ? ", callers anonymous (no caller identity configured)" : "");
-        LOG.info(() -> "Sluice node serving gRPC (" + security + ") on " + settings.host() + ":" + server.getPort() + ", member "
-                + hazelcast.getCluster().getLocalMember().getAddress() + " in a cluster of "
-                + hazelcast.getCluster().getMembers().size() + ", policies " + initial.source() + " (version "
-                + initial.version() + ", domains " + String.join(", ", initial.domainNames()) + ")");
+        String observed = (metricsServer == null ? "no metrics" : "metrics on " + settings.host() + ":" + metricsServer.port() + "/metrics")
+                + (tracing == null ? "" : ", traces to " + (settings.otlpEndpoint() != null ? settings.otlpEndpoint() : "an exporter in code"));
+        Events.log(LOG, Level.INFO, "node_serving", () -> "Sluice node serving gRPC (" + security + ") on " + settings.host() + ":"
+                + server.getPort() + ", " + observed + ", member " + hazelcast.getCluster().getLocalMember().getAddress()
+                + " in a cluster of " + hazelcast.getCluster().getMembers().size() + ", policies " + initial.source() + " (version "
+                + initial.version() + ", domains " + String.join(", ", initial.domainNames()) + ")",
+                "port", server.getPort(), "metrics_port", metricsServer == null ? 0 : metricsServer.port(),
+                "member", hazelcast.getCluster().getLocalMember().getAddress().toString(),
+                "members", hazelcast.getCluster().getMembers().size(), "policy_version", initial.version());
     }
 
     /** Loads the policies and starts a node; fails on an invalid policy file without starting anything. */
     /** A server on the node's own event loops, answering on them. */
     private NettyServerBuilder serverOn(int port) {
-        return NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), port))
+        return serverOn(settings.host(), port);
+    }
+
+    private NettyServerBuilder serverOn(String host, int port) {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .bossEventLoopGroup(threads.boss())
                 .workerEventLoopGroup(threads.workers())
                 .channelType(threads.channelType())
                 .directExecutor();
+    }
+
+    /** How long a node may take to warm up before it serves anyway. */
+    static final long WARM_UP_TIMEOUT_MILLIS = 30_000;
+
+    /** The port metrics are served on, or 0 when they are off. */
+    public int metricsPort() {
+        return metricsServer == null ? 0 : metricsServer.port();
     }
 
     /** The port health alone is served on (plaintext), or 0. */
@@ -205,7 +257,12 @@ public final class SluiceNode implements AutoCloseable {
     /** Puts new policies in force for every call that starts after this returns. */
     public void replacePolicies(Policies next) {
         Policies previous = policies.getAndSet(next);
-        LOG.info(() -> "policies " + next.source() + " version " + next.version() + " in force (was " + previous.version() + ")");
+        if (metrics != null) {
+            metrics.policyInForce(next);
+        }
+        Events.log(LOG, Level.INFO, "policies_replaced", () -> "policies " + next.source() + " version " + next.version()
+                + " in force (was " + previous.version() + ")", "source", next.source(), "version", next.version(),
+                "previous_version", previous.version());
     }
 
     /** Blocks until the gRPC server has terminated. */
@@ -256,6 +313,7 @@ public final class SluiceNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             server.shutdownNow();
         }
+        closeObservers();
         store.close();
         hazelcast.shutdown();
         threads.close();
@@ -271,11 +329,22 @@ public final class SluiceNode implements AutoCloseable {
         if (healthServer != null) {
             healthServer.shutdownNow();
         }
+        closeObservers();
         hazelcast.getLifecycleService().terminate();
         if (watcher != null) {
             watcher.close();
         }
         store.close();
         threads.close();
+    }
+
+    private void closeObservers() {
+        if (metricsServer != null) {
+            metricsServer.close();
+            metrics.close();
+        }
+        if (tracing != null) {
+            tracing.close();
+        }
     }
 }

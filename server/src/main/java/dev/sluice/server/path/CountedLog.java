@@ -1,10 +1,12 @@
 package dev.sluice.server.path;
 
+import dev.sluice.server.logging.Events;
 import dev.sluice.server.time.Clock;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -17,14 +19,16 @@ final class CountedLog {
     static final long INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final Logger log;
+    private final String event;
     private final String what;
     private final LongAdder total = new LongAdder();
     private final AtomicLong sinceLast = new AtomicLong();
     private final Clock clock;
     private final AtomicLong lastLine;
 
-    CountedLog(Logger log, String what, Clock clock) {
+    CountedLog(Logger log, String event, String what, Clock clock) {
         this.log = log;
+        this.event = event;
         this.what = what;
         this.clock = clock;
         this.lastLine = new AtomicLong(clock.nanos() - INTERVAL_NANOS);
@@ -37,8 +41,9 @@ final class CountedLog {
         long last = lastLine.get();
         if (now - last >= INTERVAL_NANOS && lastLine.compareAndSet(last, now)) {
             long count = sinceLast.getAndSet(0);
-            log.info(() -> count + " " + what + " in the last " + TimeUnit.NANOSECONDS.toSeconds(Math.max(now - last, INTERVAL_NANOS))
-                    + " s; the latest: " + example);
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(Math.max(now - last, INTERVAL_NANOS));
+            Events.log(log, Level.INFO, event, () -> count + " " + what + " in the last " + seconds + " s; the latest: " + example,
+                    "count", count, "seconds", seconds, "latest", example);
         }
     }
 

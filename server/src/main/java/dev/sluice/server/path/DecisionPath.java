@@ -4,11 +4,15 @@ import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.server.engine.DecisionEngine;
 import dev.sluice.server.engine.RequestIds;
 import dev.sluice.server.engine.Verdict;
+import dev.sluice.server.observe.DecisionMetrics;
+import dev.sluice.server.observe.DecisionTracing;
 import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.policy.Domain;
 import dev.sluice.server.policy.Policies;
 import dev.sluice.server.store.StoreException;
 import dev.sluice.server.time.Clock;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,13 +47,28 @@ public final class DecisionPath {
     private final LongAdder received = new LongAdder();
     /** A caller's unreadable bytes are its mistake: said as a count per interval, never as a line (or a trace) each. */
     private final CountedLog unreadable;
+    private final DecisionMetrics metrics;
+    private final DecisionTracing tracing;
+    private final LongAdder overloaded = new LongAdder();
+    /** Decisions the store could not make, by why. */
+    private final LongAdder[] storeFailures = new LongAdder[StoreException.Kind.values().length];
 
     public DecisionPath(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight) {
+        this(policies, engine, clock, maxInFlight, DecisionMetrics.OFF, DecisionTracing.OFF);
+    }
+
+    public DecisionPath(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight, DecisionMetrics metrics,
+                        DecisionTracing tracing) {
         this.policies = policies;
         this.engine = engine;
         this.clock = clock;
         this.maxInFlight = maxInFlight;
-        this.unreadable = new CountedLog(LOG, "request(s) refused as unreadable (not a request's bytes)", clock);
+        this.metrics = metrics;
+        this.tracing = tracing;
+        this.unreadable = new CountedLog(LOG, "unreadable_requests", "request(s) refused as unreadable (not a request's bytes)", clock);
+        for (int i = 0; i < storeFailures.length; i++) {
+            storeFailures[i] = new LongAdder();
+        }
     }
 
     /** A request that passed admission and is ready to decide. */
@@ -59,14 +78,17 @@ public final class DecisionPath {
         private final Map<String, String> descriptors;
         private final DecisionEngine.Request decision;
         private final Answer answer;
+        /** The decision's span, or {@code null} when tracing is off. */
+        private final Span span;
 
         private Admitted(String domainName, Domain domain, Map<String, String> descriptors, DecisionEngine.Request decision,
-                         Answer answer) {
+                         Answer answer, Span span) {
             this.domainName = domainName;
             this.domain = domain;
             this.descriptors = descriptors;
             this.decision = decision;
             this.answer = answer;
+            this.span = span;
         }
     }
 
@@ -78,6 +100,14 @@ public final class DecisionPath {
      * can ever give, or the node is overloaded.
      */
     public Admitted admit(Caller caller, AcquireRequest request, boolean deadlinePassed, Answer answer) {
+        return admit(caller, null, request, deadlinePassed, answer);
+    }
+
+    /**
+     * As {@link #admit(Caller, AcquireRequest, boolean, Answer)}, continuing the caller's trace:
+     * {@code trace} is the context its W3C trace headers gave, or {@code null}.
+     */
+    public Admitted admit(Caller caller, Context trace, AcquireRequest request, boolean deadlinePassed, Answer answer) {
         received.increment();
         if (deadlinePassed) {
             answer.accept(null, new Refusal(Refusal.Code.DEADLINE_EXCEEDED, "the call's deadline passed before a decision was asked for"));
@@ -115,11 +145,13 @@ public final class DecisionPath {
         }
         if (inFlight.incrementAndGet() > maxInFlight) {
             inFlight.decrementAndGet();
+            overloaded.increment();
             answer.accept(null, overloaded(maxInFlight));
             return null;
         }
         return new Admitted(request.getDomain(), domain, descriptors,
-                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(caller.id(), request.getRequestId())), answer);
+                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(caller.id(), request.getRequestId())), answer,
+                tracing.decision(trace, request.getDomain(), cost));
     }
 
     /**
@@ -146,6 +178,7 @@ public final class DecisionPath {
         if (now + n <= maxInFlight) {
             return null;
         }
+        overloaded.add(n);
         return Refusal.unavailable("node overloaded: " + now + " decisions in flight and " + n + " more asked, " + maxInFlight
                 + " allowed; retry on another node" + (n > maxInFlight ? " with fewer requests a call" : ""));
     }
@@ -163,28 +196,54 @@ public final class DecisionPath {
         for (Admitted a : batch) {
             requests.add(a.decision);
         }
+        Span[] stores = tracing.on() ? new Span[batch.size()] : null;
+        if (stores != null) {
+            for (int i = 0; i < stores.length; i++) {
+                stores[i] = tracing.store(batch.get(i).span);
+            }
+        }
         List<CompletableFuture<Verdict>> verdicts;
         try {
             verdicts = engine.decideAll(requests);
         } catch (RuntimeException e) {
-            for (Admitted a : batch) {
+            for (int i = 0; i < batch.size(); i++) {
+                Admitted a = batch.get(i);
                 inFlight.decrementAndGet();
-                a.answer.accept(null, refusalOf(e));
+                fail(a, stores == null ? null : stores[i], e);
             }
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
             Admitted a = batch.get(i);
+            Span store = stores == null ? null : stores[i];
             verdicts.get(i).whenComplete((verdict, error) -> {
                 inFlight.decrementAndGet();
                 if (error != null) {
-                    a.answer.accept(null, refusalOf(error));
+                    fail(a, store, error);
                 } else {
+                    metrics.decided(a.domain, a.descriptors, verdict, a.decision.dryRun());
+                    tracing.decided(a.span, store, verdict);
                     a.answer.accept(ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), clock.nanos()),
                             null);
                 }
             });
         }
+    }
+
+    private void fail(Admitted a, Span store, Throwable error) {
+        Refusal r = refusalOf(error);
+        tracing.failed(a.span, store, r.code().name(), r.message());
+        a.answer.accept(null, r);
+    }
+
+    /** Requests refused for overload (too many decisions in flight) since start. */
+    public long overloadRefusals() {
+        return overloaded.sum();
+    }
+
+    /** Decisions the store could not make for {@code kind} since start (below minimum size, unavailable, ...). */
+    public long storeFailures(StoreException.Kind kind) {
+        return storeFailures[kind.ordinal()].sum();
     }
 
     /** Decisions admitted and not yet answered. */
@@ -198,8 +257,9 @@ public final class DecisionPath {
     }
 
     /** A failed decision as the caller hears of it: the engine fails a verdict only with a store's exception, or a defect. */
-    private static Refusal refusalOf(Throwable e) {
+    private Refusal refusalOf(Throwable e) {
         if (e instanceof StoreException s) {
+            storeFailures[s.kind().ordinal()].increment();
             return switch (s.kind()) {
                 case OUTCOME_UNKNOWN -> Refusal.unavailable(s.getMessage()
                         + "; retry with a request_id to be answered without being counted twice");

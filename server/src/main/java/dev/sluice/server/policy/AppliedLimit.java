@@ -14,12 +14,14 @@ import dev.sluice.server.algorithm.Algorithm;
  * @param response    how to speak when this limit decides the response
  * @param text        the parts of its headers that are the same on every response
  * @param whenFull    its domain's answer when the bucket is new and its member holds all it may
+ * @param meter       how its metrics name it, or {@code null} for a limit not from a policy file
  */
 public record AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey,
-                           boolean shadow, boolean countDenied, ResponseStyle response, LimitText text, WhenFull whenFull) {
+                           boolean shadow, boolean countDenied, ResponseStyle response, LimitText text, WhenFull whenFull,
+                           LimitMeter meter) {
 
     public AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey, boolean shadow, boolean countDenied,
                         ResponseStyle response, LimitText text) {
-        this(name, rule, algorithm, bucketKey, shadow, countDenied, response, text, WhenFull.REFUSE);
+        this(name, rule, algorithm, bucketKey, shadow, countDenied, response, text, WhenFull.REFUSE, null);
     }
 }

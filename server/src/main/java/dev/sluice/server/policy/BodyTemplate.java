@@ -1,5 +1,7 @@
 package dev.sluice.server.policy;
 
+import dev.sluice.server.json.JsonText;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -88,32 +90,12 @@ public final class BodyTemplate {
             }
             if (v != null) {
                 if (json) {
-                    appendJsonEscaped(b, v);
+                    JsonText.escape(b, v);
                 } else {
                     b.append(v);
                 }
             }
         }
         return b.append(literals.get(names.size())).toString();
-    }
-
-    private static void appendJsonEscaped(StringBuilder b, String v) {
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
     }
 }

@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** A named policy set: the rules applied to requests that name this domain. */
 public final class Domain {
@@ -16,11 +18,16 @@ public final class Domain {
     private final Map<String, String> defaults;
     private final CallerPatterns callers;
     private final WhenFull whenFull;
+    private final String metricsLabel;
+    private final Set<String> metricsLabelValues;
+    private final AtomicReference<Object> meters = new AtomicReference<>();
 
     Domain(String name, List<Rule> rules, ResponseStyle response, Map<String, String> defaults, CallerPatterns callers,
-           WhenFull whenFull) {
+           WhenFull whenFull, String metricsLabel, Set<String> metricsLabelValues) {
         this.name = name;
         this.whenFull = whenFull;
+        this.metricsLabel = metricsLabel;
+        this.metricsLabelValues = Set.copyOf(metricsLabelValues);
         this.rules = List.copyOf(rules);
         this.response = response;
         this.defaults = Map.copyOf(defaults);
@@ -52,6 +59,26 @@ public final class Domain {
 
     public String name() {
         return name;
+    }
+
+    /** The descriptor the domain's decision metrics carry as a label ({@code metrics_label}), or {@code null}. */
+    public String metricsLabel() {
+        return metricsLabel;
+    }
+
+    /**
+     * The label's value for a request: its descriptor's value when the policy lists that value,
+     * {@code other} when it does not, {@code none} when the request has none; so the label has
+     * at most as many values as the policy lists, plus two.
+     */
+    public String metricsLabelValue(Map<String, String> descriptors) {
+        String v = descriptors.get(metricsLabel);
+        return v == null ? "none" : metricsLabelValues.contains(v) ? v : "other";
+    }
+
+    /** Where the metrics layer keeps the domain's meters. */
+    public AtomicReference<Object> meters() {
+        return meters;
     }
 
     /** What the domain answers a request for a new bucket on a member with no room for one. */
@@ -90,7 +117,7 @@ public final class Domain {
                     continue;
                 }
                 applied.add(new AppliedLimit(limit.name(), rule.name(), algorithm, key, limit.shadow(),
-                        limit.countDenied(), rule.response(), limit.text(choice), whenFull));
+                        limit.countDenied(), rule.response(), limit.text(choice), whenFull, limit.meter()));
             }
         }
         return applied;

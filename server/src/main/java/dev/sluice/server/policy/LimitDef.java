@@ -10,12 +10,18 @@ import java.util.Map;
  * text its headers carry for each set of numbers is written here too, once.
  */
 record LimitDef(String name, String keyPrefix, KeySpec key, boolean shadow, boolean countDenied,
-                Algorithm algorithm, Table table, Algorithm[] rowAlgorithms, LimitText text, LimitText[] rowTexts) {
+                Algorithm algorithm, Table table, Algorithm[] rowAlgorithms, LimitText text, LimitText[] rowTexts, LimitMeter meter) {
 
     LimitDef(String name, String keyPrefix, KeySpec key, boolean shadow, boolean countDenied,
              Algorithm algorithm, Table table, Algorithm[] rowAlgorithms) {
         this(name, keyPrefix, key, shadow, countDenied, algorithm, table, rowAlgorithms, LimitText.of(name, algorithm),
-                texts(name, rowAlgorithms));
+                texts(name, rowAlgorithms), null);
+    }
+
+    /** This limit, named for the metrics as limit {@code name} of rule {@code rule} in domain {@code domain}. */
+    LimitDef metered(String domain, String rule) {
+        return new LimitDef(name, keyPrefix, key, shadow, countDenied, algorithm, table, rowAlgorithms, text, rowTexts,
+                new LimitMeter(domain, rule, name, shadow));
     }
 
     private static LimitText[] texts(String name, Algorithm[] algorithms) {

@@ -67,7 +67,8 @@ public final class PolicyLoader {
             "sliding_window", Set.of("limit", "window", "granularity"));
     private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
     private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
-    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults", "callers", "when_full");
+    private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults", "callers", "when_full",
+            "metrics_label");
     private static final Set<String> RESPONSE_KEYS = Set.of("status", "headers", "retry_after", "body", "content_type", "extra_headers",
             "values");
     private static final Set<String> TABLE_KEYS = Set.of("by", "columns", "rows");
@@ -271,7 +272,25 @@ public final class PolicyLoader {
                 rules.add(r);
             }
         }
-        return new Domain(name, rules, response, defaults, callers, whenFull);
+        String label = null;
+        Set<String> labelValues = Set.of();
+        if (f.containsKey("metrics_label")) {
+            label = scalar(f.get("metrics_label"), path + ".metrics_label");
+            if (label != null && !DESCRIPTOR.matcher(label).matches()) {
+                problem(line(f.get("metrics_label")), path + ".metrics_label", "descriptor name '" + label
+                        + "' must be 1 to 64 letters, digits, '_', '-', '.' or ':'");
+                label = null;
+            } else if (label != null) {
+                labelValues = listedValues(label, rules, tables.values());
+                if (labelValues.isEmpty()) {
+                    problem(line(f.get("metrics_label")), path + ".metrics_label", "the policy lists no values of '" + label
+                            + "' (in a tier table's column or a rule's match), so a label from it could take any number of values;"
+                            + " label by a descriptor the policy lists, such as a tier");
+                    label = null;
+                }
+            }
+        }
+        return new Domain(name, rules, response, defaults, callers, whenFull, label, labelValues);
     }
 
     /** A list of caller ids, each exact or a pattern ({@code *} any run of characters, {@code ?} one). */
@@ -326,7 +345,7 @@ public final class PolicyLoader {
             for (int i = 0; i < items.size(); i++) {
                 LimitDef l = limit(domain, name, items.get(i), path + ".limits[" + i + "]", shadow, tables, limitNames);
                 if (l != null) {
-                    limits.add(l);
+                    limits.add(l.metered(domain, name));
                 }
             }
         }
@@ -334,6 +353,38 @@ public final class PolicyLoader {
             return null;
         }
         return new Rule(name, match, limits, unlimited, response);
+    }
+
+    /** The values of {@code descriptor} the domain's tables and rules name one by one (exact or in a list). */
+    private static Set<String> listedValues(String descriptor, List<Rule> rules, java.util.Collection<Table> tables) {
+        Set<String> values = new java.util.TreeSet<>();
+        for (Rule r : rules) {
+            for (Map.Entry<String, Condition> m : r.match()) {
+                if (m.getKey().equals(descriptor)) {
+                    listed(m.getValue(), values);
+                }
+            }
+        }
+        for (Table t : tables) {
+            int column = t.by().indexOf(descriptor);
+            if (column < 0) {
+                continue;
+            }
+            for (Table.Row row : t.rows()) {
+                listed(row.match().get(column), values);
+            }
+        }
+        return values;
+    }
+
+    private static void listed(Condition c, Set<String> into) {
+        if (c instanceof Condition.Exact e) {
+            into.add(e.expected());
+        } else if (c instanceof Condition.OneOf o) {
+            into.addAll(o.values());
+        } else if (c instanceof Condition.AnyOf any) {
+            any.any().forEach(inner -> listed(inner, into));
+        }
     }
 
     private List<Map.Entry<String, Condition>> match(Node node, String path) {

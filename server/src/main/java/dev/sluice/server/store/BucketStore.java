@@ -216,6 +216,11 @@ public final class BucketStore implements Buckets, AutoCloseable {
         return ((StoreContext) hazelcast.getUserContext().get(StoreContext.USER_CONTEXT_KEY)).budget();
     }
 
+    /** What this member's store has done in the background (sweeps). */
+    public StoreStats stats() {
+        return ((StoreContext) hazelcast.getUserContext().get(StoreContext.USER_CONTEXT_KEY)).stats();
+    }
+
     /** Operations retried after their outcome was unknown, since this store was made. */
     public long indeterminateRetries() {
         return retried.get();

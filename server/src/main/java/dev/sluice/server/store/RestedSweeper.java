@@ -15,6 +15,8 @@ import com.hazelcast.partition.PartitionService;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
 
+import dev.sluice.server.logging.Events;
+
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -84,10 +86,11 @@ final class RestedSweeper implements LifecycleListener, HazelcastInstanceAware {
                 long turnedAway = budget.refused() + budget.denied() + budget.untracked();
                 long since = turnedAway - refusedBefore;
                 refusedBefore = turnedAway;
-                LOG.warning(() -> "bucket budget reached: this member holds " + budget.held() + " bucket entries (owned and backups) of "
-                        + budget.maxEntries() + "; the buckets held keep deciding, " + since + " request(s) for new buckets turned away"
-                        + " since the last report (" + budget.refused() + " refused, " + budget.denied() + " denied, "
-                        + budget.untracked() + " allowed untracked since start)");
+                Events.log(LOG, Level.WARNING, "bucket_budget_reached", () -> "bucket budget reached: this member holds " + budget.held()
+                        + " bucket entries (owned and backups) of " + budget.maxEntries() + "; the buckets held keep deciding, " + since
+                        + " request(s) for new buckets turned away since the last report (" + budget.refused() + " refused, "
+                        + budget.denied() + " denied, " + budget.untracked() + " allowed untracked since start)",
+                        "held", budget.held(), "budget", budget.maxEntries(), "turned_away", since);
             }
         } catch (HazelcastInstanceNotActiveException stopping) {
             // The member is going away.
@@ -112,13 +115,14 @@ final class RestedSweeper implements LifecycleListener, HazelcastInstanceAware {
      * every partition this member owns, one partition after the other.
      */
     static void sweepOwned(HazelcastInstance hz) {
-        long cutoff = context(hz).sweepCutoff();
+        StoreContext context = context(hz);
+        long cutoff = context.sweepCutoff();
         IMap<Object, Object> map = hz.getMap(BucketStore.MAP_NAME);
         String[] keys = partitionKeys(hz);
         for (Partition p : hz.getPartitionService().getPartitions()) {
             Member owner = p.getOwner();
             if (owner != null && owner.localMember()) {
-                map.removeAll(Predicates.partitionPredicate(keys[p.getPartitionId()], new Rested(cutoff)));
+                map.removeAll(Predicates.partitionPredicate(keys[p.getPartitionId()], new Rested(cutoff, context.stats())));
             }
         }
     }
@@ -152,20 +156,35 @@ final class RestedSweeper implements LifecycleListener, HazelcastInstanceAware {
     }
 
     /** Matches the buckets that need not be kept past {@code cutoff} (decision-clock nanos). */
-    static final class Rested implements Predicate<Object, Object>, IdentifiedDataSerializable {
+    static final class Rested implements Predicate<Object, Object>, IdentifiedDataSerializable, HazelcastInstanceAware {
 
         private long cutoff;
+        /** Where removals are counted: given by the sweeping member, or found on the member a copy was sent to. */
+        private transient StoreStats stats;
 
         Rested() {
         }
 
-        Rested(long cutoff) {
+        Rested(long cutoff, StoreStats stats) {
             this.cutoff = cutoff;
+            this.stats = stats;
         }
 
         @Override
+        public void setHazelcastInstance(HazelcastInstance hz) {
+            if (stats == null) {
+                stats = context(hz).stats();
+            }
+        }
+
+        /** Whether the bucket may go; runs on the partition's thread, which removes every entry it matches. */
+        @Override
         public boolean apply(Map.Entry<Object, Object> entry) {
-            return entry.getValue() instanceof BucketRecord r && r.keepUntil() < cutoff;
+            boolean rested = entry.getValue() instanceof BucketRecord r && r.keepUntil() < cutoff;
+            if (rested && stats != null) {
+                stats.sweptOne();
+            }
+            return rested;
         }
 
         @Override

@@ -20,13 +20,18 @@ import java.time.Duration;
  * @param sweepInterval how often each member removes, from the partitions it owns, the buckets past their time
  * @param budget        how many bucket entries the member may hold
  */
-public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory, Duration sweepInterval, BucketBudget budget) {
+public record StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory, Duration sweepInterval, BucketBudget budget,
+                           StoreStats stats) {
 
     /** How often rested buckets are removed, unless told otherwise. */
     public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(30);
 
     public StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory) {
         this(clock, expiryGrace, requestMemory, DEFAULT_SWEEP_INTERVAL, BucketBudget.unlimited());
+    }
+
+    public StoreContext(Clock clock, Duration expiryGrace, Duration requestMemory, Duration sweepInterval, BucketBudget budget) {
+        this(clock, expiryGrace, requestMemory, sweepInterval, budget, new StoreStats());
     }
 
 

@@ -17,7 +17,7 @@ class CountedLogTest {
     @Test
     void aThousandMistakesAreOneLineAnIntervalWithTheirCount() {
         ManualClock clock = ManualClock.fixed();
-        CountedLog counted = new CountedLog(logger, "bad things", clock);
+        CountedLog counted = new CountedLog(logger, "bad_things", "bad things", clock);
         try (LogCapture log = LogCapture.start()) {
             counted.note("the first");
             for (int i = 0; i < 999; i++) {

@@ -480,4 +480,26 @@ class PolicyLoaderTest {
         List<Problem> nesting = problems(deep);
         assertTrue(nesting.stream().anyMatch(p -> p.line() == 2 && p.message().contains("nested")), nesting.toString());
     }
+
+    @Test
+    void aMetricsLabelMustBeADescriptorThePolicyLists() {
+        assertProblem(problems("""
+                domains:
+                  d:
+                    metrics_label: user
+                    rules: [{name: r, limits: [{name: l, algorithm: token_bucket, capacity: 5, refill: 1, key: [user]}]}]
+                """), 3, "domains.d.metrics_label", "lists no values of 'user'");
+        Domain d = load("""
+                domains:
+                  d:
+                    metrics_label: tier
+                    rules:
+                      - {name: vip, match: {tier: [gold, platinum]}, unlimited: true}
+                      - {name: r, match: {tier: free}, limits: [{name: l, algorithm: token_bucket, capacity: 5, refill: 1, key: [user]}]}
+                """).domain("d");
+        assertEquals("gold", d.metricsLabelValue(Map.of("tier", "gold")));
+        assertEquals("free", d.metricsLabelValue(Map.of("tier", "free")));
+        assertEquals("other", d.metricsLabelValue(Map.of("tier", "bronze")));
+        assertEquals("none", d.metricsLabelValue(Map.of()));
+    }
 }

@@ -30,7 +30,11 @@ public final class TestNodes {
                 // Time in tests stands still unless advanced: keep idle buckets long enough
                 // that real time never expires one in the middle of a test.
                 .expiryGrace(Duration.ofMinutes(10))
-                .shutdownGrace(Duration.ofSeconds(2));
+                .shutdownGrace(Duration.ofSeconds(2))
+                // Many nodes share a JVM here: no metrics port unless a test asks for one, and no
+                // warm-up (the JVM is warm from the tests before; the warm-up has a test of its own).
+                .metricsPort(0)
+                .warmUp(0);
     }
 
     public static SluiceNode start(NodeSettings settings) {

@@ -1,0 +1,207 @@
+package dev.sluice.server.node;
+
+import dev.sluice.api.v1.AcquireBatchRequest;
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.api.v1.StreamRequest;
+import dev.sluice.api.v1.StreamRequests;
+import dev.sluice.api.v1.StreamResponses;
+import dev.sluice.server.api.EventLoops;
+import dev.sluice.server.api.RateLimiterService;
+import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.path.DecisionPath;
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.policy.PolicyException;
+import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.time.Clock;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * A node's first decisions are slow (the JIT has compiled nothing, Hazelcast has made no call):
+ * 60 to 300 ms, past a client's deadline. Before a node reports SERVING it decides several
+ * thousand requests on a domain of its own, through the real service on a plaintext loopback port
+ * of its own served by the node's own event loops (so gRPC's and Netty's server paths warm too),
+ * on every algorithm and with keys spread over the partitions, unary, in batches and on streams.
+ * The domain's buckets come to rest within a second and are swept like any others.
+ */
+final class WarmUp {
+
+    private static final Logger LOG = Logger.getLogger(WarmUp.class.getName());
+
+    /** The warm-up's own domain; a policy file's domain of this name would share nothing but the name's prefix of bucket keys. */
+    static final String DOMAIN = "sluice-warm-up";
+
+    private static final String POLICY = """
+            domains:
+              sluice-warm-up:
+                rules:
+                  - name: warm
+                    limits:
+                      - {name: tb, algorithm: token_bucket, capacity: 5, refill: 5, refill_period: 1s, key: [k]}
+                      - {name: lb, algorithm: leaky_bucket, capacity: 5, leak: 5, leak_period: 1s, key: [k]}
+                      - {name: fw, algorithm: fixed_window, limit: 5, window: 1s, key: [k]}
+                      - {name: sw, algorithm: sliding_window, limit: 5, window: 1s, key: [k]}
+                      - {name: sh, algorithm: token_bucket, capacity: 1, refill: 1, shadow: true, key: [k]}
+            """;
+
+    /** Requests of a burst on each of a unary and a stream path. */
+    static final int BURST = 1000;
+
+    /** A burst of both taking no longer than this (two thousand decisions at 25,000 a second)... */
+    static final long SETTLED_NANOS = TimeUnit.MILLISECONDS.toNanos(80);
+
+    /** ...this many times in a row, and the node is warm. */
+    static final int SETTLED_BURSTS = 3;
+
+    private WarmUp() {
+    }
+
+    /**
+     * Decides about {@code decisions} requests through the service, served by {@code loopback} (a
+     * server builder on a free loopback port); gives up after {@code timeoutMillis}.
+     */
+    static void run(DecisionEngine engine, Clock clock, NettyServerBuilder loopback, EventLoops loops, int decisions,
+                    long timeoutMillis) {
+        if (decisions <= 0) {
+            return;
+        }
+        Policies policies;
+        try {
+            policies = PolicyLoader.parse(POLICY, "warm-up");
+        } catch (PolicyException e) {
+            throw new IllegalStateException("the warm-up policy is invalid", e);
+        }
+        DecisionPath path = new DecisionPath(() -> policies, engine, clock, 100_000);
+        long t0 = System.nanoTime();
+        Server server = null;
+        ManagedChannel channel = null;
+        try {
+            server = loopback.addService(new RateLimiterService(path, loops)).build().start();
+            channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            long done = unary(channel, decisions / 2, deadline);
+            done += batches(channel, decisions / 4, deadline);
+            done += stream(channel, decisions - done, deadline);
+            // Then until the node answers a burst as a warm one does: the JIT compiles in the
+            // background, and a node that has made the decisions may not yet make them fast.
+            int settled = 0;
+            long burstNanos = Long.MAX_VALUE;
+            while (settled < SETTLED_BURSTS && System.nanoTime() < deadline) {
+                long b0 = System.nanoTime();
+                done += unary(channel, BURST, deadline) + stream(channel, BURST, deadline);
+                burstNanos = System.nanoTime() - b0;
+                settled = burstNanos <= SETTLED_NANOS ? settled + 1 : 0;
+            }
+            long made = done;
+            long lastBurst = burstNanos;
+            boolean warm = settled >= SETTLED_BURSTS;
+            LOG.info(() -> "warmed the decision path with " + made + " decisions in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms before serving"
+                    + (warm ? "" : "; it had not settled (the last burst of " + 2 * BURST + " took "
+                            + TimeUnit.NANOSECONDS.toMillis(lastBurst) + " ms), serving anyway"));
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("warm-up did not finish (" + e + "); serving anyway");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (channel != null) {
+                channel.shutdownNow();
+            }
+            if (server != null) {
+                server.shutdownNow();
+            }
+        }
+    }
+
+    private static AcquireRequest request(int i) {
+        return AcquireRequest.newBuilder().setDomain(DOMAIN).putDescriptors("k", "w" + (i & 4095)).build();
+    }
+
+    private static long unary(ManagedChannel channel, int n, long deadline) throws InterruptedException {
+        RateLimiterGrpc.RateLimiterStub stub = RateLimiterGrpc.newStub(channel);
+        Semaphore window = new Semaphore(64);
+        AtomicLong answered = new AtomicLong();
+        for (int i = 0; i < n && System.nanoTime() < deadline; i++) {
+            if (!window.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                break;
+            }
+            stub.acquire(request(i), new StreamObserver<>() {
+                @Override
+                public void onNext(dev.sluice.api.v1.AcquireResponse value) {
+                    answered.incrementAndGet();
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    window.release();
+                }
+
+                @Override
+                public void onCompleted() {
+                    window.release();
+                }
+            });
+        }
+        window.tryAcquire(64, Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return answered.get();
+    }
+
+    private static long batches(ManagedChannel channel, int n, long deadline) {
+        RateLimiterGrpc.RateLimiterBlockingStub stub = RateLimiterGrpc.newBlockingStub(channel);
+        long done = 0;
+        for (int i = 0; done < n && System.nanoTime() < deadline; i++) {
+            AcquireBatchRequest.Builder b = AcquireBatchRequest.newBuilder();
+            for (int j = 0; j < 50; j++) {
+                b.addRequests(request(i * 50 + j));
+            }
+            done += stub.withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).acquireBatch(b.build())
+                    .getResultsCount();
+        }
+        return done;
+    }
+
+    private static long stream(ManagedChannel channel, long n, long deadline) throws InterruptedException {
+        if (n <= 0) {
+            return 0;
+        }
+        AtomicLong answered = new AtomicLong();
+        CountDownLatch ended = new CountDownLatch(1);
+        StreamObserver<StreamRequests> out = RateLimiterGrpc.newStub(channel).acquireStream(new StreamObserver<>() {
+            @Override
+            public void onNext(StreamResponses value) {
+                answered.addAndGet(value.getResponsesCount());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                ended.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+                ended.countDown();
+            }
+        });
+        for (long sent = 0; sent < n; sent += 20) {
+            StreamRequests.Builder m = StreamRequests.newBuilder();
+            for (int j = 0; j < 20; j++) {
+                m.addRequests(StreamRequest.newBuilder().setId(sent + j).setRequest(request((int) (sent + j))));
+            }
+            out.onNext(m.build());
+        }
+        out.onCompleted();
+        ended.await(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return answered.get();
+    }
+}
