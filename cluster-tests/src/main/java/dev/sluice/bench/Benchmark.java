@@ -21,10 +21,11 @@ import java.util.concurrent.ForkJoinPool;
  *
  * <pre>
  * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
- *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (5; 40 with --nodes above 1)
+ *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (20; 40 with several nodes)
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
  *   --targets LIST    noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
- *   --nodes N         Sluice nodes (1)                   --out DIR    results (cluster-tests/target/bench)
+ *   --nodes LIST      Sluice nodes (1,3): a phase each; phases of several nodes measure sluice, client, batch
+ *                     and bucket4j on as many members, rows named e.g. sluice@3      --out DIR    results
  *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
  *   --metrics on|off  the nodes serve Prometheus metrics, each on a port of its own (on, as nodes run by default)
  * </pre>
@@ -84,8 +85,8 @@ public final class Benchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "5", "outstanding", "64", "keys", "10000",
-                "targets", "noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1", "out", "cluster-tests/target/bench",
+        Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "20", "outstanding", "64", "keys", "10000",
+                "targets", "noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1,3", "out", "cluster-tests/target/bench",
                 "batch", "100", "cost", "1", "metrics", "on"));
         if (args.length % 2 != 0) {
             usage("option " + args[args.length - 1] + " has no value");
@@ -96,16 +97,18 @@ public final class Benchmark {
             }
             opt.put(args[i].substring(2), args[i + 1]);
         }
-        // Several node JVMs sharing a small machine are still compiling after 5 s: give them time,
-        // unless told otherwise.
-        if (whole(opt, "nodes", 1) > 1 && !List.of(args).contains("--warmup")) {
-            opt.put("warmup", "40");
-        }
         double seconds = seconds(opt, "seconds", 1);
         double warmup = seconds(opt, "warmup", 0);
+        // Several node JVMs sharing a small machine are still compiling after 20 s: they get at
+        // least 40, unless told otherwise.
+        double severalWarmup = List.of(args).contains("--warmup") ? warmup : Math.max(warmup, 40);
         int outstanding = whole(opt, "outstanding", 1);
         int keys = whole(opt, "keys", 1);
-        int nodes = whole(opt, "nodes", 1);
+        List<Integer> nodeCounts = new ArrayList<>();
+        for (String n : opt.get("nodes").split(",")) {
+            Map<String, String> one = Map.of("nodes", n.trim());
+            nodeCounts.add(whole(one, "nodes", 1));
+        }
         int batch = whole(opt, "batch", 1);
         // Every bucket holds 10^9 units and refills 10^6 a second: at the hot key's rate, a cost
         // above about 50 empties it within a few minutes, and the run measures denials from then on.
@@ -151,80 +154,128 @@ public final class Benchmark {
             Procs.stopAll();
         }
 
-        boolean anySluice = targets.stream().anyMatch(t -> List.of("sluice", "client", "client-calls", "stream", "batch", "hot", "open", "zipf")
-                .contains(t));
-        if (anySluice) {
-            Path policy = Files.writeString(out.resolve("bench-policy.yaml"), POLICY);
-            List<Integer> ports = new ArrayList<>();
-            List<Integer> memberPorts = new ArrayList<>();
-            for (int i = 0; i < nodes; i++) {
-                ports.add(Procs.freePort());
-                memberPorts.add(Procs.freePort());
+        for (int nodes : nodeCounts) {
+            // One node: every target. Several: the rows that scale out, and Bucket4j on as many members.
+            List<String> phase = nodes == 1 ? targets
+                    : targets.stream().filter(t -> List.of("sluice", "client", "batch", "bucket4j").contains(t)).toList();
+            double phaseWarmup = nodes == 1 ? warmup : severalWarmup;
+            int phaseStart = results.size();
+            boolean anySluice = phase.stream().anyMatch(t -> List.of("sluice", "client", "client-calls", "stream", "batch", "hot", "open", "zipf")
+                    .contains(t));
+            if (anySluice) {
+                Path policy = Files.writeString(out.resolve("bench-policy.yaml"), POLICY);
+                List<Integer> ports = new ArrayList<>();
+                List<Integer> memberPorts = new ArrayList<>();
+                for (int i = 0; i < nodes; i++) {
+                    ports.add(Procs.freePort());
+                    memberPorts.add(Procs.freePort());
+                }
+                String members = String.join(",", memberPorts.stream().map(p -> "127.0.0.1:" + p).toList());
+                List<Long> pids = new ArrayList<>();
+                List<Process> procs = new ArrayList<>();
+                for (int i = 0; i < nodes; i++) {
+                    List<String> a = new ArrayList<>(List.of("--port", ports.get(i).toString(), "--host", "127.0.0.1",
+                            "--member-port", memberPorts.get(i).toString(), "--member-host", "127.0.0.1", "--policies", policy.toString(),
+                            "--cluster-name", "bench-" + ProcessHandle.current().pid(), "--log-level", "warn",
+                            "--metrics-port", Integer.toString(metrics ? Procs.freePort() : 0),
+                            // The benchmark warms the nodes itself, with the load it measures.
+                            "--warm-up", "0"));
+                    if (nodes > 1) {
+                        a.addAll(List.of("--members", members));
+                    }
+                    Process p = Procs.java("sluice-" + i, logs, jvm, "dev.sluice.server.node.Main", a);
+                    procs.add(p);
+                    pids.add(p.pid());
+                }
+                for (int i = 0; i < nodes; i++) {
+                    Procs.awaitPort(ports.get(i), procs.get(i), "sluice node " + i);
+                }
+                Thread.sleep(nodes > 1 ? 5000 : 1000);
+                if (phase.contains("sluice") || phase.contains("open")) {
+                    try (GrpcTarget t = new GrpcTarget("sluice", ports, pids, 1, keys, cost)) {
+                        Run.Result unary = measure(t, Keys.uniform(keys), "uniform", outstanding, phaseWarmup, seconds, null, checks);
+                        results.add(unary);
+                        if (nodes == 1) {
+                            sluiceUniform = unary;
+                        }
+                        if (phase.contains("hot")) {
+                            results.add(measure(t, Keys.hot(), "hot", outstanding, phaseWarmup, seconds, null, checks));
+                        }
+                        if (phase.contains("zipf")) {
+                            results.add(measure(t, Keys.zipf(keys, 1.0), "zipf", outstanding, phaseWarmup, seconds, null, checks));
+                        }
+                        if (phase.contains("open")) {
+                            openRate = unary.decisionsPerSecond() / 2;
+                            results.add(Run.openLoop(t, Keys.uniform(keys), "uniform", openRate, phaseWarmup, seconds));
+                            System.out.println(Report.table(List.of(results.get(results.size() - 1)), null));
+                        }
+                    }
+                }
+                // The client's requests carry ids, which the node remembers for 10 s: until the first are
+                // forgotten, the node's heap and young collections grow, and whichever client target
+                // ran first paid for it. Each is warmed past that.
+                double clientWarmup = Math.max(phaseWarmup, CLIENT_WARMUP_SECONDS);
+                if (phase.contains("client")) {
+                    try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, true)) {
+                        results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, clientWarmup, seconds, null, checks));
+                    }
+                }
+                if (phase.contains("client-calls")) {
+                    try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, false)) {
+                        results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, clientWarmup, seconds, null, checks));
+                    }
+                }
+                if (phase.contains("stream")) {
+                    try (StreamTarget t = new StreamTarget(ports, pids, keys, cost)) {
+                        results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, phaseWarmup, seconds, null, checks));
+                    }
+                }
+                if (phase.contains("batch")) {
+                    try (GrpcTarget t = new GrpcTarget("sluice-batch-" + batch, ports, pids, batch, keys, cost)) {
+                        Keys starts = Keys.uniform(keys);
+                        results.add(measure(t, starts, "uniform", Math.max(2, outstanding / 8), phaseWarmup, seconds, null, checks));
+                    }
+                }
+                Procs.stopAll();
             }
-            String members = String.join(",", memberPorts.stream().map(p -> "127.0.0.1:" + p).toList());
-            List<Long> pids = new ArrayList<>();
-            List<Process> procs = new ArrayList<>();
-            for (int i = 0; i < nodes; i++) {
-                List<String> a = new ArrayList<>(List.of("--port", ports.get(i).toString(), "--host", "127.0.0.1",
-                        "--member-port", memberPorts.get(i).toString(), "--member-host", "127.0.0.1", "--policies", policy.toString(),
-                        "--cluster-name", "bench-" + ProcessHandle.current().pid(), "--log-level", "warn",
-                        "--metrics-port", Integer.toString(metrics ? Procs.freePort() : 0),
-                        // The benchmark warms the nodes itself, with the load it measures.
-                        "--warm-up", "0"));
+
+            if (phase.contains("bucket4j")) {
+                // As many members as Sluice nodes, in JVMs of their own: the peer of the multi-node rows.
+                List<Integer> ports = new ArrayList<>();
+                for (int i = 0; i < nodes; i++) {
+                    ports.add(Procs.freePort());
+                }
+                List<String> flags = new ArrayList<>(jvm);
+                flags.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=2");
+                List<Long> pids = new ArrayList<>();
+                List<Process> members = new ArrayList<>();
+                for (int i = 0; i < nodes; i++) {
+                    List<String> a = new ArrayList<>(List.of(Integer.toString(ports.get(i))));
+                    for (int j = 0; j < nodes; j++) {
+                        if (j != i) {
+                            a.add(Integer.toString(ports.get(j)));
+                        }
+                    }
+                    Process p = Procs.java("bucket4j-member-" + i, logs, flags, Bucket4jMember.class.getName(), a);
+                    members.add(p);
+                    pids.add(p.pid());
+                }
+                for (int i = 0; i < nodes; i++) {
+                    Procs.awaitPort(ports.get(i), members.get(i), "bucket4j member " + i);
+                }
                 if (nodes > 1) {
-                    a.addAll(List.of("--members", members));
+                    Thread.sleep(5000); // the members find each other and share the partitions
                 }
-                Process p = Procs.java("sluice-" + i, logs, jvm, "dev.sluice.server.node.Main", a);
-                procs.add(p);
-                pids.add(p.pid());
+                try (Bucket4jTarget t = new Bucket4jTarget(ports, pids, keys, cost)) {
+                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, phaseWarmup, seconds, null, checks));
+                }
+                Procs.stopAll();
             }
-            for (int i = 0; i < nodes; i++) {
-                Procs.awaitPort(ports.get(i), procs.get(i), "sluice node " + i);
-            }
-            Thread.sleep(nodes > 1 ? 5000 : 1000);
-            if (targets.contains("sluice") || targets.contains("open")) {
-                try (GrpcTarget t = new GrpcTarget("sluice", ports, pids, 1, keys, cost)) {
-                    sluiceUniform = measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks);
-                    results.add(sluiceUniform);
-                    if (targets.contains("hot")) {
-                        results.add(measure(t, Keys.hot(), "hot", outstanding, warmup, seconds, null, checks));
-                    }
-                    if (targets.contains("zipf")) {
-                        results.add(measure(t, Keys.zipf(keys, 1.0), "zipf", outstanding, warmup, seconds, null, checks));
-                    }
-                    if (targets.contains("open")) {
-                        openRate = sluiceUniform.decisionsPerSecond() / 2;
-                        results.add(Run.openLoop(t, Keys.uniform(keys), "uniform", openRate, warmup, seconds));
-                        System.out.println(Report.table(List.of(results.get(results.size() - 1)), null));
-                    }
+            if (nodes > 1) {
+                for (int i = phaseStart; i < results.size(); i++) {
+                    results.set(i, results.get(i).named(results.get(i).target() + "@" + nodes));
                 }
             }
-            // The client's requests carry ids, which the node remembers for 10 s: until the first are
-            // forgotten, the node's heap and young collections grow, and whichever client target
-            // ran first paid for it. Each is warmed past that.
-            double clientWarmup = Math.max(warmup, CLIENT_WARMUP_SECONDS);
-            if (targets.contains("client")) {
-                try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, true)) {
-                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, clientWarmup, seconds, null, checks));
-                }
-            }
-            if (targets.contains("client-calls")) {
-                try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, false)) {
-                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, clientWarmup, seconds, null, checks));
-                }
-            }
-            if (targets.contains("stream")) {
-                try (StreamTarget t = new StreamTarget(ports, pids, keys, cost)) {
-                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
-                }
-            }
-            if (targets.contains("batch")) {
-                try (GrpcTarget t = new GrpcTarget("sluice-batch-" + batch, ports, pids, batch, keys, cost)) {
-                    Keys starts = Keys.uniform(keys);
-                    results.add(measure(t, starts, "uniform", Math.max(2, outstanding / 8), warmup, seconds, null, checks));
-                }
-            }
-            Procs.stopAll();
         }
 
         if (openRate > 0 && targets.contains("noop")) {
@@ -251,18 +302,6 @@ public final class Benchmark {
                 }
             } catch (java.io.IOException e) {
                 checks.add("redis-lua: not measured: redis-server not found (apt-get install redis-server)");
-            }
-            Procs.stopAll();
-        }
-
-        if (targets.contains("bucket4j")) {
-            int port = Procs.freePort();
-            List<String> flags = new ArrayList<>(jvm);
-            flags.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=2");
-            Process p = Procs.java("bucket4j-member", logs, flags, Bucket4jMember.class.getName(), List.of(Integer.toString(port)));
-            Procs.awaitPort(port, p, "bucket4j member");
-            try (Bucket4jTarget t = new Bucket4jTarget(port, List.of(p.pid()), keys, cost)) {
-                results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, warmup, seconds, null, checks));
             }
             Procs.stopAll();
         }
@@ -336,6 +375,9 @@ public final class Benchmark {
         Run.Result batch = results.stream().filter(r -> r.target().startsWith("sluice-batch")).findFirst().orElse(null);
         System.out.println("targets (ratios within this run):");
         ratio("sluice unary / grpc no-op", sluice, noop, 0.8);
+        if (sluice != null && noop != null) {
+            cpuGrowth("sluice unary CPU / grpc no-op CPU", sluice, noop, 1.5);
+        }
         ratio("sluice unary / bucket4j", sluice, b4j, 1.5);
         for (Run.Result c : java.util.Arrays.asList(client, by.get("sluice-client-calls/closed/uniform"))) {
             String name = c != null && c.target().endsWith("calls") ? "client, calls" : "client";
@@ -345,12 +387,48 @@ public final class Benchmark {
                         c.p99Micros(), redis.p99Micros());
             }
         }
-        ratio("batch / redis-lua", batch, redis, 5.0);
+        ratio("batch / redis-lua", batch, redis, 4.0);
         ratio("hot key / 10,000 keys", hot, sluice, 0.9);
-        if (open != null) {
-            System.out.printf("  %-36s %9.0f us   target: at most 1000 us%s%n", "open loop at half peak, p99", open.p99Micros(),
-                    noopOpen == null ? "" : String.format(" (grpc no-op at the same rate: %.0f us)", noopOpen.p99Micros()));
+        if (open != null && noopOpen != null) {
+            double r = open.p99Micros() / noopOpen.p99Micros();
+            System.out.printf("  %-36s %9.0f us vs %.0f us (%.2fx)   target: at most 1.5x the no-op's %s%n",
+                    "open loop at half peak, p99 vs no-op", open.p99Micros(), noopOpen.p99Micros(), r, r <= 1.5 ? "met" : "NOT met");
         }
+        // Scaling out: the rows of each several-node phase against the one-node rows and Bucket4j on as many members.
+        for (Run.Result r : results) {
+            int at = r.target().lastIndexOf('@');
+            if (at < 0 || !r.mode().startsWith("closed")) {
+                continue;
+            }
+            String base = r.target().substring(0, at);
+            String n = r.target().substring(at + 1);
+            Run.Result one = by.get(base + "/closed/uniform");
+            double limit = base.startsWith("sluice-batch") ? 1.5 : 2.5;
+            if (one != null && !base.startsWith("bucket4j")) {
+                cpuGrowth(base + " " + n + " nodes / 1 node", r, one, limit);
+            }
+            Run.Result peer = by.get("bucket4j-hazelcast@" + n + "/closed/uniform");
+            if (base.equals("sluice-client")) {
+                ratio("client " + n + " nodes / bucket4j " + n, r, peer, 1.5);
+                cpuNoMore("client " + n + " nodes vs bucket4j " + n, r, peer);
+            } else if (base.equals("sluice")) {
+                ratio("sluice unary " + n + " nodes / bucket4j " + n, r, peer, 1.0);
+            }
+        }
+    }
+
+    /** Summed node CPU per decision of {@code several} against {@code one}'s: at most {@code limit} times. */
+    private static void cpuGrowth(String what, Run.Result several, Run.Result one, double limit) {
+        double g = several.targetCpuMicrosPerDecision() / one.targetCpuMicrosPerDecision();
+        System.out.printf("  %-36s %9.2fx   target: CPU per decision at most %.1fx %s%n", what, g, limit, g <= limit ? "met" : "NOT met");
+    }
+
+    private static void cpuNoMore(String what, Run.Result a, Run.Result b) {
+        if (b == null) {
+            return;
+        }
+        System.out.printf("  %-36s %9.1f us vs %9.1f us   target: no more CPU per decision %s%n", what, a.targetCpuMicrosPerDecision(),
+                b.targetCpuMicrosPerDecision(), a.targetCpuMicrosPerDecision() <= b.targetCpuMicrosPerDecision() ? "met" : "NOT met");
     }
 
     /** Starts the gRPC server that decides nothing, its log named {@code logName}, and a target calling it. */

@@ -5,8 +5,10 @@ import com.hazelcast.core.Hazelcast;
 import io.github.bucket4j.grid.hazelcast.HazelcastProxyManager;
 
 /**
- * A Hazelcast member serving Bucket4j's entry processors: the cluster Bucket4j users run, in a
- * JVM of its own. Sized like a Sluice node's member (same thread counts, no phone-home).
+ * A Hazelcast member serving Bucket4j's entry processors: the cluster Bucket4j users run, each
+ * member in a JVM of its own, one backup (Hazelcast's default, as Sluice's one synchronous
+ * backup). Sized like a Sluice node's member (same thread counts, no phone-home).
+ * {@code Bucket4jMember PORT [MEMBER-PORT...]}: the other members' ports, for a cluster of several.
  */
 public final class Bucket4jMember {
 
@@ -30,7 +32,10 @@ public final class Bucket4jMember {
         c.getNetworkConfig().setPort(port).setPortAutoIncrement(false);
         c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
         c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
-        c.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + port);
+        var tcp = c.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + port);
+        for (int i = 1; i < args.length; i++) {
+            tcp.addMember("127.0.0.1:" + args[i]);
+        }
         c.setProperty("hazelcast.local.localAddress", "127.0.0.1");
         HazelcastProxyManager.addCustomSerializers(c.getSerializationConfig(), SERIALIZER_BASE);
         Hazelcast.newHazelcastInstance(c);

@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Bucket4j's Hazelcast entry-processor proxy, used through a Hazelcast client against a member
- * in another JVM, with the asynchronous API.
+ * Bucket4j's Hazelcast entry-processor proxy, used through a Hazelcast client (which routes each
+ * call to the member owning its key) against members in JVMs of their own, with the asynchronous API.
  */
 final class Bucket4jTarget implements Target {
 
@@ -24,10 +24,12 @@ final class Bucket4jTarget implements Target {
     private final List<Long> pids;
     private final long cost;
 
-    Bucket4jTarget(int memberPort, List<Long> pids, int keyCount, long cost) {
+    Bucket4jTarget(List<Integer> memberPorts, List<Long> pids, int keyCount, long cost) {
         this.cost = cost;
         ClientConfig c = new ClientConfig().setClusterName(Bucket4jMember.CLUSTER);
-        c.getNetworkConfig().addAddress("127.0.0.1:" + memberPort);
+        for (int port : memberPorts) {
+            c.getNetworkConfig().addAddress("127.0.0.1:" + port);
+        }
         c.setProperty("hazelcast.logging.type", "jdk");
         HazelcastProxyManager.addCustomSerializers(c.getSerializationConfig(), Bucket4jMember.SERIALIZER_BASE);
         this.client = HazelcastClient.newHazelcastClient(c);

@@ -40,11 +40,12 @@ final class Report {
         for (int r = 0; r < results.size(); r++) {
             Run.Result x = results.get(r);
             b.append(r == 0 ? "" : ",").append(String.format(Locale.ROOT,
-                    "\n    {\"target\": %s, \"mode\": %s, \"keys\": %s, \"seconds\": %.2f, \"calls\": %d, \"decisions\": %d, "
+                    "\n    {\"target\": %s, \"nodes\": %d, \"mode\": %s, \"keys\": %s, \"seconds\": %.2f, \"calls\": %d, \"decisions\": %d, "
                             + "\"allowed\": %d, \"errors\": %d, \"decisions_per_second\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
                             + "\"p999_us\": %.1f, \"max_us\": %.1f, \"target_cpu_seconds\": %.3f, \"generator_cpu_seconds\": %.3f, "
                             + "\"target_cpu_seconds_per_million\": %.3f, \"offered_per_second\": %s}",
-                    value(x.target()), value(x.mode()), value(x.keys()), x.seconds(), x.calls(), x.decisions(), x.allowed(),
+                    value(x.target()), x.target().contains("@") ? Integer.parseInt(x.target().substring(x.target().lastIndexOf('@') + 1)) : 1,
+                    value(x.mode()), value(x.keys()), x.seconds(), x.calls(), x.decisions(), x.allowed(),
                     x.errors(), x.decisionsPerSecond(), x.p50Micros(), x.p99Micros(), x.p999Micros(), x.maxMicros(),
                     x.targetCpuSeconds(), x.generatorCpuSeconds(), x.targetCpuMicrosPerDecision(),
                     Double.isNaN(x.offeredPerSecond()) ? "null" : String.format(Locale.ROOT, "%.0f", x.offeredPerSecond())));

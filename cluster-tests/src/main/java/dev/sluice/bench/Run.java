@@ -19,6 +19,12 @@ final class Run {
                   long errors, double decisionsPerSecond, double p50Micros, double p99Micros, double p999Micros,
                   double maxMicros, double targetCpuSeconds, double generatorCpuSeconds, double offeredPerSecond) {
 
+        /** The same result under another target name (a row of the several-node phase). */
+        Result named(String name) {
+            return new Result(name, mode, keys, seconds, calls, decisions, allowed, errors, decisionsPerSecond, p50Micros, p99Micros,
+                    p999Micros, maxMicros, targetCpuSeconds, generatorCpuSeconds, offeredPerSecond);
+        }
+
         double targetCpuMicrosPerDecision() {
             return decisions == 0 ? Double.NaN : targetCpuSeconds * 1e6 / decisions;
         }
