@@ -23,7 +23,7 @@ import java.util.concurrent.ForkJoinPool;
  * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
  *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (20; 40 with several nodes)
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
- *   --targets LIST    noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
+ *   --targets LIST    noop,sluice,envoy,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
  *   --nodes LIST      Sluice nodes (1,3): a phase each; phases of several nodes measure sluice, client, batch
  *                     and bucket4j on as many members, rows named e.g. sluice@3      --out DIR    results
  *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
@@ -86,7 +86,7 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "20", "outstanding", "64", "keys", "10000",
-                "targets", "noop,sluice,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1,3", "out", "cluster-tests/target/bench",
+                "targets", "noop,sluice,envoy,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1,3", "out", "cluster-tests/target/bench",
                 "batch", "100", "cost", "1", "metrics", "on"));
         if (args.length % 2 != 0) {
             usage("option " + args[args.length - 1] + " has no value");
@@ -118,8 +118,8 @@ public final class Benchmark {
         }
         boolean metrics = opt.get("metrics").equals("on");
         List<String> targets = List.of(opt.get("targets").split(","));
-        List<String> known = List.of("noop", "sluice", "client", "client-calls", "stream", "batch", "redis", "bucket4j", "hot", "open", "memory",
-                "zipf");
+        List<String> known = List.of("noop", "sluice", "envoy", "client", "client-calls", "stream", "batch", "redis", "bucket4j", "hot", "open",
+                "memory", "zipf");
         for (String t : targets) {
             if (!known.contains(t)) {
                 usage("--targets: unknown target '" + t + "'; known: " + String.join(",", known));
@@ -160,10 +160,11 @@ public final class Benchmark {
                     : targets.stream().filter(t -> List.of("sluice", "client", "batch", "bucket4j").contains(t)).toList();
             double phaseWarmup = nodes == 1 ? warmup : severalWarmup;
             int phaseStart = results.size();
-            boolean anySluice = phase.stream().anyMatch(t -> List.of("sluice", "client", "client-calls", "stream", "batch", "hot", "open", "zipf")
+            boolean anySluice = phase.stream().anyMatch(t -> List.of("sluice", "envoy", "client", "client-calls", "stream", "batch", "hot", "open", "zipf")
                     .contains(t));
             if (anySluice) {
                 Path policy = Files.writeString(out.resolve("bench-policy.yaml"), POLICY);
+            Path envoyConfig = Files.writeString(out.resolve("bench-envoy.yaml"), EnvoyTarget.CONFIG);
                 List<Integer> ports = new ArrayList<>();
                 List<Integer> memberPorts = new ArrayList<>();
                 for (int i = 0; i < nodes; i++) {
@@ -177,7 +178,7 @@ public final class Benchmark {
                     List<String> a = new ArrayList<>(List.of("--port", ports.get(i).toString(), "--host", "127.0.0.1",
                             "--member-port", memberPorts.get(i).toString(), "--member-host", "127.0.0.1", "--policies", policy.toString(),
                             "--cluster-name", "bench-" + ProcessHandle.current().pid(), "--log-level", "warn",
-                            "--metrics-port", Integer.toString(metrics ? Procs.freePort() : 0),
+                            "--metrics-port", Integer.toString(metrics ? Procs.freePort() : 0), "--envoy-config", envoyConfig.toString(),
                             // The benchmark warms the nodes itself, with the load it measures.
                             "--warm-up", "0"));
                     if (nodes > 1) {
@@ -211,7 +212,12 @@ public final class Benchmark {
                         }
                     }
                 }
-                // The client's requests carry ids, which the node remembers for 10 s: until the first are
+                if (phase.contains("envoy")) {
+                try (EnvoyTarget t = new EnvoyTarget(ports, pids, keys, cost)) {
+                    results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, phaseWarmup, seconds, null, checks));
+                }
+            }
+            // The client's requests carry ids, which the node remembers for 10 s: until the first are
                 // forgotten, the node's heap and young collections grow, and whichever client target
                 // ran first paid for it. Each is warmed past that.
                 double clientWarmup = Math.max(phaseWarmup, CLIENT_WARMUP_SECONDS);
@@ -379,6 +385,10 @@ public final class Benchmark {
             cpuGrowth("sluice unary CPU / grpc no-op CPU", sluice, noop, 1.5);
         }
         ratio("sluice unary / bucket4j", sluice, b4j, 1.5);
+        Run.Result envoy = by.get("sluice-envoy/closed/uniform");
+        if (envoy != null && sluice != null) {
+            cpuGrowth("envoy ShouldRateLimit CPU / unary Acquire CPU", envoy, sluice, 1.0);
+        }
         for (Run.Result c : java.util.Arrays.asList(client, by.get("sluice-client-calls/closed/uniform"))) {
             String name = c != null && c.target().endsWith("calls") ? "client, calls" : "client";
             ratio(name + " / redis-lua", c, redis, 1.5);

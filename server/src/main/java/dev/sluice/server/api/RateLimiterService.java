@@ -62,6 +62,15 @@ public final class RateLimiterService implements BindableService {
         this.batcher = new TurnBatcher(path);
     }
 
+    /**
+     * Envoy's {@code ShouldRateLimit} over the same decision path, event loops and turns as this
+     * service: its requests and this service's, read in one turn, are decided together.
+     */
+    public EnvoyRateLimitService envoy(java.util.function.Supplier<dev.sluice.server.envoy.EnvoyConfig> config,
+                                       EnvoyRateLimitService.Options options) {
+        return new EnvoyRateLimitService(path, config, options, metrics, batcher, loops);
+    }
+
     /** AcquireStream calls open now. */
     public int openStreams() {
         return streams.size();

@@ -52,7 +52,7 @@ public final class Main {
             System.err.println("sluice: " + e.getMessage());
             return 2;
         } catch (PolicyException e) {
-            System.err.println("sluice: not starting: the policy file has " + e.report());
+            System.err.println("sluice: not starting: the configuration has " + e.report());
             return 2;
         } catch (IOException e) {
             System.err.println("sluice: could not start: " + e.getMessage());

@@ -226,6 +226,19 @@ public final class NodeSettings {
         return get(Settings.LOG_LEVEL);
     }
 
+    /** The envoyproxy/ratelimit configuration (a file or a directory), or {@code null} for no Envoy API. */
+    public Path envoyConfig() {
+        return get(Settings.ENVOY_CONFIG);
+    }
+
+    public boolean envoyResponseHeaders() {
+        return get(Settings.ENVOY_RESPONSE_HEADERS);
+    }
+
+    public boolean envoyShadowMode() {
+        return get(Settings.ENVOY_SHADOW_MODE);
+    }
+
     /** The metrics port, or 0 for none. */
     public int metricsPort() {
         return get(Settings.METRICS_PORT);
@@ -415,6 +428,18 @@ public final class NodeSettings {
 
         public Builder logFormat(String format) {
             return set(Settings.LOG_FORMAT, format);
+        }
+
+        public Builder envoyConfig(Path path) {
+            return set(Settings.ENVOY_CONFIG, path);
+        }
+
+        public Builder envoyResponseHeaders(boolean on) {
+            return set(Settings.ENVOY_RESPONSE_HEADERS, on);
+        }
+
+        public Builder envoyShadowMode(boolean on) {
+            return set(Settings.ENVOY_SHADOW_MODE, on);
         }
 
         public Builder metricsPort(int port) {

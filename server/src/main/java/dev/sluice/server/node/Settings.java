@@ -27,6 +27,15 @@ public final class Settings {
             Settings::text, Settings::notEmpty, "address the gRPC server binds to");
     public static final Setting<Path> POLICIES = new Setting<>("policies", Path.class, "FILE", null, "bundled demo",
             Settings::policyFile, null, "YAML policy file");
+    public static final Setting<Path> ENVOY_CONFIG = new Setting<>("envoy-config", Path.class, "PATH", null, "none",
+            Settings::readablePath, null, "envoyproxy/ratelimit configuration (a file, or a directory of files, one domain each), served"
+            + " on `envoy.service.ratelimit.v3.RateLimitService` beside `sluice.v1`; reloaded like the policies");
+    public static final Setting<Boolean> ENVOY_RESPONSE_HEADERS = new Setting<>("envoy-response-headers", Boolean.class, "BOOLEAN",
+            false, "false", Settings::bool, null, "add `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` to Envoy answers"
+            + " (envoyproxy/ratelimit's `LIMIT_RESPONSE_HEADERS_ENABLED`)");
+    public static final Setting<Boolean> ENVOY_SHADOW_MODE = new Setting<>("envoy-shadow-mode", Boolean.class, "BOOLEAN", false, "false",
+            Settings::bool, null, "answer Envoy `OK` overall whatever the limits say, each descriptor keeping its own code"
+            + " (envoyproxy/ratelimit's `SHADOW_MODE`)");
     public static final Setting<Integer> MEMBER_PORT = new Setting<>("member-port", Integer.class, "PORT", 5701, "5701",
             Settings::port, Settings::portNumber, "the embedded Hazelcast member's port");
     public static final Setting<MemberList> MEMBERS = new Setting<>("members", MemberList.class, "HOST:PORT,...", MemberList.NONE,
@@ -122,7 +131,7 @@ public final class Settings {
             "where spans go, instead of OTLP (tests: an in-memory exporter)");
 
     /** Every setting, in help order. */
-    public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
+    public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, ENVOY_CONFIG, ENVOY_RESPONSE_HEADERS, ENVOY_SHADOW_MODE, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
             CLUSTER_SECRET_FILE, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, CALLER_TOKENS, CREDENTIALS_RELOAD_INTERVAL, HEALTH_PORT,
             KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
             MAX_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_BUCKETS, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
@@ -351,6 +360,20 @@ public final class Settings {
         }
         if (!Files.isReadable(p)) {
             throw new Setting.Invalid("file '" + text + "' is not readable");
+        }
+        return p;
+    }
+
+    private static Path readablePath(String text) throws Setting.Invalid {
+        if (text.isEmpty()) {
+            throw new Setting.Invalid("must not be empty");
+        }
+        Path p = Path.of(text);
+        if (!Files.exists(p)) {
+            throw new Setting.Invalid("no file or directory at '" + text + "'");
+        }
+        if (!Files.isReadable(p)) {
+            throw new Setting.Invalid("'" + text + "' is not readable");
         }
         return p;
     }

@@ -4,7 +4,10 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.api.CallerIdentity;
+import dev.sluice.server.api.EnvoyRateLimitService;
 import dev.sluice.server.api.EventLoops;
+import dev.sluice.server.envoy.EnvoyConfig;
+import dev.sluice.server.envoy.EnvoyConfigLoader;
 import dev.sluice.server.api.RateLimiterService;
 import dev.sluice.server.api.TraceContext;
 import dev.sluice.server.logging.Events;
@@ -28,6 +31,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -57,7 +61,7 @@ public final class SluiceNode implements AutoCloseable {
     private final AtomicReference<Policies> policies;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ClusterEvents events = new ClusterEvents();
-    private final PolicyWatcher watcher;
+    private final PolicyWatcher<Policies> watcher;
     /** The plaintext health port's server, or {@code null}. */
     private final Server healthServer;
     /** The metrics registry and its HTTP server, or {@code null} with {@code --metrics-port 0}. */
@@ -65,8 +69,12 @@ public final class SluiceNode implements AutoCloseable {
     private final MetricsServer metricsServer;
     private final Tracing tracing;
     private final PolicyReloads reloads = new PolicyReloads();
+    /** envoyproxy/ratelimit's configuration in force, or {@code null} when the node serves no Envoy API. */
+    private final AtomicReference<EnvoyConfig> envoy;
+    private final PolicyWatcher<EnvoyConfig> envoyWatcher;
 
-    private SluiceNode(NodeSettings settings, Policies initial, byte[] initialContent) throws IOException, SettingsException {
+    private SluiceNode(NodeSettings settings, Policies initial, byte[] initialContent, EnvoyConfig envoyInitial)
+            throws IOException, SettingsException {
         this.settings = settings;
         // Credentials first: a certificate, key or token file that cannot be used stops start-up before anything runs.
         TlsCredentials tls = settings.tlsCert() == null ? null
@@ -107,8 +115,8 @@ public final class SluiceNode implements AutoCloseable {
             this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight(),
                     metrics == null ? DecisionMetrics.OFF : new DecisionMetrics(metrics.registry(), settings.nearLimit()),
                     tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()));
-            this.service = new RateLimiterService(path, EventLoops.of(threads.workers()),
-                    metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry()));
+            RpcMetrics rpc = metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry());
+            this.service = new RateLimiterService(path, EventLoops.of(threads.workers()), rpc);
             LeakDetection.offUnlessAsked();
             boolean identified = tokens != null || (tls != null && tls.mutual());
             List<ServerInterceptor> interceptors = new ArrayList<>();
@@ -118,11 +126,16 @@ public final class SluiceNode implements AutoCloseable {
             if (tracing != null) {
                 interceptors.add(new TraceContext());
             }
+            this.envoy = new AtomicReference<>(envoyInitial);
             NettyServerBuilder grpc = serverOn(settings.port())
                     .maxInboundMessageSize(settings.maxMessageSize())
                     .addService(ServerInterceptors.intercept(service, interceptors))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance());
+            if (envoyInitial != null) {
+                grpc.addService(ServerInterceptors.intercept(service.envoy(envoy::get,
+                        new EnvoyRateLimitService.Options(settings.envoyResponseHeaders(), settings.envoyShadowMode())), interceptors));
+            }
             if (tls != null) {
                 grpc.sslContext(tls.serverContext());
             }
@@ -159,8 +172,18 @@ public final class SluiceNode implements AutoCloseable {
         }
         WarmUp.run(engine, effective.clock(), serverOn("127.0.0.1", 0), EventLoops.of(threads.workers()), settings.warmUp(),
                 WARM_UP_TIMEOUT_MILLIS);
+        Path envoyPath = settings.envoyConfig();
+        this.envoyWatcher = envoyInitial == null || settings.policyReloadInterval().isZero() ? null
+                : new PolicyWatcher<>("Envoy configuration", envoyPath, () -> envoyContent(envoyPath), c -> {
+                    try {
+                        return EnvoyConfigLoader.load(envoyPath);
+                    } catch (IOException e) {
+                        throw new PolicyException(List.of(new dev.sluice.server.policy.Problem(envoyPath.toString(), 0, "",
+                                "cannot be read: " + e.getMessage())));
+                    }
+                }, envoyContent(envoyPath), settings.policyReloadInterval(), this::replaceEnvoyConfig, threads.timer(), reloads);
         this.watcher = settings.policiesFile() != null && initialContent != null && !settings.policyReloadInterval().isZero()
-                ? new PolicyWatcher(settings.policiesFile(), initialContent, settings.policyReloadInterval(), this::replacePolicies,
+                ? PolicyWatcher.of(settings.policiesFile(), initialContent, settings.policyReloadInterval(), this::replacePolicies,
                         threads.timer(), reloads)
                 : null;
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
@@ -207,14 +230,40 @@ public final class SluiceNode implements AutoCloseable {
     }
 
     public static SluiceNode start(NodeSettings settings) throws IOException, PolicyException, SettingsException {
+        EnvoyConfig envoy = settings.envoyConfig() == null ? null : EnvoyConfigLoader.load(settings.envoyConfig());
         if (settings.policies() != null) {
-            return new SluiceNode(settings, settings.policies(), null);
+            return new SluiceNode(settings, settings.policies(), null, envoy);
         }
         if (settings.policiesFile() != null) {
             byte[] content = java.nio.file.Files.readAllBytes(settings.policiesFile());
-            return new SluiceNode(settings, PolicyLoader.parse(content, settings.policiesFile().toString()), content);
+            return new SluiceNode(settings, PolicyLoader.parse(content, settings.policiesFile().toString()), content, envoy);
         }
-        return new SluiceNode(settings, PolicyLoader.bundledDemo(), null);
+        return new SluiceNode(settings, PolicyLoader.bundledDemo(), null, envoy);
+    }
+
+    /** What the Envoy configuration's watcher compares: every file's name and bytes, in load order. */
+    private static byte[] envoyContent(Path path) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Path f : EnvoyConfigLoader.files(path)) {
+            out.write(f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.write(0);
+            out.write(java.nio.file.Files.readAllBytes(f));
+            out.write(0);
+        }
+        return out.toByteArray();
+    }
+
+    /** Puts a new Envoy configuration in force for every call that starts after this returns. */
+    public void replaceEnvoyConfig(EnvoyConfig next) {
+        EnvoyConfig previous = envoy.getAndSet(next);
+        Events.log(LOG, Level.INFO, "envoy_config_replaced", () -> "Envoy configuration " + next.source() + " version " + next.version()
+                + " in force (was " + (previous == null ? "none" : previous.version()) + ", domains " + String.join(", ", next.domainNames())
+                + ")", "source", next.source(), "version", next.version());
+    }
+
+    /** The Envoy configuration in force, or {@code null}. */
+    public EnvoyConfig envoyConfig() {
+        return envoy.get();
     }
 
     /** The port gRPC listens on (useful when started on port 0). */
@@ -284,6 +333,9 @@ public final class SluiceNode implements AutoCloseable {
         health.enterTerminalState();
         if (watcher != null) {
             watcher.close();
+        }
+        if (envoyWatcher != null) {
+            envoyWatcher.close();
         }
         if (!settings.drainDelay().isZero()) {
             LOG.info(() -> "NOT_SERVING; draining for " + settings.drainDelay().toMillis() + " ms before closing");

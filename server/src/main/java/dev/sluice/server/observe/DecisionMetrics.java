@@ -81,6 +81,29 @@ public final class DecisionMetrics {
         }
     }
 
+    /**
+     * Counts one request of a domain that is not a policy file's (Envoy's configuration): its
+     * decision, and what each of its limits said, each with {@code label} (empty, or the request's
+     * full key for a limit that asks for detailed metrics).
+     */
+    public void decided(String domain, boolean allowed) {
+        if (registry == null) {
+            return;
+        }
+        elsewhereRequests.computeIfAbsent(domain, d -> new Counter[] {request(d, null, "allowed"), request(d, null, "denied")})
+                [allowed ? 0 : 1].increment();
+    }
+
+    /** Counts what one limit said, labelled {@code label} (or not, when empty). */
+    public void limitSaid(LimitResult r, String label) {
+        if (registry == null || r.limit().meter() == null) {
+            return;
+        }
+        limitCounters(r.limit().meter(), label == null || label.isEmpty() ? null : label)[outcome(r).ordinal()].increment();
+    }
+
+    private final Map<String, Counter[]> elsewhereRequests = new ConcurrentHashMap<>();
+
     Outcome outcome(LimitResult r) {
         if (!r.allowed()) {
             return r.limit().shadow() ? Outcome.SHADOW_DENIED : Outcome.DENIED;

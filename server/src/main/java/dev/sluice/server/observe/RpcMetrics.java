@@ -26,7 +26,7 @@ public final class RpcMetrics {
 
     /** The RPCs, by their gRPC method names. */
     public enum Rpc {
-        ACQUIRE("Acquire"), ACQUIRE_BATCH("AcquireBatch"), ACQUIRE_STREAM("AcquireStream");
+        ACQUIRE("Acquire"), ACQUIRE_BATCH("AcquireBatch"), ACQUIRE_STREAM("AcquireStream"), SHOULD_RATE_LIMIT("ShouldRateLimit");
 
         private final String method;
 

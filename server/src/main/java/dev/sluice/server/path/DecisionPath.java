@@ -80,6 +80,9 @@ public final class DecisionPath {
         private final Answer answer;
         /** The decision's span, or {@code null} when tracing is off. */
         private final Span span;
+        /** For an adapter that resolved its own limits: its requests and where their verdicts go; otherwise {@code null}. */
+        private final List<DecisionEngine.Request> resolved;
+        private final Verdicts verdicts;
 
         private Admitted(String domainName, Domain domain, Map<String, String> descriptors, DecisionEngine.Request decision,
                          Answer answer, Span span) {
@@ -89,6 +92,19 @@ public final class DecisionPath {
             this.decision = decision;
             this.answer = answer;
             this.span = span;
+            this.resolved = null;
+            this.verdicts = null;
+        }
+
+        private Admitted(List<DecisionEngine.Request> resolved, Verdicts verdicts) {
+            this.domainName = null;
+            this.domain = null;
+            this.descriptors = null;
+            this.decision = null;
+            this.answer = null;
+            this.span = null;
+            this.resolved = resolved;
+            this.verdicts = verdicts;
         }
     }
 
@@ -194,7 +210,11 @@ public final class DecisionPath {
         }
         List<DecisionEngine.Request> requests = new ArrayList<>(batch.size());
         for (Admitted a : batch) {
-            requests.add(a.decision);
+            if (a.resolved != null) {
+                requests.addAll(a.resolved);
+            } else {
+                requests.add(a.decision);
+            }
         }
         Span[] stores = tracing.on() ? new Span[batch.size()] : null;
         if (stores != null) {
@@ -208,15 +228,26 @@ public final class DecisionPath {
         } catch (RuntimeException e) {
             for (int i = 0; i < batch.size(); i++) {
                 Admitted a = batch.get(i);
-                inFlight.decrementAndGet();
-                fail(a, stores == null ? null : stores[i], e);
+                if (a.resolved != null) {
+                    inFlight.addAndGet(-a.resolved.size());
+                    a.verdicts.accept(null, refusalOf(e));
+                } else {
+                    inFlight.decrementAndGet();
+                    fail(a, stores == null ? null : stores[i], e);
+                }
             }
             return;
         }
+        int at = 0;
         for (int i = 0; i < batch.size(); i++) {
             Admitted a = batch.get(i);
+            if (a.resolved != null) {
+                concludeResolved(a, verdicts.subList(at, at + a.resolved.size()));
+                at += a.resolved.size();
+                continue;
+            }
             Span store = stores == null ? null : stores[i];
-            verdicts.get(i).whenComplete((verdict, error) -> {
+            verdicts.get(at++).whenComplete((verdict, error) -> {
                 inFlight.decrementAndGet();
                 if (error != null) {
                     fail(a, store, error);
@@ -230,10 +261,73 @@ public final class DecisionPath {
         }
     }
 
+    /** Answers a resolved call once every one of its verdicts is in. */
+    private void concludeResolved(Admitted a, List<CompletableFuture<Verdict>> parts) {
+        int n = parts.size();
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(n);
+        Verdict[] done = new Verdict[n];
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int i = 0; i < n; i++) {
+            int index = i;
+            parts.get(i).whenComplete((verdict, error) -> {
+                if (error != null) {
+                    failure.compareAndSet(null, error);
+                } else {
+                    done[index] = verdict;
+                }
+                if (left.decrementAndGet() == 0) {
+                    inFlight.addAndGet(-n);
+                    Throwable f = failure.get();
+                    if (f != null) {
+                        a.verdicts.accept(null, refusalOf(f instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                                ? c.getCause() : f));
+                    } else {
+                        a.verdicts.accept(java.util.Arrays.asList(done), null);
+                    }
+                }
+            });
+        }
+    }
+
     private void fail(Admitted a, Span store, Throwable error) {
         Refusal r = refusalOf(error);
         tracing.failed(a.span, store, r.code().name(), r.message());
         a.answer.accept(null, r);
+    }
+
+    /** What an adapter that resolved its own limits hears: every verdict, in order, or why there are none. */
+    @FunctionalInterface
+    public interface Verdicts {
+        void accept(List<Verdict> verdicts, Refusal refusal);
+    }
+
+    /**
+     * Admits requests an adapter resolved itself (Envoy's API, whose descriptors are not
+     * {@code sluice.v1} requests): one call received, its decisions taking places in flight
+     * together. Returns {@code null}, having answered {@code answer} already, when there is nothing
+     * to decide or the node is overloaded; otherwise hand it to {@link #decide} with the others of
+     * the turn. Each request is concluded on its own by the engine, and {@code answer} hears once
+     * all are, or the first store failure as a refusal.
+     */
+    public Admitted admitResolved(List<DecisionEngine.Request> requests, Verdicts answer) {
+        received.increment();
+        int n = requests.size();
+        if (n == 0) {
+            answer.accept(List.of(), null);
+            return null;
+        }
+        if (inFlight.addAndGet(n) > maxInFlight) {
+            inFlight.addAndGet(-n);
+            overloaded.add(n);
+            answer.accept(null, overloaded(maxInFlight));
+            return null;
+        }
+        return new Admitted(requests, answer);
+    }
+
+    /** The decision counters, for adapters that count what their own limits said. */
+    public DecisionMetrics metrics() {
+        return metrics;
     }
 
     /** Requests refused for overload (too many decisions in flight) since start. */

@@ -16,6 +16,11 @@ public final class LimitMeter {
     private final boolean shadow;
     private final AtomicReference<Object> meters = new AtomicReference<>();
 
+    /** A limit of another configuration (Envoy's), named for the metrics the same way. */
+    public static LimitMeter of(String domain, String rule, String limit, boolean shadow) {
+        return new LimitMeter(domain, rule, limit, shadow);
+    }
+
     LimitMeter(String domain, String rule, String limit, boolean shadow) {
         this.domain = domain;
         this.rule = rule;

@@ -4,6 +4,7 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.BucketState;
+import dev.sluice.server.algorithm.CountingWindow;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.GcraState;
 import dev.sluice.server.algorithm.LeakyBucket;
@@ -31,6 +32,8 @@ final class Codecs {
     private static final byte CALENDAR_WINDOW = 4;
     private static final byte SLIDING_WINDOW = 5;
     private static final byte TRICKLE_WINDOW = 6;
+    private static final byte COUNTING_WINDOW = 7;
+    private static final byte COUNTING_CALENDAR_WINDOW = 8;
 
     private static final byte NO_STATE = 0;
     private static final byte GCRA_STATE = 1;
@@ -68,6 +71,14 @@ final class Codecs {
             out.writeLong(t.trickleAmount());
             out.writeLong(t.tricklePeriodNanos());
             writeAlgorithm(out, t.window());
+        } else if (algorithm instanceof CountingWindow c && c.calendar() != null) {
+            out.writeByte(COUNTING_CALENDAR_WINDOW);
+            out.writeLong(c.limit());
+            writeAlgorithm(out, c.calendar());
+        } else if (algorithm instanceof CountingWindow c) {
+            out.writeByte(COUNTING_WINDOW);
+            out.writeLong(c.limit());
+            out.writeLong(c.windowNanos());
         } else if (algorithm instanceof SlidingWindow s) {
             out.writeByte(SLIDING_WINDOW);
             out.writeLong(s.limit());
@@ -86,6 +97,14 @@ final class Codecs {
             case FIXED_WINDOW -> FixedWindow.ofLength(in.readLong(), Duration.ofNanos(in.readLong()));
             case CALENDAR_WINDOW -> FixedWindow.ofCalendar(in.readLong(), FixedWindow.CalendarUnit.values()[in.readByte()],
                     ZoneId.of(in.readString()), DayOfWeek.of(in.readByte()));
+            case COUNTING_WINDOW -> new CountingWindow(in.readLong(), Duration.ofNanos(in.readLong()));
+            case COUNTING_CALENDAR_WINDOW -> {
+                long limit = in.readLong();
+                if (!(readAlgorithm(in) instanceof FixedWindow calendar) || calendar.calendar() == null) {
+                    throw new IOException("a counting calendar window without its calendar");
+                }
+                yield CountingWindow.ofCalendar(limit, calendar);
+            }
             case SLIDING_WINDOW -> new SlidingWindow(in.readLong(), Duration.ofNanos(in.readLong()), Duration.ofNanos(in.readLong()));
             case TRICKLE_WINDOW -> {
                 long amount = in.readLong();
