@@ -38,9 +38,15 @@ public final class AcquireResult {
     private final int httpStatus;
     private final String body;
     private final String failure;
+    private final String requestId;
 
     private AcquireResult(boolean allowed, Source source, List<LimitState> limits, Duration retryAfter, List<HttpHeader> headers,
                           int httpStatus, String body, String failure) {
+        this(allowed, source, limits, retryAfter, headers, httpStatus, body, failure, "");
+    }
+
+    private AcquireResult(boolean allowed, Source source, List<LimitState> limits, Duration retryAfter, List<HttpHeader> headers,
+                          int httpStatus, String body, String failure, String requestId) {
         this.allowed = allowed;
         this.source = source;
         this.limits = List.copyOf(limits);
@@ -49,6 +55,12 @@ public final class AcquireResult {
         this.httpStatus = httpStatus;
         this.body = body;
         this.failure = failure;
+        this.requestId = requestId;
+    }
+
+    /** This answer, for the request that carried {@code id}. */
+    AcquireResult withRequestId(String id) {
+        return new AcquireResult(allowed, source, limits, retryAfter, headers, httpStatus, body, failure, id);
     }
 
     static AcquireResult from(AcquireResponse r) {
@@ -120,6 +132,14 @@ public final class AcquireResult {
     /** The denial body; empty when allowed or when the policy gives none. */
     public String body() {
         return body;
+    }
+
+    /**
+     * The request id the client sent, every attempt's (as the nodes' logs and traces know the
+     * request); empty for a denial repeated from the local cache, which sent nothing.
+     */
+    public String requestId() {
+        return requestId;
     }
 
     /** Why no node answered, when the failure mode decided. */

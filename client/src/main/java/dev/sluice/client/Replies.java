@@ -36,7 +36,7 @@ final class Replies {
 
     /** The node decided. */
     void answered(Attempt a, AcquireResponse response, long sentAt) {
-        AcquireResult answer = AcquireResult.from(response);
+        AcquireResult answer = AcquireResult.from(response).withRequestId(a.proto().getRequestId());
         if (answer.denied() && !a.request().isDryRun()) {
             denials.remember(a.request(), answer, sentAt);
         }
@@ -54,21 +54,21 @@ final class Replies {
             case UNAVAILABLE -> {
                 String noRetry = retries.retry(a, transport);
                 if (noRetry != null) {
-                    a.result().complete(fail(describe(status) + noRetry));
+                    a.result().complete(fail(describe(status) + noRetry).withRequestId(a.proto().getRequestId()));
                 }
             }
-            default -> a.result().complete(fail(describe(status)));
+            default -> a.result().complete(fail(describe(status)).withRequestId(a.proto().getRequestId()));
         }
     }
 
     /** No answer came within the deadline. */
     void expired(Attempt a) {
-        a.result().complete(fail(noAnswerInTime()));
+        a.result().complete(fail(noAnswerInTime()).withRequestId(a.proto().getRequestId()));
     }
 
     /** The node closed a call without answering it. */
     void unanswered(Attempt a) {
-        a.result().complete(fail("the node closed the call without an answer"));
+        a.result().complete(fail("the node closed the call without an answer").withRequestId(a.proto().getRequestId()));
     }
 
     /** Time left before {@code a}'s deadline; when there is none, {@code a} is answered as expired and -1 returned. */

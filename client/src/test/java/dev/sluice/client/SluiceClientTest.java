@@ -183,13 +183,15 @@ class SluiceClientTest {
     void unavailableIsRetriedWithTheSameRequestId() {
         server.script.add(r -> Status.UNAVAILABLE.withDescription("node leaving"));
         server.script.add(r -> Status.UNAVAILABLE.withDescription("node leaving"));
+        AcquireResult r;
         try (SluiceClient c = SluiceClient.builder().channel(channel).deadline(java.time.Duration.ofSeconds(5)).build()) {
-            AcquireResult r = c.acquire(DEMO);
+            r = c.acquire(DEMO);
             assertEquals(AcquireResult.Source.SERVER, r.source());
             assertTrue(r.allowed());
         }
         assertEquals(3, server.seen.size());
         assertEquals(1, server.seen.stream().map(AcquireRequest::getRequestId).distinct().count(), "one request id for all attempts");
+        assertEquals(server.seen.get(0).getRequestId(), r.requestId(), "the answer names the id the node saw");
     }
 
     @Test

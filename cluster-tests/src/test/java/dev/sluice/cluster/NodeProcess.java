@@ -66,16 +66,9 @@ final class NodeProcess implements AutoCloseable {
      */
     static NodeProcess start(String name, Addresses ports, List<String> members, String cluster, Path policies, Path logDir,
                              List<String> prefix, List<String> jvmOptions, List<String> flags) {
-        String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(prefix);
-        command.add(java);
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-XX:+UseSerialGC",
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-                "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-                "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-                "-cp", NodeClasspath.get(), "dev.sluice.server.node.Main",
+        command.addAll(java(jvmOptions, "dev.sluice.server.node.Main"));
+        command.addAll(List.of(
                 "--port", Integer.toString(ports.port()), "--host", "127.0.0.1",
                 "--member-port", Integer.toString(ports.memberPort()), "--member-host", "127.0.0.1",
                 "--members", String.join(",", members), "--cluster-name", cluster,
@@ -92,6 +85,20 @@ final class NodeProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** This JVM's java, with {@code jvmOptions} and what Hazelcast's and the node's classes need, running {@code mainClass}. */
+    static List<String> java(List<String> jvmOptions, String mainClass) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-XX:+UseSerialGC",
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+                "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+                "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+                "-cp", NodeClasspath.get(), mainClass));
+        return command;
     }
 
     void awaitServing() {

@@ -16,6 +16,8 @@ import dev.sluice.server.store.BucketStore;
 import dev.sluice.server.store.MostConsumedMergePolicy;
 import dev.sluice.server.store.StoreContext;
 
+import java.time.Duration;
+
 /** The embedded Hazelcast member's configuration, sized for small machines: its threads, network, join and bucket map. */
 public final class MemberConfig {
 
@@ -102,13 +104,19 @@ public final class MemberConfig {
         } else {
             join.getTcpIpConfig().setEnabled(true).setMembers(s.members());
         }
-        // After a split, look for the other side every 30 s (the default waits minutes) so the
-        // time both sides decide alone, and may over-admit, stays short.
-        c.setProperty("hazelcast.merge.first.run.delay.seconds", "30");
-        c.setProperty("hazelcast.merge.next.run.delay.seconds", "30");
+        // After a split, look for the other side every --merge-interval (Hazelcast's default waits
+        // minutes) so the time both sides decide alone, and may over-admit, stays short.
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", Long.toString(s.mergeInterval().toSeconds()));
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", Long.toString(s.mergeInterval().toSeconds()));
+        // Failure detection: Hazelcast's defaults (a heartbeat every 5 s, gone after 60 s without
+        // one) leave a cut-off member deciding alone, and its partitions unanswered elsewhere, for a
+        // minute. A member is gone after --member-timeout without a heartbeat (the deadline detector).
+        c.setProperty("hazelcast.heartbeat.interval.seconds", Long.toString(s.heartbeatInterval().toSeconds()));
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(s.memberTimeout().toSeconds()));
+        c.setProperty("hazelcast.heartbeat.failuredetector.type", "deadline");
 
         addBuckets(c, new StoreContext(s.clock(), s.expiryGrace(), s.requestMemory(), s.sweepInterval(),
-                new BucketBudget(s.maxBuckets())), s.minClusterSize());
+                new BucketBudget(s.maxBuckets())), s.minClusterSize(), heardWithin(s));
         return c;
     }
 
@@ -118,6 +126,24 @@ public final class MemberConfig {
      * makes members of its own (a mock network) calls it too.
      */
     public static void addBuckets(Config c, StoreContext context, int minimumClusterSize) {
+        addBuckets(c, context, minimumClusterSize, Duration.ofSeconds(5));
+    }
+
+    /**
+     * How recently a member must have been heard from to count towards {@code --min-cluster-size}:
+     * half the member timeout, and at least two heartbeats. Members drop out of a cut-off side's
+     * member list one at a time; counting the listed members alone, a side of one that had dropped
+     * one of two unreachable members saw two and decided alone (measured on a real network).
+     */
+    static Duration heardWithin(NodeSettings s) {
+        return Duration.ofMillis(Math.max(s.memberTimeout().toMillis() / 2, 2 * s.heartbeatInterval().toMillis()));
+    }
+
+    /**
+     * As {@link #addBuckets(Config, StoreContext, int)}, counting towards the minimum only the
+     * members heard from (a heartbeat) within {@code heardWithin}.
+     */
+    public static void addBuckets(Config c, StoreContext context, int minimumClusterSize, Duration heardWithin) {
         // An operation whose member died after it may have run fails instead of being re-run
         // blindly; the store retries it only when its request id lets the bucket recognise it.
         c.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
@@ -126,7 +152,7 @@ public final class MemberConfig {
         // default), then fails as indeterminate: a member joining or leaving made some decisions
         // wait that long. A shorter wait turns them into a prompt retry, answered from the ids.
         c.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(BACKUP_TIMEOUT_MILLIS));
-        c.addMapConfig(bucketMap(c, minimumClusterSize));
+        c.addMapConfig(bucketMap(c, minimumClusterSize, heardWithin));
         BucketStore.prepare(c, context);
     }
 
@@ -134,9 +160,9 @@ public final class MemberConfig {
      * The bucket map: one synchronous backup, records kept as objects (entry processors change
      * them in place; backups receive deltas), split-brain merges keeping the more consumed state,
      * and, with {@code minimumClusterSize} above 1, refusal to decide on a side of a split smaller
-     * than that instead of deciding alone.
+     * than that (counting the members heard from within {@code heardWithin}) instead of deciding alone.
      */
-    private static MapConfig bucketMap(Config c, int minimumClusterSize) {
+    private static MapConfig bucketMap(Config c, int minimumClusterSize, Duration heardWithin) {
         MapConfig map = new MapConfig(BucketStore.MAP_NAME)
                 .setBackupCount(BucketStore.BACKUP_COUNT)
                 .setAsyncBackupCount(0)
@@ -146,8 +172,9 @@ public final class MemberConfig {
                 .setMetadataPolicy(MetadataPolicy.OFF);
         map.getMergePolicyConfig().setPolicy(MostConsumedMergePolicy.class.getName());
         if (minimumClusterSize > 1) {
-            c.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MINIMUM_SIZE_PROTECTION, true, minimumClusterSize)
-                    .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+            c.addSplitBrainProtectionConfig(SplitBrainProtectionConfig.newRecentlyActiveSplitBrainProtectionConfigBuilder(
+                            MINIMUM_SIZE_PROTECTION, minimumClusterSize, (int) heardWithin.toMillis())
+                    .enabled(true).build().setProtectOn(SplitBrainProtectionOn.READ_WRITE));
             map.setSplitBrainProtectionName(MINIMUM_SIZE_PROTECTION);
         }
         return map;

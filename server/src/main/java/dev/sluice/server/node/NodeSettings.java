@@ -162,6 +162,18 @@ public final class NodeSettings {
         return get(Settings.SWEEP_INTERVAL);
     }
 
+    public Duration heartbeatInterval() {
+        return get(Settings.HEARTBEAT_INTERVAL);
+    }
+
+    public Duration memberTimeout() {
+        return get(Settings.MEMBER_TIMEOUT);
+    }
+
+    public Duration mergeInterval() {
+        return get(Settings.MERGE_INTERVAL);
+    }
+
     public int partitionCount() {
         return get(Settings.PARTITION_COUNT);
     }
@@ -378,6 +390,18 @@ public final class NodeSettings {
             return set(Settings.SWEEP_INTERVAL, sweepInterval);
         }
 
+        public Builder heartbeatInterval(Duration interval) {
+            return set(Settings.HEARTBEAT_INTERVAL, interval);
+        }
+
+        public Builder memberTimeout(Duration timeout) {
+            return set(Settings.MEMBER_TIMEOUT, timeout);
+        }
+
+        public Builder mergeInterval(Duration interval) {
+            return set(Settings.MERGE_INTERVAL, interval);
+        }
+
         public Builder partitionCount(int partitionCount) {
             return set(Settings.PARTITION_COUNT, partitionCount);
         }
@@ -470,6 +494,11 @@ public final class NodeSettings {
             }
             if (s.kubernetesDiscovery() && !s.members().isEmpty()) {
                 throw new IllegalArgumentException("a static member list and Kubernetes discovery exclude each other");
+            }
+            if (s.memberTimeout().compareTo(s.heartbeatInterval()) <= 0) {
+                throw new IllegalArgumentException("--member-timeout (" + s.memberTimeout().toSeconds() + "s) must be longer than"
+                        + " --heartbeat-interval (" + s.heartbeatInterval().toSeconds() + "s): a member would be taken for gone between"
+                        + " two heartbeats");
             }
             if ((s.tlsCert() == null) != (s.tlsKey() == null)) {
                 throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both, or neither for plaintext");

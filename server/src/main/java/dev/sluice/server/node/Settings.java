@@ -77,6 +77,16 @@ public final class Settings {
             + " answer while the buckets held keep deciding");
     public static final Setting<Integer> MIN_CLUSTER_SIZE = new Setting<>("min-cluster-size", Integer.class, "N", 1, "1",
             Settings::whole, Settings::positive, "below this many members, answer `UNAVAILABLE` instead of deciding alone");
+    public static final Setting<Duration> HEARTBEAT_INTERVAL = new Setting<>("heartbeat-interval", Duration.class, "DURATION",
+            Duration.ofSeconds(1), "1s", Settings::duration, Settings::wholeSeconds,
+            "how often members tell each other they are alive (whole seconds)");
+    public static final Setting<Duration> MEMBER_TIMEOUT = new Setting<>("member-timeout", Duration.class, "DURATION",
+            Duration.ofSeconds(10), "10s", Settings::duration, Settings::wholeSeconds,
+            "a member not heard from this long is taken for gone and its partitions move to their backups (whole seconds,"
+            + " above `--heartbeat-interval`); longer tolerates longer pauses, shorter ends a split's lone decisions sooner");
+    public static final Setting<Duration> MERGE_INTERVAL = new Setting<>("merge-interval", Duration.class, "DURATION",
+            Duration.ofSeconds(30), "30s", Settings::duration, Settings::wholeSeconds,
+            "after a split, how often each side looks for the other to merge with (whole seconds)");
     public static final Setting<Integer> MAX_IN_FLIGHT = new Setting<>("max-in-flight", Integer.class, "N", 10_000, "10000",
             Settings::whole, Settings::positive, "decisions outstanding before new calls fail fast with `UNAVAILABLE`");
     public static final Setting<Duration> SHUTDOWN_GRACE = new Setting<>("shutdown-grace", Duration.class, "DURATION",
@@ -134,6 +144,7 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, ENVOY_CONFIG, ENVOY_RESPONSE_HEADERS, ENVOY_SHADOW_MODE, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
             CLUSTER_SECRET_FILE, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, CALLER_TOKENS, CREDENTIALS_RELOAD_INTERVAL, HEALTH_PORT,
             KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
+            HEARTBEAT_INTERVAL, MEMBER_TIMEOUT, MERGE_INTERVAL,
             MAX_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_BUCKETS, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
             PARTITION_COUNT, HAZELCAST_INTERNALS, METRICS_PORT, NEAR_LIMIT, OTLP_ENDPOINT, LOG_LEVEL, LOG_FORMAT, WARM_UP, CLOCK, POLICY_SET,
             KUBERNETES_CA_CERTIFICATE, KUBERNETES_API_TOKEN, SPAN_EXPORTER);
@@ -282,6 +293,14 @@ public final class Settings {
 
     private static String positive(Duration d) {
         return d.isNegative() || d.isZero() ? "must be longer than zero" : null;
+    }
+
+    /** Hazelcast counts these times in whole seconds. */
+    private static String wholeSeconds(Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            return "must be longer than zero";
+        }
+        return d.getNano() != 0 ? "must be whole seconds" : null;
     }
 
     private static Boolean bool(String text) throws Setting.Invalid {

@@ -213,6 +213,11 @@ public final class SluiceNode implements AutoCloseable {
                 .bossEventLoopGroup(threads.boss())
                 .workerEventLoopGroup(threads.workers())
                 .channelType(threads.channelType())
+                // Clients ping idle-looking connections every few seconds to find those a network
+                // fault left dead (the Java client every 5 s); gRPC's default of one ping per five
+                // minutes would answer them with GOAWAY too_many_pings.
+                .permitKeepAliveTime(1, java.util.concurrent.TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
                 .directExecutor();
     }
 

@@ -166,6 +166,23 @@ class CommandLineSettingsTest {
     }
 
     @Test
+    void failureDetectionIsTunedAndAMemberTimeoutMustOutlastAHeartbeat() throws SettingsException {
+        var defaults = MemberConfig.of(parse(Map.of()));
+        assertEquals("1", defaults.getProperty("hazelcast.heartbeat.interval.seconds"));
+        assertEquals("10", defaults.getProperty("hazelcast.max.no.heartbeat.seconds"));
+        assertEquals("30", defaults.getProperty("hazelcast.merge.next.run.delay.seconds"));
+        var tuned = MemberConfig.of(parse(Map.of("SLUICE_MEMBER_TIMEOUT", "4s"), "--heartbeat-interval", "2s", "--merge-interval", "5s"));
+        assertEquals("2", tuned.getProperty("hazelcast.heartbeat.interval.seconds"));
+        assertEquals("4", tuned.getProperty("hazelcast.max.no.heartbeat.seconds"));
+        assertEquals("5", tuned.getProperty("hazelcast.merge.first.run.delay.seconds"));
+        assertEquals("--member-timeout: '1500ms' must be whole seconds",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--member-timeout", "1500ms")).getMessage());
+        assertEquals("--member-timeout (2s) must be longer than --heartbeat-interval (2s): a member would be taken for gone between"
+                + " two heartbeats", assertThrows(SettingsException.class,
+                        () -> parse(Map.of(), "--member-timeout", "2s", "--heartbeat-interval", "2s")).getMessage());
+    }
+
+    @Test
     void minimumClusterSizeProtectsTheBucketMap() throws SettingsException {
         NodeSettings s = parse(Map.of(), "--min-cluster-size", "2");
         var config = MemberConfig.of(s);
