@@ -42,8 +42,23 @@ public final class EnvoyRateLimitService extends RateLimitServiceGrpc.RateLimitS
     /** envoyproxy/ratelimit's remaining for an unlimited descriptor: the largest uint32. */
     static final long UNLIMITED_REMAINING = 4_294_967_295L;
 
-    /** How the service answers beyond the statuses. */
-    public record Options(boolean responseHeaders, boolean globalShadowMode) {
+    /**
+     * How the service answers beyond the statuses.
+     *
+     * @param headerNames the names of the limit, remaining and reset headers {@code responseHeaders} adds
+     */
+    public record Options(boolean responseHeaders, boolean globalShadowMode, List<String> headerNames) {
+        public Options {
+            headerNames = List.copyOf(headerNames);
+            if (headerNames.size() != 3) {
+                throw new IllegalArgumentException("three header names are needed (limit, remaining, reset), got " + headerNames);
+            }
+        }
+
+        /** envoyproxy/ratelimit's default names. */
+        public Options(boolean responseHeaders, boolean globalShadowMode) {
+            this(responseHeaders, globalShadowMode, List.of("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"));
+        }
     }
 
     private final DecisionPath path;
@@ -274,10 +289,11 @@ public final class EnvoyRateLimitService extends RateLimitServiceGrpc.RateLimitS
             response.addResponseHeadersToAdd(header("RateLimit", ietfState.toString()));
         }
         if (headers == EnvoyDomain.Headers.RATELIMIT && headerStatus != null) {
-            response.addResponseHeadersToAdd(header("RateLimit-Limit", Integer.toUnsignedString(headerStatus.getCurrentLimit()
+            List<String> names = options.headerNames();
+            response.addResponseHeadersToAdd(header(names.get(0), Integer.toUnsignedString(headerStatus.getCurrentLimit()
                     .getRequestsPerUnit())));
-            response.addResponseHeadersToAdd(header("RateLimit-Remaining", Integer.toUnsignedString(headerStatus.getLimitRemaining())));
-            response.addResponseHeadersToAdd(header("RateLimit-Reset", Long.toString(Math.max(1, headerReset))));
+            response.addResponseHeadersToAdd(header(names.get(1), Integer.toUnsignedString(headerStatus.getLimitRemaining())));
+            response.addResponseHeadersToAdd(header(names.get(2), Long.toString(Math.max(1, headerReset))));
         }
         path.metrics().decided(domain, !over);
         try {

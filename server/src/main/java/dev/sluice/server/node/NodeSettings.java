@@ -247,6 +247,11 @@ public final class NodeSettings {
         return get(Settings.ENVOY_RESPONSE_HEADERS);
     }
 
+    /** The three header names of {@code --envoy-response-headers}: limit, remaining, reset. */
+    public java.util.List<String> envoyHeaderNames() {
+        return java.util.List.of(get(Settings.ENVOY_HEADER_NAMES).split(","));
+    }
+
     public boolean envoyShadowMode() {
         return get(Settings.ENVOY_SHADOW_MODE);
     }
@@ -460,6 +465,10 @@ public final class NodeSettings {
 
         public Builder envoyResponseHeaders(boolean on) {
             return set(Settings.ENVOY_RESPONSE_HEADERS, on);
+        }
+
+        public Builder envoyHeaderNames(String limitRemainingReset) {
+            return set(Settings.ENVOY_HEADER_NAMES, limitRemainingReset);
         }
 
         public Builder envoyShadowMode(boolean on) {

@@ -33,6 +33,10 @@ public final class Settings {
     public static final Setting<Boolean> ENVOY_RESPONSE_HEADERS = new Setting<>("envoy-response-headers", Boolean.class, "BOOLEAN",
             false, "false", Settings::bool, null, "add `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` to Envoy answers"
             + " (envoyproxy/ratelimit's `LIMIT_RESPONSE_HEADERS_ENABLED`)");
+    public static final Setting<String> ENVOY_HEADER_NAMES = new Setting<>("envoy-header-names", String.class, "LIMIT,REMAINING,RESET",
+            "RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset", "RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset", Settings::text,
+            Settings::threeHeaderNames, "the names of the three headers `--envoy-response-headers` adds (envoyproxy/ratelimit's"
+            + " `LIMIT_LIMIT_HEADER`, `LIMIT_REMAINING_HEADER`, `LIMIT_RESET_HEADER`), e.g. `X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset`");
     public static final Setting<Boolean> ENVOY_SHADOW_MODE = new Setting<>("envoy-shadow-mode", Boolean.class, "BOOLEAN", false, "false",
             Settings::bool, null, "answer Envoy `OK` overall whatever the limits say, each descriptor keeping its own code"
             + " (envoyproxy/ratelimit's `SHADOW_MODE`)");
@@ -141,7 +145,7 @@ public final class Settings {
             "where spans go, instead of OTLP (tests: an in-memory exporter)");
 
     /** Every setting, in help order. */
-    public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, ENVOY_CONFIG, ENVOY_RESPONSE_HEADERS, ENVOY_SHADOW_MODE, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
+    public static final List<Setting<?>> ALL = List.of(PORT, HOST, POLICIES, ENVOY_CONFIG, ENVOY_RESPONSE_HEADERS, ENVOY_HEADER_NAMES, ENVOY_SHADOW_MODE, MEMBER_PORT, MEMBERS, MEMBER_HOST, CLUSTER_NAME,
             CLUSTER_SECRET_FILE, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, CALLER_TOKENS, CREDENTIALS_RELOAD_INTERVAL, HEALTH_PORT,
             KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
             HEARTBEAT_INTERVAL, MEMBER_TIMEOUT, MERGE_INTERVAL,
@@ -273,6 +277,20 @@ public final class Settings {
 
     private static String text(String text) {
         return text;
+    }
+
+    /** Three HTTP header names (RFC 9110 tokens), comma-separated. */
+    static String threeHeaderNames(String text) {
+        String[] names = text.split(",", -1);
+        if (names.length != 3) {
+            return "must be three header names separated by commas (limit, remaining, reset), got " + names.length;
+        }
+        for (String n : names) {
+            if (!n.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+                return "'" + n + "' is not a header name";
+            }
+        }
+        return null;
     }
 
     private static String notEmpty(String text) {

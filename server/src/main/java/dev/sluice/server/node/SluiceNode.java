@@ -134,7 +134,8 @@ public final class SluiceNode implements AutoCloseable {
                     .addService(ProtoReflectionServiceV1.newInstance());
             if (envoyInitial != null) {
                 grpc.addService(ServerInterceptors.intercept(service.envoy(envoy::get,
-                        new EnvoyRateLimitService.Options(settings.envoyResponseHeaders(), settings.envoyShadowMode())), interceptors));
+                        new EnvoyRateLimitService.Options(settings.envoyResponseHeaders(), settings.envoyShadowMode(),
+                                settings.envoyHeaderNames())), interceptors));
             }
             if (tls != null) {
                 grpc.sslContext(tls.serverContext());

@@ -59,8 +59,12 @@ class EnvoyConformanceTest {
     }
 
     private void start(Path config, boolean headers, boolean globalShadow) {
+        start(config, headers, globalShadow, "RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset");
+    }
+
+    private void start(Path config, boolean headers, boolean globalShadow, String headerNames) {
         node = TestNodes.start(TestNodes.settings(TestNodes.uniqueCluster("envoy"), clock).envoyConfig(config)
-                .envoyResponseHeaders(headers).envoyShadowMode(globalShadow).metricsPort(Ports.free())
+                .envoyResponseHeaders(headers).envoyHeaderNames(headerNames).envoyShadowMode(globalShadow).metricsPort(Ports.free())
                 .policyReloadInterval(Duration.ofMillis(100)).build());
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
         envoy = RateLimitServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -263,6 +267,14 @@ class EnvoyConformanceTest {
         assertEquals("1", o.get("RateLimit-Limit"), "the descriptor over its limit");
         assertEquals("0", o.get("RateLimit-Remaining"));
         assertTrue(ask("test-domain", descriptor("key1", "nothing")).getResponseHeadersToAddList().isEmpty(), "no limit, no headers");
+    }
+
+    @Test
+    void theHeadersMayBeNamedAsTheGatewayExpectsThem() {
+        start(EnvoyConfigLoaderTest.resources("conformance"), true, false, "X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset");
+        Map<String, String> h = ask("test-domain", descriptor("key3", fresh())).getResponseHeadersToAddList().stream()
+                .collect(Collectors.toMap(x -> x.getKey(), x -> x.getValue()));
+        assertEquals(Map.of("X-RateLimit-Limit", "1", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "1378"), h);
     }
 
     @Test

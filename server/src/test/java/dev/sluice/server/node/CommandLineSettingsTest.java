@@ -166,6 +166,16 @@ class CommandLineSettingsTest {
     }
 
     @Test
+    void envoyHeaderNamesAreThreeHeaderNames() throws SettingsException {
+        assertEquals(List.of("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"), parse(Map.of()).envoyHeaderNames());
+        assertEquals(List.of("X-A", "X-B", "X-C"), parse(Map.of("SLUICE_ENVOY_HEADER_NAMES", "X-A,X-B,X-C")).envoyHeaderNames());
+        assertEquals("--envoy-header-names: 'X-A,X-B' must be three header names separated by commas (limit, remaining, reset), got 2",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--envoy-header-names", "X-A,X-B")).getMessage());
+        assertEquals("--envoy-header-names: 'X-A,X B,X-C' 'X B' is not a header name",
+                assertThrows(SettingsException.class, () -> parse(Map.of(), "--envoy-header-names", "X-A,X B,X-C")).getMessage());
+    }
+
+    @Test
     void failureDetectionIsTunedAndAMemberTimeoutMustOutlastAHeartbeat() throws SettingsException {
         var defaults = MemberConfig.of(parse(Map.of()));
         assertEquals("1", defaults.getProperty("hazelcast.heartbeat.interval.seconds"));
