@@ -145,6 +145,12 @@ class RealNetworkFaultTest {
                         .map(o -> (o.sentMicros() - split.cut) / 1000 + "-" + (o.answeredMicros() - split.cut) / 1000 + " " + o.attempts()).toList());
         assertTrue(split.attemptsAnswered(3, "UNAVAILABLE", split.detected, split.healed) > 0,
                 "the minority answers UNAVAILABLE (and the client asks another node)");
+
+        HostedNode frozen = c.nodes.get(2);
+        Scenario freeze = c.run("frozen, --min-cluster-size 2", frozen::freeze, () -> c.sees(1, 2) && c.sees(2, 2), frozen::resume,
+                () -> c.allSee(3), List.of(Set.of(1, 2), Set.of(3)));
+        freeze.assertWithinTheBound(1);
+        assertEquals(0, freeze.admittedBy(3, freeze.cut, freeze.merged), "the resumed member, alone, admits nothing before it merges");
         c.assertCleanUp();
     }
 
