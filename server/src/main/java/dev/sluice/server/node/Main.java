@@ -45,9 +45,33 @@ public final class Main {
             return 0;
         }
         configureLogging(parsed.settings().logLevel(), parsed.settings().logFormat());
+        // The hook is registered before the node starts: a SIGTERM that comes as soon as health
+        // says SERVING (or while the node is starting) must still stop it gracefully, and a hook
+        // cannot be added once the JVM has begun shutting down.
+        java.util.concurrent.atomic.AtomicReference<SluiceNode> started = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch startEnded = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                // A start that never ends (a member port that never binds) must not hold the JVM forever.
+                startEnded.await(2, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            SluiceNode n = started.get();
+            if (n == null) {
+                return;
+            }
+            // Written directly: the JDK resets java.util.logging in a shutdown hook of its own,
+            // which may run before this one and swallow the node's log lines.
+            String format = parsed.settings().logFormat();
+            System.err.print(line(format, "stopping: finishing calls in flight, then leaving the cluster"));
+            n.close();
+            System.err.print(line(format, "stopped"));
+        }, "sluice-shutdown"));
         SluiceNode node;
         try {
             node = SluiceNode.start(parsed.settings());
+            started.set(node);
         } catch (SettingsException e) {
             System.err.println("sluice: " + e.getMessage());
             return 2;
@@ -60,15 +84,9 @@ public final class Main {
         } catch (RuntimeException e) {
             System.err.println("sluice: could not start: " + rootMessage(e));
             return 1;
+        } finally {
+            startEnded.countDown();
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // Written directly: the JDK resets java.util.logging in a shutdown hook of its own,
-            // which may run before this one and swallow the node's log lines.
-            String format = parsed.settings().logFormat();
-            System.err.print(line(format, "stopping: finishing calls in flight, then leaving the cluster"));
-            node.close();
-            System.err.print(line(format, "stopped"));
-        }, "sluice-shutdown"));
         try {
             node.awaitTermination();
         } catch (InterruptedException e) {
