@@ -63,7 +63,8 @@ public final class AcquireResult {
         return new AcquireResult(allowed, source, limits, retryAfter, headers, httpStatus, body, failure, id);
     }
 
-    static AcquireResult from(AcquireResponse r) {
+    /** A node's answer to the request that carried {@code requestId}. */
+    static AcquireResult from(AcquireResponse r, String requestId) {
         List<LimitState> limits = new ArrayList<>(r.getLimitsCount());
         for (LimitStatus l : r.getLimitsList()) {
             limits.add(new LimitState(l.getName(), l.getDecision() == Decision.ALLOWED, l.getLimit(), l.getRemaining(),
@@ -74,7 +75,7 @@ public final class AcquireResult {
             headers.add(new HttpHeader(h.getName(), h.getValue()));
         }
         return new AcquireResult(r.getDecision() == Decision.ALLOWED, Source.SERVER, limits, duration(r.getRetryAfter()), headers,
-                r.getHttpStatus(), r.getBody(), null);
+                r.getHttpStatus(), r.getBody(), null, requestId);
     }
 
     static AcquireResult failOpen(String reason) {

@@ -36,7 +36,7 @@ final class Replies {
 
     /** The node decided. */
     void answered(Attempt a, AcquireResponse response, long sentAt) {
-        AcquireResult answer = AcquireResult.from(response).withRequestId(a.proto().getRequestId());
+        AcquireResult answer = AcquireResult.from(response, a.proto().getRequestId());
         if (answer.denied() && !a.request().isDryRun()) {
             denials.remember(a.request(), answer, sentAt);
         }

@@ -5,7 +5,6 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.stub.StreamObserver;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -61,21 +60,8 @@ final class EnvoyTarget implements Target {
     @Override
     public CompletableFuture<Integer> call(long key) {
         CompletableFuture<Integer> f = new CompletableFuture<>();
-        stubs.get(Math.floorMod(next.getAndIncrement(), stubs.size())).shouldRateLimit(requests[(int) key], new StreamObserver<>() {
-            @Override
-            public void onNext(RateLimitResponse r) {
-                f.complete(r.getOverallCode() == RateLimitResponse.Code.OK ? 1 : 0);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                f.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        });
+        stubs.get(Math.floorMod(next.getAndIncrement(), stubs.size())).shouldRateLimit(requests[(int) key],
+                GrpcTarget.<RateLimitResponse>completing(f, r -> r.getOverallCode() == RateLimitResponse.Code.OK ? 1 : 0));
         return f;
     }
 

@@ -98,7 +98,7 @@ final class GrpcTarget implements Target {
     }
 
     /** Completes {@code f} with the number of decisions allowed in the answer, or with the call's error. */
-    private static <T> StreamObserver<T> completing(CompletableFuture<Integer> f, java.util.function.ToIntFunction<T> allowed) {
+    static <T> StreamObserver<T> completing(CompletableFuture<Integer> f, java.util.function.ToIntFunction<T> allowed) {
         return new StreamObserver<>() {
             @Override
             public void onNext(T r) {

@@ -82,6 +82,11 @@ public final class NetworkLoadAgent {
         boolean admitted() {
             return outcome.equals("ALLOWED");
         }
+
+        /** No node answered in time: the failure mode did. */
+        boolean failed() {
+            return outcome.startsWith("FAILED");
+        }
     }
 
     /** Each request id's attempts: the node each went to and how it ended. */
@@ -213,7 +218,8 @@ public final class NetworkLoadAgent {
         }
     }
 
-    private static long micros() {
+    /** Wall-clock microseconds, as the history records times. */
+    static long micros() {
         java.time.Instant now = java.time.Instant.now();
         return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }

@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -178,7 +177,7 @@ class RealNetworkFaultTest {
         }
 
         long answeredBy(int member, long from, long to) {
-            return history.stream().filter(o -> o.answeredMicros() >= from && o.answeredMicros() < to && !o.outcome().startsWith("FAILED")
+            return history.stream().filter(o -> o.answeredMicros() >= from && o.answeredMicros() < to && !o.failed()
                     && memberOf.getOrDefault(o.node(), -1) == member).count();
         }
 
@@ -247,9 +246,9 @@ class RealNetworkFaultTest {
                     problems.add(e.getKey() + ": " + handedOutAgain + " admitted after the merge beyond what the more consumed side left");
                 }
             }
-            long failed = history.stream().filter(o -> o.outcome().startsWith("FAILED")).count();
-            long firstError = history.stream().filter(o -> o.outcome().startsWith("FAILED")).mapToLong(Operation::sentMicros).min().orElse(0);
-            long lastError = history.stream().filter(o -> o.outcome().startsWith("FAILED")).mapToLong(Operation::answeredMicros).max()
+            long failed = history.stream().filter(Operation::failed).count();
+            long firstError = history.stream().filter(Operation::failed).mapToLong(Operation::sentMicros).min().orElse(0);
+            long lastError = history.stream().filter(Operation::failed).mapToLong(Operation::answeredMicros).max()
                     .orElse(0);
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("fault", name);
@@ -264,14 +263,14 @@ class RealNetworkFaultTest {
             figures.put("ms_to_detect", (detected - cut) / 1000);
             figures.put("ms_to_merge", (merged - healed) / 1000);
             figures.put("ms_error_window", failed == 0 ? 0 : (lastError - firstError) / 1000);
-            figures.put("failed_after_merge", history.stream().filter(o -> o.outcome().startsWith("FAILED") && o.sentMicros() >= merged)
+            figures.put("failed_after_merge", history.stream().filter(o -> o.failed() && o.sentMicros() >= merged)
                     .count());
             figures.put("per_bucket_before_after_sides", buckets.toString().replace('"', '\''));
             Figures.report("real-network", figures);
             assertEquals(List.of(), problems, name + ": " + buckets);
             // Once merged, the nodes answer again; a connection the fault left hanging may still cost its requests' deadlines.
             List<Operation> afterMerge = history.stream().filter(o -> o.sentMicros() >= merged + TimeUnit.SECONDS.toMicros(1)).toList();
-            long failedAfterMerge = afterMerge.stream().filter(o -> o.outcome().startsWith("FAILED")).count();
+            long failedAfterMerge = afterMerge.stream().filter(Operation::failed).count();
             assertTrue(!afterMerge.isEmpty() && failedAfterMerge * 10 < afterMerge.size(), name + ": " + failedAfterMerge + " of "
                     + afterMerge.size() + " requests sent a second after the merge failed");
         }
@@ -348,16 +347,16 @@ class RealNetworkFaultTest {
                     .pollInterval(Duration.ofMillis(500)).until(() -> allSee(whole));
             fault.run();
             // From when the fault is in place: requests sent before may still be decided as if whole.
-            long cut = micros();
+            long cut = NetworkLoadAgent.micros();
             await(name + ": fault detected").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(detected::getAsBoolean);
-            long detectedAt = micros();
+            long detectedAt = NetworkLoadAgent.micros();
             whileFaulted.run();
             await(name + ": fault held").during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
                     .until(detected::getAsBoolean);
-            long healed = micros();
+            long healed = NetworkLoadAgent.micros();
             heal.run();
             await(name + ": merged").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(merged::getAsBoolean);
-            long mergedAt = micros();
+            long mergedAt = NetworkLoadAgent.micros();
             await(name + ": whole after the heal").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(20))
                     .pollInterval(Duration.ofMillis(500)).until(merged::getAsBoolean);
             String stopped = agent.ask("stop");
@@ -383,11 +382,6 @@ class RealNetworkFaultTest {
     @FunctionalInterface
     interface Step {
         void run() throws Exception;
-    }
-
-    private static long micros() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
     /** A node's JVM on a host of its own. */

@@ -84,15 +84,12 @@ public final class CountingWindow implements Algorithm {
 
     @Override
     public BucketState refund(BucketState state, long now, long cost, long marker) {
-        if (!(state instanceof WindowState w) || w.windowEndNanos() != marker || now >= marker || w.count() == 0) {
-            return null;
-        }
-        return new WindowState(marker, Math.max(0, w.count() - cost));
+        return WindowState.refunded(state, now, cost, marker);
     }
 
     @Override
     public long restAfterNanos(BucketState state, long now) {
-        return state instanceof WindowState w && now < w.windowEndNanos() ? w.windowEndNanos() - now : 0;
+        return WindowState.restAfterNanos(state, now);
     }
 
     @Override

@@ -111,18 +111,12 @@ public final class FixedWindow implements Algorithm {
 
     @Override
     public BucketState refund(BucketState state, long now, long cost, long marker) {
-        if (!(state instanceof WindowState w) || w.windowEndNanos() != marker || now >= marker || w.count() == 0) {
-            return null;
-        }
-        return new WindowState(marker, Math.max(0, w.count() - cost));
+        return WindowState.refunded(state, now, cost, marker);
     }
 
     @Override
     public long restAfterNanos(BucketState state, long now) {
-        if (state instanceof WindowState w && now < w.windowEndNanos()) {
-            return w.windowEndNanos() - now;
-        }
-        return 0;
+        return WindowState.restAfterNanos(state, now);
     }
 
     /** The end of the window containing {@code now}. */

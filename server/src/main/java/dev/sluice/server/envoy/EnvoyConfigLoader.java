@@ -71,11 +71,49 @@ public final class EnvoyConfigLoader {
 
     /** Loads a file, or every file of a directory (in name order, dot files and the ConfigMap's {@code ..data} left out). */
     public static EnvoyConfig load(Path path) throws IOException, PolicyException {
+        return parse(read(path), path.toString());
+    }
+
+    /** The files {@link #load} reads under {@code path}: each one's name and content, in load order. */
+    private static Map<String, byte[]> read(Path path) throws IOException {
         Map<String, byte[]> files = new LinkedHashMap<>();
         for (Path f : files(path)) {
             files.put(f.getFileName().toString(), Files.readAllBytes(f));
         }
-        return parse(files, path.toString());
+        return files;
+    }
+
+    /**
+     * What {@link #load} would read under {@code path}, read once, as one run of bytes: what a
+     * watcher compares to see a change, and {@link #parse(byte[], String)} loads, so the
+     * configuration in force is the one compared.
+     */
+    public static byte[] snapshot(Path path) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            for (Map.Entry<String, byte[]> f : read(path).entrySet()) {
+                out.writeUTF(f.getKey());
+                out.writeInt(f.getValue().length);
+                out.write(f.getValue());
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Parses a {@link #snapshot}; {@code source} names its files in the result. */
+    public static EnvoyConfig parse(byte[] snapshot, String source) throws PolicyException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshot))) {
+            while (in.available() > 0) {
+                String name = in.readUTF();
+                byte[] content = new byte[in.readInt()];
+                in.readFully(content);
+                files.put(name, content);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a snapshot of configuration files", e);
+        }
+        return parse(files, source);
     }
 
     /** The files {@link #load} reads under {@code path}. */

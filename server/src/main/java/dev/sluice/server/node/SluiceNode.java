@@ -73,8 +73,8 @@ public final class SluiceNode implements AutoCloseable {
     private final AtomicReference<EnvoyConfig> envoy;
     private final PolicyWatcher<EnvoyConfig> envoyWatcher;
 
-    private SluiceNode(NodeSettings settings, Policies initial, byte[] initialContent, EnvoyConfig envoyInitial)
-            throws IOException, SettingsException {
+    private SluiceNode(NodeSettings settings, Policies initial, byte[] initialContent, EnvoyConfig envoyInitial,
+                       byte[] envoyContent) throws IOException, SettingsException {
         this.settings = settings;
         // Credentials first: a certificate, key or token file that cannot be used stops start-up before anything runs.
         TlsCredentials tls = settings.tlsCert() == null ? null
@@ -175,14 +175,9 @@ public final class SluiceNode implements AutoCloseable {
                 WARM_UP_TIMEOUT_MILLIS);
         Path envoyPath = settings.envoyConfig();
         this.envoyWatcher = envoyInitial == null || settings.policyReloadInterval().isZero() ? null
-                : new PolicyWatcher<>("Envoy configuration", envoyPath, () -> envoyContent(envoyPath), c -> {
-                    try {
-                        return EnvoyConfigLoader.load(envoyPath);
-                    } catch (IOException e) {
-                        throw new PolicyException(List.of(new dev.sluice.server.policy.Problem(envoyPath.toString(), 0, "",
-                                "cannot be read: " + e.getMessage())));
-                    }
-                }, envoyContent(envoyPath), settings.policyReloadInterval(), this::replaceEnvoyConfig, threads.timer(), reloads);
+                : new PolicyWatcher<>("Envoy configuration", envoyPath, () -> EnvoyConfigLoader.snapshot(envoyPath),
+                        c -> EnvoyConfigLoader.parse(c, envoyPath.toString()), envoyContent, settings.policyReloadInterval(),
+                        this::replaceEnvoyConfig, threads.timer(), reloads);
         this.watcher = settings.policiesFile() != null && initialContent != null && !settings.policyReloadInterval().isZero()
                 ? PolicyWatcher.of(settings.policiesFile(), initialContent, settings.policyReloadInterval(), this::replacePolicies,
                         threads.timer(), reloads)
@@ -236,27 +231,17 @@ public final class SluiceNode implements AutoCloseable {
     }
 
     public static SluiceNode start(NodeSettings settings) throws IOException, PolicyException, SettingsException {
-        EnvoyConfig envoy = settings.envoyConfig() == null ? null : EnvoyConfigLoader.load(settings.envoyConfig());
+        // Read once: what is loaded is what the watcher compares later changes with.
+        byte[] envoyContent = settings.envoyConfig() == null ? null : EnvoyConfigLoader.snapshot(settings.envoyConfig());
+        EnvoyConfig envoy = envoyContent == null ? null : EnvoyConfigLoader.parse(envoyContent, settings.envoyConfig().toString());
         if (settings.policies() != null) {
-            return new SluiceNode(settings, settings.policies(), null, envoy);
+            return new SluiceNode(settings, settings.policies(), null, envoy, envoyContent);
         }
         if (settings.policiesFile() != null) {
             byte[] content = java.nio.file.Files.readAllBytes(settings.policiesFile());
-            return new SluiceNode(settings, PolicyLoader.parse(content, settings.policiesFile().toString()), content, envoy);
+            return new SluiceNode(settings, PolicyLoader.parse(content, settings.policiesFile().toString()), content, envoy, envoyContent);
         }
-        return new SluiceNode(settings, PolicyLoader.bundledDemo(), null, envoy);
-    }
-
-    /** What the Envoy configuration's watcher compares: every file's name and bytes, in load order. */
-    private static byte[] envoyContent(Path path) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        for (Path f : EnvoyConfigLoader.files(path)) {
-            out.write(f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            out.write(0);
-            out.write(java.nio.file.Files.readAllBytes(f));
-            out.write(0);
-        }
-        return out.toByteArray();
+        return new SluiceNode(settings, PolicyLoader.bundledDemo(), null, envoy, envoyContent);
     }
 
     /** Puts a new Envoy configuration in force for every call that starts after this returns. */

@@ -263,30 +263,15 @@ public final class DecisionPath {
 
     /** Answers a resolved call once every one of its verdicts is in. */
     private void concludeResolved(Admitted a, List<CompletableFuture<Verdict>> parts) {
-        int n = parts.size();
-        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(n);
-        Verdict[] done = new Verdict[n];
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-        for (int i = 0; i < n; i++) {
-            int index = i;
-            parts.get(i).whenComplete((verdict, error) -> {
-                if (error != null) {
-                    failure.compareAndSet(null, error);
-                } else {
-                    done[index] = verdict;
-                }
-                if (left.decrementAndGet() == 0) {
-                    inFlight.addAndGet(-n);
-                    Throwable f = failure.get();
-                    if (f != null) {
-                        a.verdicts.accept(null, refusalOf(f instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                                ? c.getCause() : f));
-                    } else {
-                        a.verdicts.accept(java.util.Arrays.asList(done), null);
-                    }
-                }
-            });
-        }
+        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
+            inFlight.addAndGet(-parts.size());
+            if (error != null) {
+                a.verdicts.accept(null, refusalOf(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause() : error));
+            } else {
+                a.verdicts.accept(parts.stream().map(CompletableFuture::join).toList(), null);
+            }
+        });
     }
 
     private void fail(Admitted a, Span store, Throwable error) {
