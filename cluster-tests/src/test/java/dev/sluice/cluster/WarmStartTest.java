@@ -9,6 +9,10 @@ import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * logged, before health turns SERVING. Then a client just built with the default 50 ms deadline,
  * in a service whose client code has run before, sends 1,000 requests at once; how many the
  * client's failure mode answered is measured for the warmed node and for one started with
- * {@code --warm-up 0}, as figures (on two cores they vary from run to run; see docs/operations.md).
+ * {@code --warm-up 0}, as figures (on two cores they vary from run to run; see docs/operations.md),
+ * with when each hundredth request was sent and answered and the node's own decision times.
  */
 class WarmStartTest {
 
@@ -82,6 +87,15 @@ class WarmStartTest {
         }
     }
 
+    /** The node's histogram of decision times on streams, as {@code le: count} pairs, empty buckets left out. */
+    private static List<String> nodeLatencies(int metricsPort) throws Exception {
+        HttpResponse<java.util.stream.Stream<String>> scrape = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofLines());
+        Pattern bucket = Pattern.compile("sluice_rpc_duration_seconds_bucket\\{.*rpc=\"AcquireStream\".*le=\"([^\"]+)\".*} (\\S+)");
+        return scrape.body().map(bucket::matcher).filter(Matcher::matches).filter(m -> Double.parseDouble(m.group(2)) > 0)
+                .map(m -> m.group(1) + ": " + (long) Double.parseDouble(m.group(2))).toList();
+    }
+
     private record Burst(int fromNode, int failureMode, long burstMillis, long warmUpDecisions, long warmUpMillis,
                          boolean warmedBeforeServing) {
     }
@@ -96,20 +110,33 @@ class WarmStartTest {
         try (SluiceClient client = SluiceClient.builder().target("127.0.0.1:" + ports.port()).build()) {
             long t0 = System.nanoTime();
             List<CompletableFuture<AcquireResult>> answers = new ArrayList<>();
+            long[] sent = new long[1000];
+            long[] came = new long[1000];
             for (int i = 0; i < 1000; i++) {
-                answers.add(client.acquireAsync(Acquire.domain("api").with("user", "user-" + i)));
+                int index = i;
+                sent[i] = System.nanoTime() - t0;
+                answers.add(client.acquireAsync(Acquire.domain("api").with("user", "user-" + i))
+                        .whenComplete((r, e) -> came[index] = System.nanoTime() - t0));
             }
             int fromNode = 0;
             int failureMode = 0;
+            Map<String, Integer> reasons = new LinkedHashMap<>();
             for (CompletableFuture<AcquireResult> a : answers) {
                 AcquireResult r = a.get(30, TimeUnit.SECONDS);
                 if (r.source() == AcquireResult.Source.SERVER) {
                     fromNode++;
                 } else {
                     failureMode++;
+                    reasons.merge(String.valueOf(r.failure()), 1, Integer::sum);
                 }
             }
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            StringBuilder when = new StringBuilder();
+            for (int i = 0; i < 1000; i += 100) {
+                when.append(String.format(" %d: %.1f/%.1f", i, sent[i] / 1e6, came[i] / 1e6));
+            }
+            System.out.println(name + ": ms after the first send that request n was sent/answered:" + when + ", failure modes "
+                    + reasons + "; the node's own decision times (AcquireStream, cumulative): " + nodeLatencies(ports.metricsPort()));
             String log = node.output();
             Matcher m = WARMED.matcher(log);
             boolean warmed = m.find();

@@ -171,8 +171,8 @@ public final class SluiceNode implements AutoCloseable {
             threads.close();
             throw e;
         }
-        WarmUp.run(engine, effective.clock(), serverOn("127.0.0.1", 0), EventLoops.of(threads.workers()), settings.warmUp(),
-                WARM_UP_TIMEOUT_MILLIS);
+        WarmUp.run(engine, store::sweepRested, effective.clock(), serverOn("127.0.0.1", 0), EventLoops.of(threads.workers()), settings.warmUp(),
+                WARM_UP_TIMEOUT_MILLIS, metrics != null, settings.nearLimit());
         Path envoyPath = settings.envoyConfig();
         this.envoyWatcher = envoyInitial == null || settings.policyReloadInterval().isZero() ? null
                 : new PolicyWatcher<>("Envoy configuration", envoyPath, () -> EnvoyConfigLoader.snapshot(envoyPath),
