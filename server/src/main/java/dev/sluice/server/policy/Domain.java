@@ -86,6 +86,11 @@ public final class Domain {
         return whenFull;
     }
 
+    /** The rules, in the order they are tried. */
+    List<Rule> rules() {
+        return rules;
+    }
+
     /** The domain-wide response style (rules may override it). */
     public ResponseStyle response() {
         return response;

@@ -1,0 +1,330 @@
+package dev.sluice.server.cli;
+
+import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.Decision;
+import dev.sluice.api.v1.LimitStatus;
+import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.server.json.JsonText;
+import dev.sluice.server.policy.Policies;
+import dev.sluice.server.policy.PolicyDiff;
+import dev.sluice.server.policy.PolicyException;
+import dev.sluice.server.policy.PolicyLoader;
+import dev.sluice.server.policy.Problem;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code sluice}: the operator's command line. {@code sluice policy check} and {@code sluice
+ * policy diff} work offline on policy files, for a policy repository's CI; {@code sluice acquire}
+ * asks a node. Exit codes a script can use: 0 allowed or done, 1 denied or problems found, 2 a
+ * usage error, 3 no node reachable.
+ */
+@Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Sluice.Version.class,
+        description = "Sluice's command line: check and compare policy files, ask a node.",
+        subcommands = {Sluice.PolicyCommand.class, Sluice.AcquireCommand.class, CommandLine.HelpCommand.class,
+                picocli.AutoComplete.GenerateCompletion.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:allowed, or done", "1:denied, or problems found", "2:usage error", "3:no node reachable"})
+public final class Sluice implements Runnable {
+
+    static final int DENIED_OR_PROBLEMS = 1;
+    static final int USAGE = 2;
+    static final int UNREACHABLE = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with its output on {@code out} and {@code err}; answers the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Sluice());
+        cli.setOut(out).setErr(err);
+        cli.setExitCodeExceptionMapper(e -> USAGE);
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("sluice: " + e.getMessage());
+            e.getCommandLine().getErr().println("see: " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help");
+            return USAGE;
+        });
+        return cli.execute(args);
+    }
+
+    /** The completion script for bash and zsh, as picocli writes it. */
+    public static String completion() {
+        return picocli.AutoComplete.bash("sluice", new CommandLine(new Sluice()));
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: policy or acquire");
+    }
+
+    enum Output { text, json }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Sluice.class.getPackage().getImplementationVersion();
+            return new String[]{"sluice " + (v == null ? "(development build)" : v)};
+        }
+    }
+
+    @Command(name = "policy", mixinStandardHelpOptions = true, description = "Work on policy files, offline: no node is needed.",
+            subcommands = {CheckCommand.class, DiffCommand.class})
+    static final class PolicyCommand implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: check or diff");
+        }
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = {"Check policy files as a node would load them: every problem with its file, line and reason.",
+                    "Exits 1 when any file has a problem or cannot be read."})
+    static final class CheckCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(arity = "1..*", paramLabel = "FILE", description = "policy files (YAML)")
+        List<Path> files;
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
+        Output output = Output.text;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            int failed = 0;
+            StringBuilder json = new StringBuilder("[");
+            for (Path f : files) {
+                List<Problem> problems = new ArrayList<>();
+                String summary;
+                try {
+                    Policies p = PolicyLoader.load(f);
+                    summary = "valid (version " + p.version() + ", domains " + String.join(", ", new TreeSet<>(p.domainNames())) + ")";
+                } catch (PolicyException e) {
+                    problems.addAll(e.problems());
+                    summary = problems.size() + (problems.size() == 1 ? " problem" : " problems");
+                } catch (IOException e) {
+                    String why = e instanceof NoSuchFileException ? "no such file" : e instanceof AccessDeniedException ? "permission denied"
+                            : e.getMessage();
+                    problems.add(new Problem(f.toString(), 0, "", "cannot be read: " + why));
+                    summary = "cannot be read: " + why;
+                }
+                failed += problems.isEmpty() ? 0 : 1;
+                if (output == Output.json) {
+                    json.append(json.length() > 1 ? "," : "").append("{\"file\":");
+                    string(json, f.toString()).append(",\"valid\":").append(problems.isEmpty()).append(",\"problems\":[");
+                    for (int i = 0; i < problems.size(); i++) {
+                        Problem p = problems.get(i);
+                        json.append(i > 0 ? "," : "").append("{\"line\":").append(p.line()).append(",\"path\":");
+                        string(json, p.path()).append(",\"message\":");
+                        string(json, p.message()).append('}');
+                    }
+                    json.append("]}");
+                } else {
+                    out.println(f + ": " + summary);
+                    problems.forEach(p -> out.println("  " + p));
+                }
+            }
+            if (output == Output.json) {
+                out.println(json.append(']'));
+            }
+            out.flush();
+            return failed == 0 ? 0 : DENIED_OR_PROBLEMS;
+        }
+    }
+
+    @Command(name = "diff", mixinStandardHelpOptions = true,
+            description = {"What changes from OLD to NEW: domains, rules and limits added, removed or changed,",
+                    "and what each change does to the buckets already held: kept (same keys, new numbers),",
+                    "reset (new keys: counting starts over), orphaned (no longer consulted) or new.",
+                    "Exits 0 with or without changes, 1 when either file has a problem."})
+    static final class DiffCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "OLD", description = "the policy file in force")
+        Path before;
+
+        @Parameters(index = "1", paramLabel = "NEW", description = "the policy file to compare it with")
+        Path after;
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
+        Output output = Output.text;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Policies old = load(before, err);
+            Policies now = load(after, err);
+            if (old == null || now == null) {
+                return DENIED_OR_PROBLEMS;
+            }
+            List<PolicyDiff.Change> changes = PolicyDiff.between(old, now);
+            if (output == Output.json) {
+                StringBuilder json = new StringBuilder("[");
+                for (PolicyDiff.Change c : changes) {
+                    json.append(json.length() > 1 ? "," : "").append("{\"change\":");
+                    string(json, c.kind()).append(",\"what\":");
+                    string(json, c.what()).append(",\"name\":");
+                    string(json, c.name()).append(",\"detail\":");
+                    string(json, c.detail()).append(",\"buckets\":");
+                    string(json, c.buckets().name().toLowerCase()).append('}');
+                }
+                out.println(json.append(']'));
+            } else if (changes.isEmpty()) {
+                out.println("no change: " + before + " and " + after + " define the same limits");
+            } else {
+                for (PolicyDiff.Change c : changes) {
+                    out.println(c.kind() + " " + c.what() + " " + c.name() + (c.detail().isEmpty() ? "" : ": " + c.detail())
+                            + (c.buckets() == PolicyDiff.Buckets.NONE ? "" : " [buckets " + c.buckets().name().toLowerCase() + "]"));
+                }
+            }
+            out.flush();
+            return 0;
+        }
+
+        private static Policies load(Path f, PrintWriter err) {
+            try {
+                return PolicyLoader.load(f);
+            } catch (PolicyException e) {
+                err.println("sluice: " + f + " has " + e.report());
+            } catch (IOException e) {
+                err.println("sluice: " + f + " cannot be read: " + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
+            }
+            err.flush();
+            return null;
+        }
+    }
+
+    @Command(name = "acquire", mixinStandardHelpOptions = true,
+            description = {"Ask a node whether a caller may spend COST units now, and show its answer.",
+                    "Exits 0 when allowed, 1 when denied, 2 for a request the node refuses as invalid, 3 when no node answers."})
+    static final class AcquireCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--target", paramLabel = "HOST:PORT", split = ",", defaultValue = "localhost:8081",
+                description = "nodes to ask, comma-separated, tried in order (default ${DEFAULT-VALUE})")
+        List<String> targets;
+
+        @Option(names = "--domain", required = true, paramLabel = "DOMAIN", description = "the policy domain")
+        String domain;
+
+        @Option(names = {"-d", "--descriptor"}, paramLabel = "KEY=VALUE", description = "a descriptor of the request (repeat for more)")
+        Map<String, String> descriptors = new LinkedHashMap<>();
+
+        @Option(names = "--cost", paramLabel = "N", defaultValue = "1", description = "units to spend (default ${DEFAULT-VALUE})")
+        long cost;
+
+        @Option(names = "--dry-run", description = "decide without consuming")
+        boolean dryRun;
+
+        @Option(names = "--timeout", paramLabel = "MILLIS", defaultValue = "2000", description = "per node (default ${DEFAULT-VALUE})")
+        long timeoutMillis;
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
+        Output output = Output.text;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (cost < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--cost must be 0 or more, got " + cost);
+            }
+            AcquireRequest request = AcquireRequest.newBuilder().setDomain(domain).putAllDescriptors(descriptors).setCost(cost)
+                    .setDryRun(dryRun).build();
+            List<String> unreachable = new ArrayList<>();
+            for (String target : targets) {
+                ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+                try {
+                    AcquireResponse r = RateLimiterGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
+                            .acquire(request);
+                    print(out, target, r);
+                    return r.getDecision() == Decision.ALLOWED ? 0 : DENIED_OR_PROBLEMS;
+                } catch (StatusRuntimeException e) {
+                    Status.Code code = e.getStatus().getCode();
+                    if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
+                        unreachable.add(target + " (" + code + (e.getStatus().getDescription() == null ? "" : ": "
+                                + e.getStatus().getDescription()) + ")");
+                        continue;
+                    }
+                    err.println("sluice: " + target + " refused the request: " + code + ": " + e.getStatus().getDescription());
+                    err.flush();
+                    return USAGE;
+                } finally {
+                    channel.shutdownNow();
+                }
+            }
+            err.println("sluice: no node answered: " + String.join(", ", unreachable));
+            err.flush();
+            return UNREACHABLE;
+        }
+
+        private void print(PrintWriter out, String target, AcquireResponse r) {
+            if (output == Output.json) {
+                StringBuilder json = new StringBuilder("{\"node\":");
+                string(json, target).append(",\"decision\":");
+                string(json, r.getDecision().name().toLowerCase()).append(",\"http_status\":").append(r.getHttpStatus())
+                        .append(",\"retry_after_ms\":").append(r.getRetryAfter().getSeconds() * 1000 + r.getRetryAfter().getNanos() / 1_000_000)
+                        .append(",\"limits\":[");
+                for (int i = 0; i < r.getLimitsCount(); i++) {
+                    LimitStatus l = r.getLimits(i);
+                    json.append(i > 0 ? "," : "").append("{\"name\":");
+                    string(json, l.getName()).append(",\"decision\":");
+                    string(json, l.getDecision().name().toLowerCase()).append(",\"limit\":").append(l.getLimit())
+                            .append(",\"remaining\":").append(l.getRemaining()).append('}');
+                }
+                json.append("],\"headers\":{");
+                for (int i = 0; i < r.getHeadersCount(); i++) {
+                    json.append(i > 0 ? "," : "");
+                    string(json, r.getHeaders(i).getName()).append(':');
+                    string(json, r.getHeaders(i).getValue());
+                }
+                out.println(json.append("}}"));
+            } else {
+                out.println(r.getDecision().name().toLowerCase() + " by " + target + " (HTTP " + r.getHttpStatus() + ")");
+                out.printf("  %-24s %-8s %10s %10s%n", "limit", "decision", "limit", "remaining");
+                for (LimitStatus l : r.getLimitsList()) {
+                    out.printf("  %-24s %-8s %10d %10d%n", l.getName(), l.getDecision().name().toLowerCase(), l.getLimit(), l.getRemaining());
+                }
+                r.getHeadersList().forEach(h -> out.println("  " + h.getName() + ": " + h.getValue()));
+            }
+            out.flush();
+        }
+    }
+
+    private static StringBuilder string(StringBuilder b, String s) {
+        b.append('"');
+        JsonText.escape(b, s);
+        return b.append('"');
+    }
+}

@@ -1,0 +1,171 @@
+package dev.sluice.server.cli;
+
+import dev.sluice.server.node.SluiceNode;
+import dev.sluice.server.testing.TestNodes;
+import dev.sluice.server.time.ManualClock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code sluice} command line's main, run as a user runs it: files on disk, a node on a real socket. */
+class SluiceCliTest {
+
+    private static final String POLICY = """
+            domains:
+              api:
+                rules:
+                  - name: per-user
+                    limits:
+                      - {name: per-second, algorithm: token_bucket, capacity: 2, refill: 2, refill_period: 1s, key: [user]}
+                      - {name: per-day, algorithm: fixed_window, limit: 1000, window: 1d, key: [user]}
+                  - name: per-ip
+                    limits: [{name: per-ip, algorithm: token_bucket, capacity: 100, refill: 100, key: [ip]}]
+            """;
+
+    @TempDir
+    Path dir;
+
+    private record Ran(int exit, String out, String err) {
+    }
+
+    private static Ran sluice(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Sluice.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Ran(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void policyCheckPassesAValidFileAndNamesEveryProblemOfAnInvalidOneWithItsLine() throws IOException {
+        Path good = Files.writeString(dir.resolve("good.yaml"), POLICY);
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), """
+                domains:
+                  api:
+                    rules:
+                      - name: r
+                        limits:
+                          - {name: a, algorithm: token_bucket, capacity: -1, refill: 1, key: [user]}
+                          - {name: b, algorithm: no_such_thing, limit: 5, key: [user]}
+                """);
+
+        Ran ok = sluice("policy", "check", good.toString());
+        assertEquals(0, ok.exit, ok.out + ok.err);
+        assertTrue(ok.out.contains(good + ": valid"), ok.out);
+
+        Ran both = sluice("policy", "check", good.toString(), bad.toString(), dir.resolve("missing.yaml").toString());
+        assertEquals(1, both.exit, both.out);
+        assertTrue(both.out.contains(bad + ":6: "), "the capacity's line: " + both.out);
+        assertTrue(both.out.contains("capacity"), both.out);
+        assertTrue(both.out.contains(bad + ":7: "), "the algorithm's line: " + both.out);
+        assertTrue(both.out.contains("no_such_thing"), both.out);
+        assertTrue(both.out.contains("missing.yaml: cannot be read: no such file"), both.out);
+
+        Ran json = sluice("policy", "check", "--output", "json", bad.toString());
+        assertEquals(1, json.exit);
+        assertTrue(json.out.startsWith("[{\"file\":\"" + bad + "\",\"valid\":false,\"problems\":[{\"line\":6,"), json.out);
+    }
+
+    @Test
+    void policyDiffSaysWhatEachChangeDoesToTheBucketsHeld() throws IOException {
+        Path before = Files.writeString(dir.resolve("before.yaml"), POLICY);
+        Path after = Files.writeString(dir.resolve("after.yaml"), """
+                domains:
+                  api:
+                    rules:
+                      - name: per-user
+                        limits:
+                          - {name: per-second, algorithm: token_bucket, capacity: 5, refill: 5, refill_period: 1s, key: [user]}
+                          - {name: per-day, algorithm: fixed_window, limit: 1000, window: 1d, key: [org]}
+                          - {name: per-minute, algorithm: sliding_window, limit: 60, window: 1m, key: [user]}
+                  admin:
+                    rules:
+                      - name: all
+                        limits: [{name: all, algorithm: token_bucket, capacity: 1, refill: 1, key: [user]}]
+                """);
+
+        Ran diff = sluice("policy", "diff", before.toString(), after.toString());
+        assertEquals(0, diff.exit, diff.err);
+        String[] lines = diff.out.strip().split("\n");
+        assertEquals(5, lines.length, diff.out);
+        assertEquals("added domain admin [buckets new]", lines[0]);
+        assertTrue(lines[1].startsWith("removed rule api/per-ip [buckets orphaned]"), diff.out);
+        assertTrue(lines[2].startsWith("changed limit api/per-user/per-day: key [user] -> [org]") && lines[2].endsWith("[buckets reset]"), diff.out);
+        assertTrue(lines[3].startsWith("added limit api/per-user/per-minute: sliding_window(limit=60"), diff.out);
+        assertTrue(lines[4].startsWith("changed limit api/per-user/per-second: token_bucket(capacity=2") && lines[4].contains("capacity=5")
+                && lines[4].endsWith("[buckets kept]"), diff.out);
+
+        Ran same = sluice("policy", "diff", before.toString(), before.toString());
+        assertEquals(0, same.exit);
+        assertTrue(same.out.startsWith("no change"), same.out);
+
+        Ran json = sluice("policy", "diff", "--output", "json", before.toString(), after.toString());
+        assertTrue(json.out.contains("{\"change\":\"changed\",\"what\":\"limit\",\"name\":\"api/per-user/per-second\""), json.out);
+        assertTrue(json.out.contains("\"buckets\":\"kept\"}"), json.out);
+
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "domains: [");
+        Ran broken = sluice("policy", "diff", before.toString(), bad.toString());
+        assertEquals(1, broken.exit);
+        assertTrue(broken.err.contains(bad.toString()), broken.err);
+    }
+
+    @Test
+    void acquireAsksARealNodeAndAnswersWithTheDecisionsExitCode() throws IOException {
+        try (SluiceNode node = TestNodes.single(TestNodes.uniqueCluster("cli"), ManualClock.fixed(), TestNodes.policies(POLICY))) {
+            String target = "127.0.0.1:" + node.port();
+            Ran first = sluice("acquire", "--target", target, "--domain", "api", "-d", "user=u1");
+            assertEquals(0, first.exit, first.out + first.err);
+            assertTrue(first.out.startsWith("allowed by " + target), first.out);
+            assertTrue(first.out.contains("per-second"), first.out);
+            assertEquals(0, sluice("acquire", "--target", target, "--domain", "api", "-d", "user=u1").exit);
+
+            Ran third = sluice("acquire", "--target", target, "--domain", "api", "-d", "user=u1", "--output", "json");
+            assertEquals(1, third.exit, third.out + third.err);
+            assertTrue(third.out.startsWith("{\"node\":\"" + target + "\",\"decision\":\"denied\",\"http_status\":429"), third.out);
+
+            Ran unknown = sluice("acquire", "--target", target, "--domain", "nope", "-d", "user=u1");
+            assertEquals(2, unknown.exit);
+            assertTrue(unknown.err.contains("NOT_FOUND"), unknown.err);
+
+            int closed;
+            try (ServerSocket s = new ServerSocket(0)) {
+                closed = s.getLocalPort();
+            }
+            Ran failover = sluice("acquire", "--target", "127.0.0.1:" + closed + "," + target, "--domain", "api", "-d", "user=u2");
+            assertEquals(0, failover.exit, "the next node answers: " + failover.err);
+            Ran none = sluice("acquire", "--target", "127.0.0.1:" + closed, "--timeout", "500", "--domain", "api", "-d", "user=u2");
+            assertEquals(3, none.exit);
+            assertTrue(none.err.contains("no node answered: 127.0.0.1:" + closed + " (UNAVAILABLE"), none.err);
+        }
+    }
+
+    @Test
+    void usageErrorsExitTwoAndHelpCoversEveryCommand() {
+        Ran noCommand = sluice();
+        assertEquals(2, noCommand.exit);
+        assertTrue(noCommand.err.contains("a command is needed"), noCommand.err);
+        Ran missing = sluice("acquire", "-d", "user=u");
+        assertEquals(2, missing.exit);
+        assertTrue(missing.err.contains("--domain"), missing.err);
+        Ran badOutput = sluice("policy", "check", "--output", "yaml", "f.yaml");
+        assertEquals(2, badOutput.exit);
+        assertTrue(badOutput.err.contains("--output"), badOutput.err);
+
+        Ran help = sluice("--help");
+        assertEquals(0, help.exit);
+        for (String s : new String[]{"policy", "acquire", "Exit codes", "3   no node reachable"}) {
+            assertTrue(help.out.contains(s), s + " in " + help.out);
+        }
+        assertTrue(sluice("policy", "diff", "--help").out.contains("orphaned"));
+        assertTrue(sluice("acquire", "--help").out.contains("--target"));
+        assertTrue(Sluice.completion().contains("sluice"), "picocli writes the completion script");
+    }
+}
