@@ -92,7 +92,7 @@ public final class Sluice implements Runnable {
     }
 
     @Command(name = "policy", mixinStandardHelpOptions = true, description = "Work on policy files, offline: no node is needed.",
-            subcommands = {CheckCommand.class, DiffCommand.class})
+            subcommands = {CheckCommand.class, DiffCommand.class, ReplayCommand.class})
     static final class PolicyCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -211,7 +211,7 @@ public final class Sluice implements Runnable {
             return 0;
         }
 
-        private static Policies load(Path f, PrintWriter err) {
+        static Policies load(Path f, PrintWriter err) {
             try {
                 return PolicyLoader.load(f);
             } catch (PolicyException e) {
@@ -221,6 +221,77 @@ public final class Sluice implements Runnable {
             }
             err.flush();
             return null;
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+            description = {"Replay a recorded request log through the real engine on an in-memory store, on the log's own clock,",
+                    "and report per limit how many requests it would allow and deny (shadow limits included: their",
+                    "denials are what they would deny if enforced).",
+                    "LOG is JSON lines, one request each: {\"time\": \"2026-12-01T10:00:00.250Z\" or epoch millis,",
+                    "\"domain\": \"api\", \"descriptors\": {\"user\": \"u1\"}, \"cost\": 1} (cost 1 when left out); - reads standard input.",
+                    "Exits 1 when the policy or a line of the log has a problem, naming it."})
+    static final class ReplayCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--policy", required = true, paramLabel = "FILE", description = "the policy to replay the log against")
+        Path policy;
+
+        @Parameters(index = "0", paramLabel = "LOG", description = "the request log (JSON lines), or - for standard input")
+        String log;
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
+        Output output = Output.text;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Policies policies = DiffCommand.load(policy, err);
+            if (policies == null) {
+                return DENIED_OR_PROBLEMS;
+            }
+            long t0 = System.nanoTime();
+            Replay.Report r;
+            try (java.io.BufferedReader in = log.equals("-")
+                    ? new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))
+                    : java.nio.file.Files.newBufferedReader(Path.of(log))) {
+                r = new Replay(policies).run(in, log.equals("-") ? "standard input" : log);
+            } catch (Replay.BadLine e) {
+                err.println("sluice: " + e.getMessage());
+                err.flush();
+                return DENIED_OR_PROBLEMS;
+            } catch (NoSuchFileException e) {
+                err.println("sluice: " + log + " cannot be read: no such file");
+                err.flush();
+                return DENIED_OR_PROBLEMS;
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (output == Output.json) {
+                StringBuilder json = new StringBuilder("{\"requests\":").append(r.requests).append(",\"allowed\":").append(r.allowed)
+                        .append(",\"denied\":").append(r.denied).append(",\"out_of_order\":").append(r.outOfOrder).append(",\"refused\":{");
+                int i = 0;
+                for (Map.Entry<String, Long> e : r.refused.entrySet()) {
+                    string(json.append(i++ > 0 ? "," : ""), e.getKey()).append(':').append(e.getValue());
+                }
+                json.append("},\"limits\":[");
+                i = 0;
+                for (Map.Entry<String, Replay.Counts> e : r.limits.entrySet()) {
+                    string(json.append(i++ > 0 ? "," : "").append("{\"limit\":"), e.getKey()).append(",\"allowed\":")
+                            .append(e.getValue().allowed).append(",\"denied\":").append(e.getValue().denied).append('}');
+                }
+                out.println(json.append("]}"));
+            } else {
+                out.printf("%,d requests from %s to %s, replayed in %.1f s: %,d allowed, %,d denied%s%n", r.requests, r.first, r.last, seconds,
+                        r.allowed, r.denied, r.outOfOrder == 0 ? "" : String.format(" (%,d lines earlier than the one before, decided at the time reached)", r.outOfOrder));
+                r.refused.forEach((why, n) -> out.printf("  refused %,d: %s%n", n, why));
+                out.printf("  %-40s %12s %12s %8s%n", "domain/limit", "allowed", "denied", "denied %");
+                r.limits.forEach((name, c) -> out.printf("  %-40s %,12d %,12d %8.2f%n", name, c.allowed, c.denied,
+                        100.0 * c.denied / Math.max(1, c.allowed + c.denied)));
+            }
+            out.flush();
+            return 0;
         }
     }
 

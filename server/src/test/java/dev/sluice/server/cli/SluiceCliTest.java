@@ -148,6 +148,54 @@ class SluiceCliTest {
     }
 
     @Test
+    void policyReplayDecidesTheLogOnItsOwnClockAndCountsPerLimit() throws IOException {
+        Path policy = Files.writeString(dir.resolve("replay.yaml"), """
+                domains:
+                  api:
+                    rules:
+                      - name: per-user
+                        limits:
+                          - {name: per-second, algorithm: token_bucket, capacity: 2, refill: 2, refill_period: 1s, key: [user]}
+                          - {name: proposed, algorithm: fixed_window, limit: 3, window: 1m, key: [user], shadow: true}
+                """);
+        // u1: two allowed, the third denied at once; a second later the bucket has refilled two.
+        // The shadow limit of 3 a minute counts u1's allowed requests only (the denied third consumed
+        // nothing), so it would have denied the fifth: the fourth allowed one.
+        Path log = Files.writeString(dir.resolve("requests.jsonl"), """
+                {"time": "2026-12-01T10:00:00Z", "domain": "api", "descriptors": {"user": "u1"}}
+                {"time": "2026-12-01T10:00:00.100Z", "domain": "api", "descriptors": {"user": "u1"}}
+                {"time": "2026-12-01T10:00:00.200Z", "domain": "api", "descriptors": {"user": "u1"}, "cost": 1}
+
+                {"time": 1796119201200, "domain": "api", "descriptors": {"user": "u1"}}
+                {"time": "2026-12-01T10:00:01.100Z", "domain": "api", "descriptors": {"user": "u1"}}
+                {"time": "2026-12-01T10:00:01.300Z", "domain": "api", "descriptors": {"user": "u2"}, "cost": 2}
+                {"time": "2026-12-01T10:00:01.400Z", "domain": "nope", "descriptors": {"user": "u2"}}
+                """);
+
+        Ran replay = sluice("policy", "replay", "--policy", policy.toString(), log.toString());
+        assertEquals(0, replay.exit, replay.out + replay.err);
+        assertTrue(replay.out.startsWith("7 requests from 2026-12-01T10:00:00Z to 2026-12-01T10:00:01.400Z"), replay.out);
+        assertTrue(replay.out.contains(": 5 allowed, 1 denied (1 lines earlier than the one before"), replay.out);
+        assertTrue(replay.out.contains("refused 1: NOT_FOUND"), replay.out);
+
+        Ran json = sluice("policy", "replay", "--policy", policy.toString(), "--output", "json", log.toString());
+        assertEquals(0, json.exit, json.err);
+        assertTrue(json.out.contains("{\"limit\":\"api/per-second\",\"allowed\":5,\"denied\":1}"), json.out);
+        assertTrue(json.out.contains("{\"limit\":\"api/proposed\",\"allowed\":5,\"denied\":1}"), json.out);
+
+        Path bad = Files.writeString(dir.resolve("bad.jsonl"), """
+                {"time": "2026-12-01T10:00:00Z", "domain": "api", "descriptors": {"user": "u1"}}
+                {"time": "yesterday", "domain": "api"}
+                """);
+        Ran broken = sluice("policy", "replay", "--policy", policy.toString(), bad.toString());
+        assertEquals(1, broken.exit);
+        assertTrue(broken.err.contains(bad + ":2: time: not an RFC 3339 instant"), broken.err);
+        Ran notJson = sluice("policy", "replay", "--policy", policy.toString(), Files.writeString(dir.resolve("x.jsonl"), "{\"time\": 1,").toString());
+        assertEquals(1, notJson.exit);
+        assertTrue(notJson.err.contains("x.jsonl:1: not valid JSON"), notJson.err);
+    }
+
+    @Test
     void usageErrorsExitTwoAndHelpCoversEveryCommand() {
         Ran noCommand = sluice();
         assertEquals(2, noCommand.exit);
