@@ -3,6 +3,7 @@ package dev.sluice.server.node;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.server.api.AdminService;
 import dev.sluice.server.api.CallerIdentity;
 import dev.sluice.server.api.EnvoyRateLimitService;
 import dev.sluice.server.api.EventLoops;
@@ -130,6 +131,7 @@ public final class SluiceNode implements AutoCloseable {
             NettyServerBuilder grpc = serverOn(settings.port())
                     .maxInboundMessageSize(settings.maxMessageSize())
                     .addService(ServerInterceptors.intercept(service, interceptors))
+                    .addService(ServerInterceptors.intercept(new AdminService(policies::get), interceptors))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance());
             if (envoyInitial != null) {

@@ -10,12 +10,14 @@ public final class Policies {
     private final CallerPatterns admins;
     private final String source;
     private final String version;
+    private final String text;
 
-    Policies(Map<String, Domain> domains, CallerPatterns admins, String source, String version) {
+    Policies(Map<String, Domain> domains, CallerPatterns admins, String source, String version, String text) {
         this.domains = Map.copyOf(domains);
         this.admins = admins;
         this.source = source;
         this.version = version;
+        this.text = text;
     }
 
     /** Whether caller {@code id} holds the admin role (the file's {@code admins:}); an anonymous caller never does. */
@@ -35,6 +37,11 @@ public final class Policies {
     /** Where the policies came from: a file name, or {@code bundled demo}. */
     public String source() {
         return source;
+    }
+
+    /** The text the policies were loaded from. */
+    public String text() {
+        return text;
     }
 
     /** A short content hash, to tell which version of a file is in force. */

@@ -130,7 +130,7 @@ public final class PolicyLoader {
         if (!loader.problems.isEmpty()) {
             throw new PolicyException(loader.problems);
         }
-        return new Policies(domains, loader.admins, sourceName, version(text));
+        return new Policies(domains, loader.admins, sourceName, version(text), text);
     }
 
     /** Most aliases a policy file may use (a file needs none; many would be an alias bomb). */
