@@ -129,7 +129,7 @@ public final class Sluice implements Runnable {
                     summary = "valid (version " + p.version() + ", domains " + String.join(", ", new TreeSet<>(p.domainNames())) + ")";
                 } catch (PolicyException e) {
                     problems.addAll(e.problems());
-                    summary = problems.size() + (problems.size() == 1 ? " problem" : " problems");
+                    summary = e.report();
                 } catch (IOException e) {
                     String why = e instanceof NoSuchFileException ? "no such file" : e instanceof AccessDeniedException ? "permission denied"
                             : e.getMessage();
@@ -149,7 +149,6 @@ public final class Sluice implements Runnable {
                     json.append("]}");
                 } else {
                     out.println(f + ": " + summary);
-                    problems.forEach(p -> out.println("  " + p));
                 }
             }
             if (output == Output.json) {

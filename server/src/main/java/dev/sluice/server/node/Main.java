@@ -1,10 +1,9 @@
 package dev.sluice.server.node;
 
-import dev.sluice.server.policy.Policies;
+import dev.sluice.server.cli.Sluice;
 import dev.sluice.server.logging.JsonFormatter;
 import dev.sluice.server.logging.TextFormatter;
 import dev.sluice.server.policy.PolicyException;
-import dev.sluice.server.policy.PolicyLoader;
 
 import java.io.IOException;
 import java.util.logging.Handler;
@@ -96,23 +95,11 @@ public final class Main {
     }
 
     /** Checks policy files as a node would load them; 0 when every one is valid, 1 otherwise. */
+    /** {@code --check-policies FILE...}: the command line's {@code sluice policy check}, the same report and exit code. */
     static int checkPolicies(java.util.List<String> files) {
-        int invalid = 0;
-        for (String f : files) {
-            try {
-                Policies p = PolicyLoader.load(java.nio.file.Path.of(f));
-                System.out.println(f + ": valid (version " + p.version() + ", domains " + String.join(", ", new java.util.TreeSet<>(p.domainNames()))
-                        + ")");
-            } catch (PolicyException e) {
-                invalid++;
-                System.out.println(f + ": " + e.report());
-            } catch (IOException e) {
-                invalid++;
-                System.out.println(f + ": cannot be read: " + (e instanceof java.nio.file.NoSuchFileException ? "no such file"
-                        : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.toString()));
-            }
-        }
-        return invalid == 0 ? 0 : 1;
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("policy", "check"));
+        args.addAll(files);
+        return Sluice.run(args.toArray(String[]::new), new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true));
     }
 
     /** A line of the log's format, written without java.util.logging (which a JDK shutdown hook may have reset). */

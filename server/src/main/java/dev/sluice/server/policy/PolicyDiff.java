@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * What changes between two policies, and what each change does to the buckets already held.
@@ -66,8 +67,8 @@ public final class PolicyDiff {
     }
 
     private static void rules(String domain, Domain before, Domain after, List<Change> changes) {
-        Map<String, Rule> old = byName(before.rules());
-        Map<String, Rule> now = byName(after.rules());
+        Map<String, Rule> old = byName(before.rules(), Rule::name);
+        Map<String, Rule> now = byName(after.rules(), Rule::name);
         TreeSet<String> names = new TreeSet<>(old.keySet());
         names.addAll(now.keySet());
         for (String r : names) {
@@ -91,10 +92,8 @@ public final class PolicyDiff {
     }
 
     private static void limits(String rulePath, Rule before, Rule after, List<Change> changes) {
-        Map<String, LimitDef> old = new LinkedHashMap<>();
-        before.limits().forEach(l -> old.put(l.name(), l));
-        Map<String, LimitDef> now = new LinkedHashMap<>();
-        after.limits().forEach(l -> now.put(l.name(), l));
+        Map<String, LimitDef> old = byName(before.limits(), LimitDef::name);
+        Map<String, LimitDef> now = byName(after.limits(), LimitDef::name);
         TreeSet<String> names = new TreeSet<>(old.keySet());
         names.addAll(now.keySet());
         for (String l : names) {
@@ -127,9 +126,9 @@ public final class PolicyDiff {
         }
     }
 
-    private static Map<String, Rule> byName(List<Rule> rules) {
-        Map<String, Rule> out = new LinkedHashMap<>();
-        rules.forEach(r -> out.put(r.name(), r));
+    private static <T> Map<String, T> byName(List<T> items, Function<T, String> name) {
+        Map<String, T> out = new LinkedHashMap<>();
+        items.forEach(i -> out.put(name.apply(i), i));
         return out;
     }
 
