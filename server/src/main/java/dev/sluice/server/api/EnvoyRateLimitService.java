@@ -158,7 +158,7 @@ public final class EnvoyRateLimitService extends RateLimitServiceGrpc.RateLimitS
             }
         }
         java.util.concurrent.Executor home = loops.current();
-        DecisionPath.Admitted a = path.admitResolved(requests, (verdicts, refusal) -> home.execute(() -> {
+        DecisionPath.Admitted a = path.admitResolved(request.getDomain(), requests, (verdicts, refusal) -> home.execute(() -> {
             if (refusal != null) {
                 fail(observer, started, refusal);
                 return;

@@ -39,8 +39,7 @@ public final class Main {
             return checkPolicies(parsed.check());
         }
         if (parsed.version()) {
-            String v = Main.class.getPackage().getImplementationVersion();
-            System.out.println("sluice " + (v == null ? "(development build)" : v));
+            System.out.println("sluice " + version());
             return 0;
         }
         configureLogging(parsed.settings().logLevel(), parsed.settings().logFormat());
@@ -136,5 +135,11 @@ public final class Main {
         }
         Logger.getLogger("com.hazelcast").setLevel(level.equals("debug") ? Level.INFO : Level.WARNING);
         Logger.getLogger("io.grpc").setLevel(level.equals("debug") ? Level.INFO : Level.WARNING);
+    }
+
+    /** The version this build carries, or "(development build)" when run from classes. */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "(development build)" : v;
     }
 }

@@ -155,7 +155,7 @@ final class NodeMetrics implements AutoCloseable {
         return hz.getMap(BucketStore.MAP_NAME).getLocalMapStats();
     }
 
-    private static int ownedPartitions(HazelcastInstance hz) {
+    static int ownedPartitions(HazelcastInstance hz) {
         int owned = 0;
         for (Partition p : hz.getPartitionService().getPartitions()) {
             if (p.getOwner() != null && p.getOwner().localMember()) {
@@ -163,6 +163,12 @@ final class NodeMetrics implements AutoCloseable {
             }
         }
         return owned;
+    }
+
+    /** Counts a bucket the admin API reset, by domain (bounded by the policy: Reset refuses a domain it does not serve). */
+    void countReset(String domain) {
+        io.micrometer.core.instrument.Counter.builder("sluice.admin.resets").description("buckets put back at rest by the admin API's Reset")
+                .tag("domain", domain).register(registry).increment();
     }
 
     @Override

@@ -4,6 +4,9 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.server.api.AdminService;
+import dev.sluice.server.api.ClusterAdmin;
+import dev.sluice.server.observe.KeyCounts;
+import dev.sluice.server.observe.TopKeys;
 import dev.sluice.server.api.CallerIdentity;
 import dev.sluice.server.api.EnvoyRateLimitService;
 import dev.sluice.server.api.EventLoops;
@@ -73,6 +76,13 @@ public final class SluiceNode implements AutoCloseable {
     /** envoyproxy/ratelimit's configuration in force, or {@code null} when the node serves no Envoy API. */
     private final AtomicReference<EnvoyConfig> envoy;
     private final PolicyWatcher<EnvoyConfig> envoyWatcher;
+    /** Every decided bucket, counted for the admin API's heaviest keys. */
+    private final TopKeys topKeys = new TopKeys();
+    /** What this member answers when the admin API asks every member; set once the node is built. */
+    private final AtomicReference<MemberQueries.Local> local = new AtomicReference<>();
+    private final long startedNanos = System.nanoTime();
+    /** STARTING while it joins and warms up, SERVING, then STOPPING. */
+    private volatile String state = "STARTING";
 
     private SluiceNode(NodeSettings settings, Policies initial, byte[] initialContent, EnvoyConfig envoyInitial,
                        byte[] envoyContent) throws IOException, SettingsException {
@@ -94,7 +104,9 @@ public final class SluiceNode implements AutoCloseable {
             // Joins holding no partitions and takes its share once started: a member whose start-up has
             // not completed refuses the migrations and ignores the backups sent to it (Hazelcast issue
             // 19551), which made the cluster's decisions wait out backup timeouts while it joined.
-            this.hazelcast = Hazelcast.newHazelcastInstance(MemberConfig.of(effective).setLiteMember(true));
+            com.hazelcast.config.Config member = MemberConfig.of(effective).setLiteMember(true);
+            MemberQueries.prepare(member, local::get);
+            this.hazelcast = Hazelcast.newHazelcastInstance(member);
         } catch (RuntimeException e) {
             threads.close();
             throw e;
@@ -115,7 +127,7 @@ public final class SluiceNode implements AutoCloseable {
             this.tracing = Tracing.of(settings, hazelcast.getCluster().getLocalMember().getAddress().toString());
             this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight(),
                     metrics == null ? DecisionMetrics.OFF : new DecisionMetrics(metrics.registry(), settings.nearLimit()),
-                    tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()));
+                    tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()), topKeys);
             RpcMetrics rpc = metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry());
             this.service = new RateLimiterService(path, EventLoops.of(threads.workers()), rpc);
             LeakDetection.offUnlessAsked();
@@ -131,7 +143,13 @@ public final class SluiceNode implements AutoCloseable {
             NettyServerBuilder grpc = serverOn(settings.port())
                     .maxInboundMessageSize(settings.maxMessageSize())
                     .addService(ServerInterceptors.intercept(service, interceptors))
-                    .addService(ServerInterceptors.intercept(new AdminService(policies::get), interceptors))
+                    .addService(ServerInterceptors.intercept(new AdminService(policies::get, store,
+                            new MemberQueries(hazelcast, store, ADMIN_QUERY_TIMEOUT_MILLIS),
+                            domain -> {
+                                if (metrics != null) {
+                                    metrics.countReset(domain);
+                                }
+                            }), interceptors))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance());
             if (envoyInitial != null) {
@@ -143,6 +161,25 @@ public final class SluiceNode implements AutoCloseable {
                 grpc.sslContext(tls.serverContext());
             }
             started = grpc.build().start();
+            Server grpcServer = started;
+            Clock decisionClock = effective.clock();
+            local.set(new MemberQueries.Local() {
+                @Override
+                public ClusterAdmin.Report report() {
+                    com.hazelcast.map.LocalMapStats stats = hazelcast.getMap(BucketStore.MAP_NAME).getLocalMapStats();
+                    String host = settings.host().equals("0.0.0.0") || settings.host().equals("::")
+                            ? hazelcast.getCluster().getLocalMember().getAddress().getHost() : settings.host();
+                    return new ClusterAdmin.Report(host + ":" + grpcServer.getPort(), state, NodeMetrics.ownedPartitions(hazelcast),
+                            stats.getOwnedEntryCount(), stats.getBackupEntryCount(), policies.get().version(),
+                            hazelcast.getCluster().getClusterTime() - System.currentTimeMillis(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos), Main.version());
+                }
+
+                @Override
+                public KeyCounts topKeys(String domain, TopKeys.By by) {
+                    return SluiceNode.this.topKeys.summary(domain, by, decisionClock.nanos());
+                }
+            });
             this.healthServer = settings.healthPort() == 0 ? null
                     : serverOn(settings.healthPort()).addService(health.getHealthService()).build().start();
             this.server = started;
@@ -186,6 +223,7 @@ public final class SluiceNode implements AutoCloseable {
                 : null;
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        state = "SERVING";
         String security = (tls == null ? "plaintext" : tls.mutual() ? "TLS, client certificates required" : "TLS")
                 + (tokens != null ? ", bearer tokens" : "")
                 + (tokens == null && (tls == null || !tls.mutual()) ? ", callers anonymous (no caller identity configured)" : "");
@@ -218,6 +256,9 @@ public final class SluiceNode implements AutoCloseable {
                 .permitKeepAliveWithoutCalls(true)
                 .directExecutor();
     }
+
+    /** How long the admin API waits for every member's answer before naming those that gave none. */
+    static final long ADMIN_QUERY_TIMEOUT_MILLIS = 5_000;
 
     /** How long a node may take to warm up before it serves anyway. */
     static final long WARM_UP_TIMEOUT_MILLIS = 30_000;
@@ -323,6 +364,7 @@ public final class SluiceNode implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        state = "STOPPING";
         health.enterTerminalState();
         if (watcher != null) {
             watcher.close();

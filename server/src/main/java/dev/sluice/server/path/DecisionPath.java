@@ -6,6 +6,7 @@ import dev.sluice.server.engine.RequestIds;
 import dev.sluice.server.engine.Verdict;
 import dev.sluice.server.observe.DecisionMetrics;
 import dev.sluice.server.observe.DecisionTracing;
+import dev.sluice.server.observe.TopKeys;
 import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.policy.Domain;
 import dev.sluice.server.policy.Policies;
@@ -49,6 +50,7 @@ public final class DecisionPath {
     private final CountedLog unreadable;
     private final DecisionMetrics metrics;
     private final DecisionTracing tracing;
+    private final TopKeys topKeys;
     private final LongAdder overloaded = new LongAdder();
     /** Decisions the store could not make, by why. */
     private final LongAdder[] storeFailures = new LongAdder[StoreException.Kind.values().length];
@@ -59,6 +61,13 @@ public final class DecisionPath {
 
     public DecisionPath(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight, DecisionMetrics metrics,
                         DecisionTracing tracing) {
+        this(policies, engine, clock, maxInFlight, metrics, tracing, TopKeys.OFF);
+    }
+
+    /** @param topKeys counts every decided bucket for the admin API's heaviest keys */
+    public DecisionPath(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight, DecisionMetrics metrics,
+                        DecisionTracing tracing, TopKeys topKeys) {
+        this.topKeys = topKeys;
         this.policies = policies;
         this.engine = engine;
         this.clock = clock;
@@ -96,8 +105,8 @@ public final class DecisionPath {
             this.verdicts = null;
         }
 
-        private Admitted(List<DecisionEngine.Request> resolved, Verdicts verdicts) {
-            this.domainName = null;
+        private Admitted(String domainName, List<DecisionEngine.Request> resolved, Verdicts verdicts) {
+            this.domainName = domainName;
             this.domain = null;
             this.descriptors = null;
             this.decision = null;
@@ -254,8 +263,11 @@ public final class DecisionPath {
                 } else {
                     metrics.decided(a.domain, a.descriptors, verdict, a.decision.dryRun());
                     tracing.decided(a.span, store, verdict);
-                    a.answer.accept(ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), clock.nanos()),
-                            null);
+                    long now = clock.nanos();
+                    if (!a.decision.dryRun()) {
+                        topKeys.record(a.domainName, verdict, now);
+                    }
+                    a.answer.accept(ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), now), null);
                 }
             });
         }
@@ -269,7 +281,14 @@ public final class DecisionPath {
                 a.verdicts.accept(null, refusalOf(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
                         ? c.getCause() : error));
             } else {
-                a.verdicts.accept(parts.stream().map(CompletableFuture::join).toList(), null);
+                List<Verdict> verdicts = parts.stream().map(CompletableFuture::join).toList();
+                long now = clock.nanos();
+                for (int i = 0; i < verdicts.size(); i++) {
+                    if (!a.resolved.get(i).dryRun()) {
+                        topKeys.record(a.domainName, verdicts.get(i), now);
+                    }
+                }
+                a.verdicts.accept(verdicts, null);
             }
         });
     }
@@ -294,7 +313,7 @@ public final class DecisionPath {
      * the turn. Each request is concluded on its own by the engine, and {@code answer} hears once
      * all are, or the first store failure as a refusal.
      */
-    public Admitted admitResolved(List<DecisionEngine.Request> requests, Verdicts answer) {
+    public Admitted admitResolved(String domain, List<DecisionEngine.Request> requests, Verdicts answer) {
         received.increment();
         int n = requests.size();
         if (n == 0) {
@@ -307,7 +326,7 @@ public final class DecisionPath {
             answer.accept(null, overloaded(maxInFlight));
             return null;
         }
-        return new Admitted(requests, answer);
+        return new Admitted(domain, requests, answer);
     }
 
     /** The decision counters, for adapters that count what their own limits said. */

@@ -5,7 +5,7 @@ import dev.sluice.api.v1.AcquireRequest;
 import java.util.Map;
 
 /** Checks the shape of a request before any policy sees it; the message names the field. */
-final class RequestValidator {
+public final class RequestValidator {
 
     static final int MAX_DOMAIN_LENGTH = 128;
     static final int MAX_DESCRIPTORS = 32;
@@ -17,7 +17,7 @@ final class RequestValidator {
     }
 
     /** The problem with {@code request}, or {@code null} if it is well formed. */
-    static String problem(AcquireRequest request) {
+    public static String problem(AcquireRequest request) {
         String domain = request.getDomain();
         if (domain.isEmpty()) {
             return "domain: required; name the policy set to apply, e.g. \"demo\"";

@@ -6,6 +6,7 @@ import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
+import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.Outcome;
 
 import java.util.ArrayList;
@@ -128,6 +129,26 @@ public final class BucketStore implements Buckets, AutoCloseable {
                 r.requestId() != 0, result::complete, result::completeExceptionally);
         calls.startHere(visit);
         return result;
+    }
+
+    @Override
+    public CompletableFuture<BucketView> inspect(String key, Algorithm algorithm, long cost) {
+        CompletableFuture<BucketView> result = new CompletableFuture<>();
+        calls.startHere(new Visit<>(key, new InspectProcessor(algorithm, cost), true, result::complete, result::completeExceptionally));
+        return result;
+    }
+
+    @Override
+    public CompletableFuture<Boolean> reset(String key) {
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        // Retried when its outcome is unknown: removing a bucket twice leaves it as removing it once.
+        calls.startHere(new Visit<>(key, new ResetProcessor(), true, result::complete, result::completeExceptionally));
+        return result;
+    }
+
+    /** The member that owns the bucket named {@code key} now, or {@code null} while its partition has no owner. */
+    public com.hazelcast.cluster.Member owner(String key) {
+        return hazelcast.getPartitionService().getPartition(BucketKey.of(key)).getOwner();
     }
 
     /** Completes {@code result} with a bucket's answer, counting it when it was a repeat. */

@@ -70,6 +70,22 @@ final class BucketUpdate {
                 new StateBackup(outcome.next(), record.keepUntil(), requestId, now, remembered, flags, outcome.marker()));
     }
 
+    /**
+     * The bucket in {@code record} as it is now, by the context's clock, without changing it:
+     * the units that could be spent, whether {@code cost} of them fits and when it would, when
+     * the bucket is back at rest, and how many request ids it remembers.
+     */
+    static BucketView inspect(BucketRecord record, StoreContext context, Algorithm algorithm, long cost) {
+        long now = context.clock().nanos();
+        BucketState state = record == null ? null : record.state();
+        Outcome one = algorithm.acquire(state, now, 1, false, false);
+        long remaining = one.allowed() ? one.remaining() + 1 : 0;
+        Outcome asked = cost == 1 ? one : algorithm.acquire(state, now, cost, false, false);
+        RecentRequests recent = record == null ? null : record.recent();
+        return new BucketView(record != null, asked.allowed(), remaining, algorithm.restAfterNanos(state, now),
+                asked.allowed() ? 0 : asked.retryAfterNanos(), recent == null ? 0 : recent.rememberedAt(now));
+    }
+
     /** The answer to a request applied before: its decision, and the bucket as it is now. */
     private static BucketAnswer replay(Algorithm algorithm, BucketState state, long now, long cost, int flags, long marker) {
         Outcome peek = algorithm.acquire(state, now, 1, false, false);

@@ -1,5 +1,6 @@
 package dev.sluice.server.store;
 
+import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.Outcome;
 
 import java.util.List;
@@ -36,4 +37,16 @@ public interface Buckets {
      * units had already expired, or were given back before).
      */
     CompletableFuture<Boolean> refund(Refund refund);
+
+    /**
+     * The bucket named {@code key} as it is now, read where it lives without changing it, with
+     * whether {@code cost} units of it could be spent now.
+     */
+    CompletableFuture<BucketView> inspect(String key, Algorithm algorithm, long cost);
+
+    /**
+     * Puts the bucket named {@code key} back at rest, wherever copies of it are held, forgetting
+     * the requests it remembered. Completes with whether it held anything.
+     */
+    CompletableFuture<Boolean> reset(String key);
 }

@@ -1,5 +1,6 @@
 package dev.sluice.server.store;
 
+import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.Outcome;
 
 import java.util.ArrayList;
@@ -48,6 +49,16 @@ public final class MemoryBuckets implements Buckets {
     public CompletableFuture<Boolean> refund(Refund r) {
         return CompletableFuture.completedFuture(apply(r.key(),
                 entry -> BucketUpdate.refund(entry, context, r.algorithm(), r.cost(), r.marker(), r.requestId()).answer()));
+    }
+
+    @Override
+    public CompletableFuture<BucketView> inspect(String key, Algorithm algorithm, long cost) {
+        return CompletableFuture.completedFuture(BucketUpdate.inspect(records.get(BucketKey.of(key)), context, algorithm, cost));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> reset(String key) {
+        return CompletableFuture.completedFuture(records.remove(BucketKey.of(key)) != null);
     }
 
     /** Runs {@code step} on the bucket named {@code name}, atomically, and stores what it leaves. */

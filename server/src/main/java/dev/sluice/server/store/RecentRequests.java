@@ -62,6 +62,17 @@ final class RecentRequests {
         }
     }
 
+    /** Requests still remembered at {@code now}, counted without forgetting any. */
+    int rememberedAt(long now) {
+        int live = 0;
+        for (int i = 0; i < size; i++) {
+            if (expiry((head + i) & (capacity() - 1)) > now) {
+                live++;
+            }
+        }
+        return live;
+    }
+
     /** Position of {@code id}, or -1. */
     int find(long id) {
         if (index == null) {

@@ -21,6 +21,9 @@ public final class StoreSerialization implements DataSerializableFactory {
     static final int RESTED_PREDICATE = 10;
     static final int GCRA_RECORD = 11;
     static final int WINDOW_RECORD = 12;
+    static final int BUCKET_VIEW = 13;
+    static final int INSPECT_PROCESSOR = 14;
+    static final int RESET_PROCESSOR = 15;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
@@ -37,6 +40,9 @@ public final class StoreSerialization implements DataSerializableFactory {
             case COALESCED_BACKUP -> new CoalescedBackup();
             case BUCKET_ANSWERS -> new BucketAnswers();
             case RESTED_PREDICATE -> new RestedSweeper.Rested();
+            case BUCKET_VIEW -> new BucketView();
+            case INSPECT_PROCESSOR -> new InspectProcessor();
+            case RESET_PROCESSOR -> new ResetProcessor();
             default -> null;
         };
     }

@@ -128,4 +128,15 @@ public final class FaultyBuckets implements Buckets {
         }
         return null;
     }
+
+    @Override
+    public CompletableFuture<dev.sluice.server.store.BucketView> inspect(String key, dev.sluice.server.algorithm.Algorithm algorithm,
+                                                                         long cost) {
+        return real.inspect(key, algorithm, cost);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> reset(String key) {
+        return real.reset(key);
+    }
 }
