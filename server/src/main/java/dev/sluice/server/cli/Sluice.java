@@ -11,10 +11,6 @@ import dev.sluice.server.policy.PolicyDiff;
 import dev.sluice.server.policy.PolicyException;
 import dev.sluice.server.policy.PolicyLoader;
 import dev.sluice.server.policy.Problem;
-import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,17 +27,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
 /**
- * {@code sluice}: the operator's command line. {@code sluice policy check} and {@code sluice
- * policy diff} work offline on policy files, for a policy repository's CI; {@code sluice acquire}
- * asks a node. Exit codes a script can use: 0 allowed or done, 1 denied or problems found, 2 a
+ * {@code sluice}: the operator's command line. {@code sluice policy check}, {@code diff} and
+ * {@code replay} work offline on policy files, for a policy repository's CI; {@code sluice acquire}
+ * asks a node for a decision, and {@code inspect}, {@code reset}, {@code top} and {@code status}
+ * ask its admin API. Exit codes a script can use: 0 allowed or done, 1 denied or problems found, 2 a
  * usage error, 3 no node reachable.
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Sluice.Version.class,
-        description = "Sluice's command line: check and compare policy files, ask a node.",
-        subcommands = {Sluice.PolicyCommand.class, Sluice.AcquireCommand.class, CommandLine.HelpCommand.class,
+        description = {"Sluice's command line: check, compare and replay policy files offline; ask a node for a decision;",
+                "inspect, reset and rank buckets and see the cluster through the admin API."},
+        subcommands = {Sluice.PolicyCommand.class, Sluice.AcquireCommand.class, AdminCommands.InspectCommand.class,
+                AdminCommands.ResetCommand.class, AdminCommands.TopCommand.class, AdminCommands.StatusCommand.class,
+                CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:allowed, or done", "1:denied, or problems found", "2:usage error", "3:no node reachable"})
@@ -78,7 +77,7 @@ public final class Sluice implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: policy or acquire");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: policy, acquire, inspect, reset, top or status");
     }
 
     enum Output { text, json }
@@ -301,9 +300,8 @@ public final class Sluice implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--target", paramLabel = "HOST:PORT", split = ",", defaultValue = "localhost:8081",
-                description = "nodes to ask, comma-separated, tried in order (default ${DEFAULT-VALUE})")
-        List<String> targets;
+        @CommandLine.Mixin
+        NodeOptions node;
 
         @Option(names = "--domain", required = true, paramLabel = "DOMAIN", description = "the policy domain")
         String domain;
@@ -317,12 +315,6 @@ public final class Sluice implements Runnable {
         @Option(names = "--dry-run", description = "decide without consuming")
         boolean dryRun;
 
-        @Option(names = "--timeout", paramLabel = "MILLIS", defaultValue = "2000", description = "per node (default ${DEFAULT-VALUE})")
-        long timeoutMillis;
-
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
-        Output output = Output.text;
-
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
@@ -332,35 +324,23 @@ public final class Sluice implements Runnable {
             }
             AcquireRequest request = AcquireRequest.newBuilder().setDomain(domain).putAllDescriptors(descriptors).setCost(cost)
                     .setDryRun(dryRun).build();
-            List<String> unreachable = new ArrayList<>();
-            for (String target : targets) {
-                ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
-                try {
-                    AcquireResponse r = RateLimiterGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
-                            .acquire(request);
-                    print(out, target, r);
-                    return r.getDecision() == Decision.ALLOWED ? 0 : DENIED_OR_PROBLEMS;
-                } catch (StatusRuntimeException e) {
-                    Status.Code code = e.getStatus().getCode();
-                    if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
-                        unreachable.add(target + " (" + code + (e.getStatus().getDescription() == null ? "" : ": "
-                                + e.getStatus().getDescription()) + ")");
-                        continue;
-                    }
-                    err.println("sluice: " + target + " refused the request: " + code + ": " + e.getStatus().getDescription());
-                    err.flush();
-                    return USAGE;
-                } finally {
-                    channel.shutdownNow();
-                }
+            NodeOptions.Answered<AcquireResponse> r;
+            try {
+                r = node.call(RateLimiterGrpc::newBlockingStub, stub -> stub.acquire(request), err, spec.commandLine());
+            } catch (NodeOptions.Refused e) {
+                err.println("sluice: " + e.target + " refused the request: " + e.status.getCode() + ": " + e.status.getDescription());
+                err.flush();
+                return USAGE;
             }
-            err.println("sluice: no node answered: " + String.join(", ", unreachable));
-            err.flush();
-            return UNREACHABLE;
+            if (r == null) {
+                return UNREACHABLE;
+            }
+            print(out, r.target(), r.answer());
+            return r.answer().getDecision() == Decision.ALLOWED ? 0 : DENIED_OR_PROBLEMS;
         }
 
         private void print(PrintWriter out, String target, AcquireResponse r) {
-            if (output == Output.json) {
+            if (node.output == Output.json) {
                 StringBuilder json = new StringBuilder("{\"node\":");
                 string(json, target).append(",\"decision\":");
                 string(json, r.getDecision().name().toLowerCase()).append(",\"http_status\":").append(r.getHttpStatus())

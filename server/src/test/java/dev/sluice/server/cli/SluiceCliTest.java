@@ -196,6 +196,59 @@ class SluiceCliTest {
     }
 
     @Test
+    void adminCommandsInspectResetRankAndListTheClusterOfARealNode() throws Exception {
+        String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest("ops-token".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Path tokens = Files.writeString(dir.resolve("tokens"), "ops sha256:" + hash + "\n");
+        try (SluiceNode node = TestNodes.start(TestNodes.settings(TestNodes.uniqueCluster("cli-admin"), ManualClock.fixed())
+                .policies(TestNodes.policies("admins: [ops]\n" + POLICY)).callerTokens(tokens).build())) {
+            String target = "127.0.0.1:" + node.port();
+            String[] ops = {"--target", target, "--token", "ops-token"};
+            for (int i = 0; i < 2; i++) {
+                assertEquals(0, sluice(concat(new String[]{"acquire", "--domain", "api", "-d", "user=u1", "-d", "ip=10.0.0.1"}, ops)).exit);
+            }
+            Ran inspect = sluice(concat(new String[]{"inspect", "--domain", "api", "-d", "user=u1", "-d", "ip=10.0.0.1"}, ops));
+            assertEquals(1, inspect.exit, "per-second is spent: a request would be denied now\n" + inspect.out + inspect.err);
+            assertTrue(inspect.out.startsWith("a request of cost 1 would be denied now"), inspect.out);
+            assertTrue(inspect.out.matches("(?s).*per-user/per-day\\s+998\\s+1000.*"), inspect.out);
+            assertTrue(inspect.out.matches("(?s).*per-user/per-second\\s+0\\s+2\\s.*denied.*"), inspect.out);
+            Ran json = sluice(concat(new String[]{"inspect", "--domain", "api", "-d", "user=u1", "--output", "json"}, ops));
+            assertTrue(json.out.startsWith("{\"buckets\":[{\"rule\":\"per-user\",\"limit\":\"per-second\""), json.out);
+            assertTrue(json.out.contains("\"remembered_requests\":0"), json.out);
+
+            Ran reset = sluice(concat(new String[]{"reset", "--domain", "api", "-d", "user=u1", "--limit", "per-second"}, ops));
+            assertEquals(0, reset.exit, reset.out + reset.err);
+            assertTrue(reset.out.startsWith("reset per-user/per-second (bucket "), reset.out);
+            assertEquals(0, sluice(concat(new String[]{"inspect", "--domain", "api", "-d", "user=u1"}, ops)).exit, "allowed again");
+            Ran wrongLimit = sluice(concat(new String[]{"reset", "--domain", "api", "-d", "user=u1", "--limit", "per-hour"}, ops));
+            assertEquals(2, wrongLimit.exit);
+            assertTrue(wrongLimit.err.contains("INVALID_ARGUMENT: limits: no limit named 'per-hour'"), wrongLimit.err);
+
+            Ran top = sluice(concat(new String[]{"top", "--domain", "api", "-n", "2"}, ops));
+            assertEquals(0, top.exit, top.err);
+            assertTrue(top.out.startsWith("top 2 of domain api by requests"), top.out);
+            assertTrue(top.out.matches("(?s).*\\s2\\s+±0\\s+per-user/per-(second|day)\\s+user=u1.*"), "[" + top.out + "]");
+
+            Ran status = sluice(concat(new String[]{"status"}, ops));
+            assertEquals(0, status.exit, status.out + status.err);
+            assertTrue(status.out.startsWith("cluster ACTIVE, safe, 1 member(s)"), status.out);
+            assertTrue(status.out.contains(target) && status.out.contains("SERVING") && status.out.contains("(answered)"), status.out);
+            Ran statusJson = sluice(concat(new String[]{"status", "--output", "json"}, ops));
+            assertTrue(statusJson.out.contains("\"grpc_address\":\"" + target + "\""), statusJson.out);
+
+            Ran anonymous = sluice("status", "--target", target);
+            assertEquals(2, anonymous.exit);
+            assertTrue(anonymous.err.contains("UNAUTHENTICATED"), anonymous.err);
+        }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
     void usageErrorsExitTwoAndHelpCoversEveryCommand() {
         Ran noCommand = sluice();
         assertEquals(2, noCommand.exit);
@@ -209,11 +262,19 @@ class SluiceCliTest {
 
         Ran help = sluice("--help");
         assertEquals(0, help.exit);
-        for (String s : new String[]{"policy", "acquire", "Exit codes", "3   no node reachable"}) {
+        for (String s : new String[]{"policy", "acquire", "inspect", "reset", "top", "status", "Exit codes", "3   no node reachable"}) {
             assertTrue(help.out.contains(s), s + " in " + help.out);
         }
         assertTrue(sluice("policy", "diff", "--help").out.contains("orphaned"));
         assertTrue(sluice("acquire", "--help").out.contains("--target"));
+        for (String command : new String[]{"inspect", "reset", "top", "status"}) {
+            Ran h = sluice(command, "--help");
+            assertEquals(0, h.exit);
+            assertTrue(h.out.contains("--token") && h.out.contains("--target") && h.out.contains("--output"), h.out);
+        }
+        Ran resetWhich = sluice("reset", "--domain", "api", "-d", "user=u");
+        assertEquals(2, resetWhich.exit);
+        assertTrue(resetWhich.err.contains("--limit") && resetWhich.err.contains("--all"), resetWhich.err);
         assertTrue(Sluice.completion().contains("sluice"), "picocli writes the completion script");
     }
 }
