@@ -32,6 +32,12 @@ public interface ClusterAdmin {
     /** Every member's summary of {@code domain}'s heaviest keys over the last minute. */
     CompletableFuture<List<MemberAnswer<KeyCounts>>> topKeys(String domain, TopKeys.By by);
 
+    /**
+     * Every member's figures for the console: its counters and its decision-time histogram,
+     * cumulative since it started, flattened to names and counts (empty for a member without metrics).
+     */
+    CompletableFuture<List<MemberAnswer<java.util.Map<String, Long>>>> figures();
+
     /** The member owning the bucket named {@code bucketName} now. */
     Owner owner(String bucketName);
 

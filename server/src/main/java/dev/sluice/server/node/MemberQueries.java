@@ -42,12 +42,16 @@ public final class MemberQueries implements ClusterAdmin {
     private static final int REPORT = 2;
     private static final int TOP_KEYS_TASK = 3;
     private static final int KEY_COUNTS = 4;
+    private static final int FIGURES_TASK = 5;
+    private static final int FIGURES = 6;
 
     /** What a member answers from: its own state. */
     interface Local {
         Report report();
 
         KeyCounts topKeys(String domain, TopKeys.By by);
+
+        Map<String, Long> figures();
     }
 
     private final HazelcastInstance hazelcast;
@@ -96,6 +100,11 @@ public final class MemberQueries implements ClusterAdmin {
     @Override
     public CompletableFuture<List<MemberAnswer<KeyCounts>>> topKeys(String domain, TopKeys.By by) {
         return ask(new TopKeysTask(domain, by), r -> ((KeyCountsData) r).counts);
+    }
+
+    @Override
+    public CompletableFuture<List<MemberAnswer<Map<String, Long>>>> figures() {
+        return ask(new FiguresTask(), r -> ((FiguresData) r).figures);
     }
 
     private <T> CompletableFuture<List<MemberAnswer<T>>> ask(Callable<Object> task, java.util.function.Function<Object, T> unwrap) {
@@ -216,6 +225,67 @@ public final class MemberQueries implements ClusterAdmin {
         }
     }
 
+    static final class FiguresTask extends Task {
+        @Override
+        public Object call() {
+            Local l = local(hazelcast);
+            return new FiguresData(l == null ? Map.of() : l.figures());
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) {
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) {
+        }
+
+        @Override
+        public int getClassId() {
+            return FIGURES_TASK;
+        }
+    }
+
+    static final class FiguresData implements IdentifiedDataSerializable {
+        Map<String, Long> figures;
+
+        FiguresData() {
+        }
+
+        FiguresData(Map<String, Long> figures) {
+            this.figures = figures;
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            out.writeInt(figures.size());
+            for (Map.Entry<String, Long> e : figures.entrySet()) {
+                out.writeString(e.getKey());
+                out.writeLong(e.getValue());
+            }
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            int n = in.readInt();
+            Map<String, Long> read = new LinkedHashMap<>(n * 2);
+            for (int i = 0; i < n; i++) {
+                read.put(in.readString(), in.readLong());
+            }
+            figures = read;
+        }
+
+        @Override
+        public int getFactoryId() {
+            return FACTORY_ID;
+        }
+
+        @Override
+        public int getClassId() {
+            return FIGURES;
+        }
+    }
+
     static final class ReportData implements IdentifiedDataSerializable {
         Report report;
 
@@ -312,6 +382,8 @@ public final class MemberQueries implements ClusterAdmin {
                 case REPORT -> new ReportData();
                 case TOP_KEYS_TASK -> new TopKeysTask();
                 case KEY_COUNTS -> new KeyCountsData();
+                case FIGURES_TASK -> new FiguresTask();
+                case FIGURES -> new FiguresData();
                 default -> null;
             };
         }

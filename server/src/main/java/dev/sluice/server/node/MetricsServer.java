@@ -12,9 +12,10 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
- * {@code GET /metrics} over plain HTTP on a port of its own, on one thread of its own (a scrape
- * never runs on the decision path's threads): the Prometheus text format, or OpenMetrics when the
- * scraper's {@code Accept} asks for it.
+ * {@code GET /metrics} over plain HTTP on a port of its own, on two threads of its own (a scrape
+ * never runs on the decision path's threads, nor waits behind a console page asking every
+ * member): the Prometheus text format, or OpenMetrics when the scraper's {@code Accept} asks for
+ * it. The {@link Console}, when given, answers under {@code /console}.
  */
 final class MetricsServer implements AutoCloseable {
 
@@ -26,8 +27,12 @@ final class MetricsServer implements AutoCloseable {
 
     /** Serves {@code scrape} (content type to text) on {@code host}:{@code port}; port 0 takes any free one. */
     MetricsServer(String host, int port, Function<String, String> scrape) throws IOException {
+        this(host, port, scrape, null);
+    }
+
+    MetricsServer(String host, int port, Function<String, String> scrape, Console console) throws IOException {
         this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
-        this.thread = Executors.newSingleThreadExecutor(r -> {
+        this.thread = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "sluice-metrics");
             t.setDaemon(true);
             return t;
@@ -35,8 +40,27 @@ final class MetricsServer implements AutoCloseable {
         server.setExecutor(thread);
         server.createContext("/", exchange -> {
             try (exchange) {
-                if (!"/metrics".equals(exchange.getRequestURI().getPath())) {
-                    reply(exchange, 404, "text/plain; charset=utf-8", "not found: metrics are at /metrics\n");
+                String path = exchange.getRequestURI().getPath();
+                if (console != null && path.startsWith("/console")) {
+                    if (!"GET".equals(exchange.getRequestMethod())) {
+                        exchange.getResponseHeaders().set("Allow", "GET");
+                        reply(exchange, 405, "text/plain; charset=utf-8", "the console is read-only: only GET\n");
+                        return;
+                    }
+                    try {
+                        if (console.handle(exchange)) {
+                            return;
+                        }
+                    } catch (RuntimeException e) {
+                        StringBuilder b = new StringBuilder("{\"error\":\"");
+                        dev.sluice.server.json.JsonText.escape(b, String.valueOf(e.getMessage()));
+                        reply(exchange, 503, "application/json; charset=utf-8", b.append("\"}").toString());
+                        return;
+                    }
+                }
+                if (!"/metrics".equals(path)) {
+                    reply(exchange, 404, "text/plain; charset=utf-8", "not found: metrics are at /metrics"
+                            + (console == null ? "" : ", the console at /console") + "\n");
                 } else if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
                     exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                     reply(exchange, 405, "text/plain; charset=utf-8", "only GET\n");
@@ -55,7 +79,10 @@ final class MetricsServer implements AutoCloseable {
     }
 
     private static void reply(HttpExchange exchange, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        reply(exchange, status, type, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void reply(HttpExchange exchange, int status, String type, byte[] bytes) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", type);
         boolean head = "HEAD".equals(exchange.getRequestMethod());
         exchange.sendResponseHeaders(status, head ? -1 : bytes.length);

@@ -165,6 +165,42 @@ final class NodeMetrics implements AutoCloseable {
         return owned;
     }
 
+    /**
+     * This member's figures for the console, cumulative since start: requests decided per domain
+     * and decision ({@code decisions␟domain␟decision}), what each limit said
+     * ({@code limit␟domain␟rule␟limit␟outcome}), dry runs, RPC errors and overload refusals, and
+     * the decision-time histogram of every RPC summed ({@code latency␟le-nanos}, cumulative, and
+     * {@code latency␟count}).
+     */
+    Map<String, Long> figures() {
+        Map<String, Long> f = new java.util.TreeMap<>();
+        char s = '\u001f';
+        for (io.micrometer.core.instrument.Counter c : registry.find("sluice.decisions").counters()) {
+            f.merge("decisions" + s + c.getId().getTag("domain") + s + c.getId().getTag("decision"), (long) c.count(), Long::sum);
+        }
+        for (io.micrometer.core.instrument.Counter c : registry.find("sluice.limit.decisions").counters()) {
+            f.merge("limit" + s + c.getId().getTag("domain") + s + c.getId().getTag("rule") + s + c.getId().getTag("limit") + s
+                    + c.getId().getTag("outcome"), (long) c.count(), Long::sum);
+        }
+        for (io.micrometer.core.instrument.Counter c : registry.find("sluice.dry.runs").counters()) {
+            f.merge("dry_runs", (long) c.count(), Long::sum);
+        }
+        for (io.micrometer.core.instrument.Counter c : registry.find("sluice.rpc.errors").counters()) {
+            f.merge("errors", (long) c.count(), Long::sum);
+        }
+        for (io.micrometer.core.instrument.FunctionCounter c : registry.find("sluice.overload.refusals").functionCounters()) {
+            f.merge("overload", (long) c.count(), Long::sum);
+        }
+        for (io.micrometer.core.instrument.Timer t : registry.find("sluice.rpc.duration").timers()) {
+            io.micrometer.core.instrument.distribution.HistogramSnapshot h = t.takeSnapshot();
+            f.merge("latency" + s + "count", h.count(), Long::sum);
+            for (io.micrometer.core.instrument.distribution.CountAtBucket b : h.histogramCounts()) {
+                f.merge("latency" + s + (long) b.bucket(), (long) b.count(), Long::sum);
+            }
+        }
+        return f;
+    }
+
     /** Counts a bucket the admin API reset, by domain (bounded by the policy: Reset refuses a domain it does not serve). */
     void countReset(String domain) {
         io.micrometer.core.instrument.Counter.builder("sluice.admin.resets").description("buckets put back at rest by the admin API's Reset")

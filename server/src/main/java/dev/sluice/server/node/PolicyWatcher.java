@@ -87,7 +87,7 @@ final class PolicyWatcher<T> implements AutoCloseable {
             String why = String.valueOf(e.getMessage());
             if (!why.equals(lastUnreadable)) {
                 lastUnreadable = why;
-                reloads.unreadable();
+                reloads.unreadable(what + " " + file + " cannot be read: " + why);
                 Events.log(LOG, Level.WARNING, "policy_unreadable", () -> what + " " + file + " cannot be read ("
                         + e.getClass().getSimpleName() + ": " + why + "); what is in force stays", "file", file.toString(), "reason", why);
             }
@@ -105,13 +105,13 @@ final class PolicyWatcher<T> implements AutoCloseable {
             reloads.applied();
         } catch (PolicyException e) {
             lastRejected = content;
-            reloads.refused();
+            reloads.refused(what + " " + file + " has " + e.report());
             Events.log(LOG, Level.WARNING, "policy_reload_refused", () -> what + " " + file
                     + " changed and is invalid; what is in force stays; it has " + e.report(), "file", file.toString(),
                     "problems", e.problems().stream().map(Object::toString).toList());
         } catch (RuntimeException e) {
             lastRejected = content;
-            reloads.refused();
+            reloads.refused("could not reload " + file + ": " + e);
             LOG.log(Level.WARNING, "could not reload " + file + "; what is in force stays", e);
         }
     }

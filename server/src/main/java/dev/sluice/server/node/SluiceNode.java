@@ -140,11 +140,11 @@ public final class SluiceNode implements AutoCloseable {
                 interceptors.add(new TraceContext());
             }
             this.envoy = new AtomicReference<>(envoyInitial);
+            MemberQueries queries = new MemberQueries(hazelcast, store, ADMIN_QUERY_TIMEOUT_MILLIS);
             NettyServerBuilder grpc = serverOn(settings.port())
                     .maxInboundMessageSize(settings.maxMessageSize())
                     .addService(ServerInterceptors.intercept(service, interceptors))
-                    .addService(ServerInterceptors.intercept(new AdminService(policies::get, store,
-                            new MemberQueries(hazelcast, store, ADMIN_QUERY_TIMEOUT_MILLIS),
+                    .addService(ServerInterceptors.intercept(new AdminService(policies::get, store, queries,
                             domain -> {
                                 if (metrics != null) {
                                     metrics.countReset(domain);
@@ -179,6 +179,11 @@ public final class SluiceNode implements AutoCloseable {
                 public KeyCounts topKeys(String domain, TopKeys.By by) {
                     return SluiceNode.this.topKeys.summary(domain, by, decisionClock.nanos());
                 }
+
+                @Override
+                public java.util.Map<String, Long> figures() {
+                    return metrics == null ? java.util.Map.of() : metrics.figures();
+                }
             });
             this.healthServer = settings.healthPort() == 0 ? null
                     : serverOn(settings.healthPort()).addService(health.getHealthService()).build().start();
@@ -187,7 +192,8 @@ public final class SluiceNode implements AutoCloseable {
                 metrics.bindPath(path, service);
                 metrics.bindMember(hazelcast, events, store.budget(), store.stats());
                 metrics.bindPolicies(policies::get, reloads);
-                this.metricsServer = new MetricsServer(settings.host(), settings.metricsPort(), metrics::scrape);
+                this.metricsServer = new MetricsServer(settings.host(), settings.metricsPort(), metrics::scrape,
+                        new Console(queries, policies::get, reloads, tokens));
             } else {
                 this.metricsServer = null;
             }
