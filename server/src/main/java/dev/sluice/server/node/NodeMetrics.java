@@ -143,6 +143,15 @@ final class NodeMetrics implements AutoCloseable {
         if (previous != null && previous != next) {
             registry.remove(previous);
         }
+        // Every domain's reset counter exists from the start, at 0, so a rate over it is defined before the first reset.
+        for (String domain : p.domainNames()) {
+            resets(domain);
+        }
+    }
+
+    private io.micrometer.core.instrument.Counter resets(String domain) {
+        return io.micrometer.core.instrument.Counter.builder("sluice.admin.resets")
+                .description("buckets put back at rest by the admin API's Reset").tag("domain", domain).register(registry);
     }
 
     /** One counter {@code name}, a series for each value of label {@code label}, each read from {@code source} by its function. */
@@ -203,8 +212,7 @@ final class NodeMetrics implements AutoCloseable {
 
     /** Counts a bucket the admin API reset, by domain (bounded by the policy: Reset refuses a domain it does not serve). */
     void countReset(String domain) {
-        io.micrometer.core.instrument.Counter.builder("sluice.admin.resets").description("buckets put back at rest by the admin API's Reset")
-                .tag("domain", domain).register(registry).increment();
+        resets(domain).increment();
     }
 
     @Override

@@ -73,8 +73,12 @@ class AdminApiTest {
     private RateLimiterGrpc.RateLimiterBlockingStub limiter;
     private int limiterPort;
 
+    private int metricsPort;
+
     private AdminGrpc.AdminBlockingStub admin(boolean tokens, String token) throws Exception {
-        NodeSettings.Builder b = TestNodes.settings(TestNodes.uniqueCluster("admin"), ManualClock.fixed()).policies(TestNodes.policies(POLICY));
+        metricsPort = dev.sluice.server.testing.Ports.free();
+        NodeSettings.Builder b = TestNodes.settings(TestNodes.uniqueCluster("admin"), ManualClock.fixed()).policies(TestNodes.policies(POLICY))
+                .metricsPort(metricsPort);
         if (tokens) {
             b.callerTokens(Files.writeString(dir.resolve("tokens"), "ops-oncall sha256:" + CallerTokens.sha256("ops-token")
                     + "\ncheckout-service sha256:" + CallerTokens.sha256("shop-token") + "\n"));
@@ -208,7 +212,15 @@ class AdminApiTest {
                 unknown.getStatus().getDescription());
         assertFalse(allowed(acquire("shop", "tenant-2", "")), "a refused reset resets nothing");
 
-        ResetResponse done = ops.reset(reset.clone().addLimits("l").build());
+        String scrape = dev.sluice.server.testing.Scrape.fetch(metricsPort, null).body();
+        assertTrue(scrape.contains("sluice_admin_resets_total{domain=\"shop\"} 0.0"), "counted from 0 before any reset");
+        ResetResponse done;
+        try (dev.sluice.server.testing.LogCapture log = dev.sluice.server.testing.LogCapture.start()) {
+            done = ops.reset(reset.clone().addLimits("l").build());
+            assertTrue(log.records().stream().anyMatch(r -> r.getMessage().startsWith("bucket reset by ops-oncall: domain shop, rule r, limit l")),
+                    "the reset is logged with who made it");
+        }
+        assertTrue(dev.sluice.server.testing.Scrape.fetch(metricsPort, null).body().contains("sluice_admin_resets_total{domain=\"shop\"} 1.0"));
         assertEquals(1, done.getBucketsCount());
         assertTrue(done.getBuckets(0).getHeld());
         assertEquals("l", done.getBuckets(0).getLimit());
