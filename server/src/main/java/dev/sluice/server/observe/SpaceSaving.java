@@ -18,7 +18,7 @@ final class SpaceSaving {
 
     /** One monitored key: its count (an upper bound) and how much of it may be someone else's. */
     static final class Counter {
-        final String key;
+        String key;
         long count;
         long error;
         int at;
@@ -61,10 +61,10 @@ final class SpaceSaving {
         // Take the smallest counter over: the new key may have been counted in it all along.
         Counter min = heap[0];
         byKey.remove(min.key);
-        c = new Counter(key, min.count + 1, min.count);
-        c.at = 0;
-        heap[0] = c;
-        byKey.put(key, c);
+        min.key = key;
+        min.error = min.count;
+        min.count++;
+        byKey.put(key, min);
         down(0);
     }
 
