@@ -117,7 +117,7 @@ public final class TopKeys {
                 }
                 List<KeyCounts.Entry> entries = new ArrayList<>();
                 for (SpaceSaving.Counter c : s.counters()) {
-                    entries.add(new KeyCounts.Entry(c.key, c.count, c.error));
+                    entries.add(new KeyCounts.Entry(c.key(), c.count(), c.error()));
                 }
                 parts.add(new KeyCounts(entries, s.floor(), s.total(), s.total() / CAPACITY));
             }

@@ -58,7 +58,7 @@ class TopKeysTest {
                 s.add(k);
                 truth.merge(k, 1L, Long::sum);
             }
-            List<KeyCounts.Entry> entries = s.counters().stream().map(c -> new KeyCounts.Entry(c.key, c.count, c.error)).toList();
+            List<KeyCounts.Entry> entries = s.counters().stream().map(c -> new KeyCounts.Entry(c.key(), c.count(), c.error())).toList();
             assertWithinGuarantee(new KeyCounts(entries, s.floor(), s.total(), s.total() / 64), truth);
         }
     }
