@@ -51,8 +51,13 @@ final class SpaceSaving {
     }
 
     void add(String key) {
+        add(key, key.hashCode());
+    }
+
+    /** {@link #add(String)} with the key's {@link String#hashCode()}, read while the key was still in the CPU's caches. */
+    void add(String key, int hashCode) {
         total++;
-        int h = spread(key.hashCode());
+        int h = spread(hashCode);
         int slot = find(key, h);
         if (table[slot] != 0) {
             int c = table[slot] - 1;

@@ -137,11 +137,14 @@ public final class TopKeys {
         final SpaceSaving[][] sketches = new SpaceSaving[By.values().length][SLOTS];
         final long[][] epochs = new long[By.values().length][SLOTS];
         final String[][] pending = new String[By.values().length][BATCH];
+        final int[][] pendingHashes = new int[By.values().length][BATCH];
         final int[] pendingCount = new int[By.values().length];
         long pendingSlot = Long.MIN_VALUE;
 
         void pending(By by, String key) {
             int k = by.ordinal();
+            // The store hashed the name already (String caches it): read now, not when the batch is counted and the name is cold.
+            pendingHashes[k][pendingCount[k]] = key.hashCode();
             pending[k][pendingCount[k]++] = key;
             if (pendingCount[k] == BATCH) {
                 flush(by);
@@ -162,8 +165,9 @@ public final class TopKeys {
             }
             SpaceSaving s = current(by, pendingSlot);
             String[] keys = pending[k];
+            int[] hashes = pendingHashes[k];
             for (int i = 0; i < n; i++) {
-                s.add(keys[i]);
+                s.add(keys[i], hashes[i]);
                 keys[i] = null;
             }
             pendingCount[k] = 0;
