@@ -39,6 +39,8 @@ public final class AcquireResult {
     private final String body;
     private final String failure;
     private final String requestId;
+    private final String leaseId;
+    private final boolean inFlight;
 
     private AcquireResult(boolean allowed, Source source, List<LimitState> limits, Duration retryAfter, List<HttpHeader> headers,
                           int httpStatus, String body, String failure) {
@@ -47,6 +49,13 @@ public final class AcquireResult {
 
     private AcquireResult(boolean allowed, Source source, List<LimitState> limits, Duration retryAfter, List<HttpHeader> headers,
                           int httpStatus, String body, String failure, String requestId) {
+        this(allowed, source, limits, retryAfter, headers, httpStatus, body, failure, requestId, "", false);
+    }
+
+    private AcquireResult(boolean allowed, Source source, List<LimitState> limits, Duration retryAfter, List<HttpHeader> headers,
+                          int httpStatus, String body, String failure, String requestId, String leaseId, boolean inFlight) {
+        this.leaseId = leaseId;
+        this.inFlight = inFlight;
         this.allowed = allowed;
         this.source = source;
         this.limits = List.copyOf(limits);
@@ -60,13 +69,15 @@ public final class AcquireResult {
 
     /** This answer, for the request that carried {@code id}. */
     AcquireResult withRequestId(String id) {
-        return new AcquireResult(allowed, source, limits, retryAfter, headers, httpStatus, body, failure, id);
+        return new AcquireResult(allowed, source, limits, retryAfter, headers, httpStatus, body, failure, id, leaseId, inFlight);
     }
 
     /** A node's answer to the request that carried {@code requestId}. */
     static AcquireResult from(AcquireResponse r, String requestId) {
         List<LimitState> limits = new ArrayList<>(r.getLimitsCount());
+        boolean inFlight = false;
         for (LimitStatus l : r.getLimitsList()) {
+            inFlight |= l.getInFlight();
             limits.add(new LimitState(l.getName(), l.getDecision() == Decision.ALLOWED, l.getLimit(), l.getRemaining(),
                     duration(l.getResetAfter()), duration(l.getWindow())));
         }
@@ -75,7 +86,7 @@ public final class AcquireResult {
             headers.add(new HttpHeader(h.getName(), h.getValue()));
         }
         return new AcquireResult(r.getDecision() == Decision.ALLOWED, Source.SERVER, limits, duration(r.getRetryAfter()), headers,
-                r.getHttpStatus(), r.getBody(), null, requestId);
+                r.getHttpStatus(), r.getBody(), null, requestId, r.getLeaseId(), inFlight);
     }
 
     static AcquireResult failOpen(String reason) {
@@ -141,6 +152,19 @@ public final class AcquireResult {
      */
     public String requestId() {
         return requestId;
+    }
+
+    /**
+     * The lease the slots of the concurrency limits that applied are held under, to release when
+     * done (a {@link Permit} does); empty when no concurrency limit applied or the request was denied.
+     */
+    public String leaseId() {
+        return leaseId;
+    }
+
+    /** Whether a limit that applied counts requests in flight (a concurrency limit): its denial is not cached. */
+    boolean countsInFlight() {
+        return inFlight;
     }
 
     /** Why no node answered, when the failure mode decided. */

@@ -43,7 +43,8 @@ final class DenialCache {
     /** Remembers a server's denial of {@code request}, sent at {@code sentAtNanos}. */
     void remember(Acquire request, AcquireResult denial, long sentAtNanos) {
         long retry = denial.retryAfter().toNanos();
-        if (retry <= 0 || maxEntries == 0) {
+        // A concurrency limit's slot can come back before its retry-after, when its holder releases it.
+        if (retry <= 0 || maxEntries == 0 || denial.countsInFlight()) {
             return;
         }
         if (entries.size() >= maxEntries) {

@@ -1,6 +1,13 @@
 package dev.sluice.client;
 
 import dev.sluice.api.v1.AcquireRequest;
+import io.grpc.stub.StreamObserver;
+import io.grpc.Status;
+import dev.sluice.api.v1.LeaseStatus;
+import dev.sluice.api.v1.RenewResponse;
+import dev.sluice.api.v1.RenewRequest;
+import dev.sluice.api.v1.ReleaseResponse;
+import dev.sluice.api.v1.ReleaseRequest;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -206,6 +213,94 @@ public final class SluiceClient implements AutoCloseable {
         result.whenComplete((r, e) -> outstanding.remove(result));
         transport.send(new Attempt(request, proto, start + deadlineNanos, 1, result));
         return result;
+    }
+
+    /**
+     * Acquires slots of the concurrency limits that apply to {@code request} (with whatever rate
+     * limits apply too, all or nothing), as a {@link Permit} that gives them back when closed.
+     * Waits for the answer as {@link #acquire} does.
+     */
+    public Permit acquirePermit(Acquire request) {
+        return new Permit(this, request, acquire(request));
+    }
+
+    /** {@link #acquirePermit(Acquire)}, renewing the lease every {@code renewEvery} while the permit is open. */
+    public Permit acquirePermit(Acquire request, Duration renewEvery) {
+        if (renewEvery.isNegative() || renewEvery.isZero()) {
+            throw new IllegalArgumentException("renewEvery must be positive (well under the limit's lease), got " + renewEvery);
+        }
+        Permit p = acquirePermit(request);
+        p.renewEvery(renewEvery);
+        return p;
+    }
+
+    /** How many times a Release is tried before it is left to the lease to run out. */
+    static final int RELEASE_TRIES = 5;
+
+    /**
+     * Gives back the slots {@code request} holds under lease {@code leaseId}. Completes with
+     * whether any were held; tried again (it is idempotent) while no node answers, up to
+     * {@value #RELEASE_TRIES} times, after which the lease running out gives them back.
+     */
+    public CompletableFuture<Boolean> releaseAsync(Acquire request, String leaseId) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        release(ReleaseRequest.newBuilder().setDomain(request.domain()).putAllDescriptors(request.descriptors()).setLeaseId(leaseId)
+                .build(), 1, done);
+        return done;
+    }
+
+    private void release(ReleaseRequest r, int attempt, CompletableFuture<Boolean> done) {
+        rawStub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).release(r, new StreamObserver<>() {
+            @Override
+            public void onNext(ReleaseResponse answer) {
+                done.complete(answer.getLeasesList().stream().anyMatch(LeaseStatus::getHeld));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                Status.Code code = Status.fromThrowable(t).getCode();
+                boolean transport = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
+                if (transport && attempt < RELEASE_TRIES && !closed) {
+                    try {
+                        timer.schedule(() -> release(r, attempt + 1, done), 50L * attempt, TimeUnit.MILLISECONDS);
+                        return;
+                    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                        // closing: the lease runs out by itself
+                    }
+                }
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        });
+    }
+
+    /** Extends the lease {@code leaseId} of {@code request} to a whole lease from now; completes with whether it is still held. */
+    public CompletableFuture<Boolean> renewAsync(Acquire request, String leaseId) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        rawStub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).renew(RenewRequest.newBuilder().setDomain(request.domain())
+                .putAllDescriptors(request.descriptors()).setLeaseId(leaseId).build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(RenewResponse answer) {
+                        done.complete(!answer.getLeasesList().isEmpty() && answer.getLeasesList().stream().allMatch(LeaseStatus::getHeld));
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        return done;
+    }
+
+    ScheduledExecutorService timer() {
+        return timer;
     }
 
     /**

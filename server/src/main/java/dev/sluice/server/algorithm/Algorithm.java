@@ -27,6 +27,15 @@ public interface Algorithm {
     Outcome acquire(BucketState state, long now, long cost, boolean consume, boolean countDenied);
 
     /**
+     * {@link #acquire(BucketState, long, long, boolean, boolean)} for the request {@code id} (0:
+     * none). Only an algorithm that holds something per request (a {@link ConcurrencyLimit}'s
+     * leases) tells requests apart; the others decide as without it.
+     */
+    default Outcome acquire(BucketState state, long now, long cost, boolean consume, boolean countDenied, long id) {
+        return acquire(state, now, cost, consume, countDenied);
+    }
+
+    /**
      * Gives back {@code cost} units taken by an earlier decision whose outcome carried
      * {@code marker}. Returns the new state, or {@code null} to leave the state as it is (the
      * units have already expired, or there is nothing to give back).

@@ -44,12 +44,42 @@ public final class StateMerge {
                 && x.granularityNanos() == y.granularityNanos() && x.counts().length == y.counts().length) {
             return slotwiseMax(x, y);
         }
+        if (a instanceof LeaseState x && b instanceof LeaseState y) {
+            return leasesOfBoth(x, y);
+        }
         // Different algorithms under one key cannot happen (the algorithm is part of the key);
         // different window settings can, across a policy change: keep the larger count.
         if (a instanceof SlidingWindowState x && b instanceof SlidingWindowState y) {
             return x.total() >= y.total() ? x : y;
         }
         return a;
+    }
+
+    /** Every lease either side holds, each until the later of its two expiries: a slot held on either side stays held. */
+    private static LeaseState leasesOfBoth(LeaseState x, LeaseState y) {
+        java.util.LinkedHashMap<Long, long[]> byId = new java.util.LinkedHashMap<>();
+        java.util.List<long[]> anonymous = new java.util.ArrayList<>();
+        for (LeaseState side : new LeaseState[] {x, y}) {
+            for (int i = 0; i < side.leases(); i++) {
+                long[] lease = {side.id(i), side.expiry(i), side.slots(i)};
+                if (lease[0] == 0) {
+                    anonymous.add(lease);
+                } else {
+                    byId.merge(lease[0], lease, (p, q) -> p[1] >= q[1] ? p : q);
+                }
+            }
+        }
+        java.util.List<long[]> all = new java.util.ArrayList<>(byId.values());
+        all.addAll(anonymous);
+        long[] ids = new long[all.size()];
+        long[] expiries = new long[all.size()];
+        long[] slots = new long[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            ids[i] = all.get(i)[0];
+            expiries[i] = all.get(i)[1];
+            slots[i] = all.get(i)[2];
+        }
+        return new LeaseState(ids, expiries, slots);
     }
 
     private static SlidingWindowState slotwiseMax(SlidingWindowState x, SlidingWindowState y) {

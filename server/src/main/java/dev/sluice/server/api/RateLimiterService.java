@@ -3,6 +3,12 @@ package dev.sluice.server.api;
 import dev.sluice.api.v1.AcquireBatchResponse;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.LeaseStatus;
+import dev.sluice.api.v1.ReleaseRequest;
+import dev.sluice.api.v1.ReleaseResponse;
+import dev.sluice.api.v1.RenewRequest;
+import dev.sluice.api.v1.RenewResponse;
+import dev.sluice.server.engine.LeaseResult;
 import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.RateLimiterGrpc;
 import dev.sluice.api.v1.StreamResponses;
@@ -93,11 +99,14 @@ public final class RateLimiterService implements BindableService {
                 .build();
         ServiceDescriptor service = ServiceDescriptor.newBuilder(RateLimiterGrpc.SERVICE_NAME)
                 .setSchemaDescriptor(RateLimiterGrpc.getServiceDescriptor().getSchemaDescriptor())
-                .addMethod(acquire).addMethod(batch).addMethod(stream).build();
+                .addMethod(acquire).addMethod(batch).addMethod(stream)
+                .addMethod(RateLimiterGrpc.getReleaseMethod()).addMethod(RateLimiterGrpc.getRenewMethod()).build();
         return ServerServiceDefinition.builder(service)
                 .addMethod(acquire, ServerCalls.asyncUnaryCall(this::acquire))
                 .addMethod(batch, ServerCalls.asyncUnaryCall(this::acquireBatch))
                 .addMethod(stream, ServerCalls.asyncBidiStreamingCall(this::acquireStream))
+                .addMethod(RateLimiterGrpc.getReleaseMethod(), ServerCalls.asyncUnaryCall(this::release))
+                .addMethod(RateLimiterGrpc.getRenewMethod(), ServerCalls.asyncUnaryCall(this::renew))
                 .build();
     }
 
@@ -198,6 +207,37 @@ public final class RateLimiterService implements BindableService {
         for (DecisionStream s : streams) {
             s.end();
         }
+    }
+
+    private void release(ReleaseRequest request, StreamObserver<ReleaseResponse> observer) {
+        long started = metrics.start();
+        Executor home = loops.current();
+        path.lease(CallerIdentity.current(), request.getDomain(), request.getDescriptorsMap(), request.getLeaseId(), false,
+                (results, refusal) -> home.execute(() -> {
+                    send(observer, refusal != null ? null : ReleaseResponse.newBuilder().addAllLeases(statuses(results)).build(), refusal);
+                    metrics.answered(RpcMetrics.Rpc.RELEASE, started, refusal == null ? null : refusal.code().name());
+                }));
+    }
+
+    private void renew(RenewRequest request, StreamObserver<RenewResponse> observer) {
+        long started = metrics.start();
+        Executor home = loops.current();
+        path.lease(CallerIdentity.current(), request.getDomain(), request.getDescriptorsMap(), request.getLeaseId(), true,
+                (results, refusal) -> home.execute(() -> {
+                    send(observer, refusal != null ? null : RenewResponse.newBuilder().addAllLeases(statuses(results)).build(), refusal);
+                    metrics.answered(RpcMetrics.Rpc.RENEW, started, refusal == null ? null : refusal.code().name());
+                }));
+    }
+
+    private static List<LeaseStatus> statuses(List<LeaseResult> results) {
+        List<LeaseStatus> out = new java.util.ArrayList<>(results.size());
+        for (LeaseResult r : results) {
+            long n = r.expiresAfterNanos();
+            out.add(LeaseStatus.newBuilder().setName(r.limit().name()).setHeld(r.held())
+                    .setExpiresAfter(com.google.protobuf.Duration.newBuilder().setSeconds(n / 1_000_000_000L).setNanos((int) (n % 1_000_000_000L)))
+                    .build());
+        }
+        return out;
     }
 
     /** Fails a whole batch call. */

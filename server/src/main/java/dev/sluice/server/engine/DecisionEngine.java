@@ -1,5 +1,6 @@
 package dev.sluice.server.engine;
 
+import dev.sluice.server.algorithm.ConcurrencyLimit;
 import dev.sluice.server.algorithm.Outcome;
 import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.policy.WhenFull;
@@ -249,6 +250,45 @@ public final class DecisionEngine {
         // The units stay taken until the bucket refills: under-admission, never over-admission.
         LOG.warning(() -> "could not give back " + r.cost() + " units to limit '" + limit + "': "
                 + (e instanceof StoreException s ? s.toString() : String.valueOf(e)));
+    }
+
+    /**
+     * Gives back the lease {@code id} (a request id) holds under every concurrency limit among
+     * {@code limits}, at most once however often it is asked. One result per concurrency limit,
+     * in order.
+     */
+    public CompletableFuture<List<LeaseResult>> release(List<AppliedLimit> limits, long id) {
+        List<AppliedLimit> leased = concurrency(limits);
+        List<CompletableFuture<LeaseResult>> each = new ArrayList<>(leased.size());
+        for (AppliedLimit l : leased) {
+            each.add(buckets.refund(new Refund(l.bucketKey(), l.algorithm(), 0, id, id)).thenApply(given -> new LeaseResult(l, given, 0)));
+        }
+        return all(each);
+    }
+
+    /** Extends the lease {@code id} holds under every concurrency limit among {@code limits} to a whole lease from now. */
+    public CompletableFuture<List<LeaseResult>> renew(List<AppliedLimit> limits, long id) {
+        List<AppliedLimit> leased = concurrency(limits);
+        List<CompletableFuture<LeaseResult>> each = new ArrayList<>(leased.size());
+        for (AppliedLimit l : leased) {
+            each.add(buckets.renew(l.bucketKey(), l.algorithm(), id).thenApply(n -> new LeaseResult(l, n >= 0, Math.max(0, n))));
+        }
+        return all(each);
+    }
+
+    /** The concurrency limits among {@code limits}: those that hold leases. */
+    public static List<AppliedLimit> concurrency(List<AppliedLimit> limits) {
+        List<AppliedLimit> out = new ArrayList<>(0);
+        for (AppliedLimit l : limits) {
+            if (l.algorithm() instanceof ConcurrencyLimit) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    private static <T> CompletableFuture<List<T>> all(List<CompletableFuture<T>> each) {
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> each.stream().map(CompletableFuture::join).toList());
     }
 
     /** The store's answer for a new bucket past its budget, as the domain chose it. */

@@ -21,6 +21,13 @@ public final class RequestIds {
         return callerId == null || requestId.isEmpty() ? of(requestId) : of(callerId + '\u0000' + requestId);
     }
 
+    /** A new id no caller chose: 16 hexadecimal digits from a strong random source, for a lease a request without an id holds. */
+    public static String fresh() {
+        return java.util.HexFormat.of().toHexDigits(RANDOM.nextLong());
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     public static long of(String requestId) {
         if (requestId.isEmpty()) {
             return 0;

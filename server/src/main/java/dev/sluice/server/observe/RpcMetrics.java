@@ -26,7 +26,8 @@ public final class RpcMetrics {
 
     /** The RPCs, by their gRPC method names. */
     public enum Rpc {
-        ACQUIRE("Acquire"), ACQUIRE_BATCH("AcquireBatch"), ACQUIRE_STREAM("AcquireStream"), SHOULD_RATE_LIMIT("ShouldRateLimit");
+        ACQUIRE("Acquire"), ACQUIRE_BATCH("AcquireBatch"), ACQUIRE_STREAM("AcquireStream"), SHOULD_RATE_LIMIT("ShouldRateLimit"),
+        RELEASE("Release"), RENEW("Renew");
 
         private final String method;
 

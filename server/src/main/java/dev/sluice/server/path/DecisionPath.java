@@ -1,7 +1,9 @@
 package dev.sluice.server.path;
 
 import dev.sluice.api.v1.AcquireRequest;
+import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.engine.LeaseResult;
 import dev.sluice.server.engine.RequestIds;
 import dev.sluice.server.engine.Verdict;
 import dev.sluice.server.observe.DecisionMetrics;
@@ -92,9 +94,12 @@ public final class DecisionPath {
         /** For an adapter that resolved its own limits: its requests and where their verdicts go; otherwise {@code null}. */
         private final List<DecisionEngine.Request> resolved;
         private final Verdicts verdicts;
+        /** The lease its concurrency limits' slots are held under when allowed, or {@code null} when none applies. */
+        private final String leaseId;
 
         private Admitted(String domainName, Domain domain, Map<String, String> descriptors, DecisionEngine.Request decision,
-                         Answer answer, Span span) {
+                         Answer answer, Span span, String leaseId) {
+            this.leaseId = leaseId;
             this.domainName = domainName;
             this.domain = domain;
             this.descriptors = descriptors;
@@ -106,6 +111,7 @@ public final class DecisionPath {
         }
 
         private Admitted(String domainName, List<DecisionEngine.Request> resolved, Verdicts verdicts) {
+            this.leaseId = null;
             this.domainName = domainName;
             this.domain = null;
             this.descriptors = null;
@@ -144,17 +150,9 @@ public final class DecisionPath {
             return null;
         }
         Domain domain = policies.get().domain(request.getDomain());
-        if (domain == null) {
-            answer.accept(null, new Refusal(Refusal.Code.NOT_FOUND, "domain: \"" + request.getDomain()
-                    + "\" has no policies on this cluster"));
-            return null;
-        }
-        if (!domain.admits(caller.id())) {
-            answer.accept(null, caller.anonymous()
-                    ? new Refusal(Refusal.Code.UNAUTHENTICATED, "domain: \"" + request.getDomain()
-                            + "\" answers only callers it knows; present a client certificate or a bearer token")
-                    : new Refusal(Refusal.Code.PERMISSION_DENIED, "domain: caller \"" + caller.id() + "\" may not ask domain \""
-                            + request.getDomain() + "\""));
+        Refusal refused = refusal(caller, request.getDomain(), domain);
+        if (refused != null) {
+            answer.accept(null, refused);
             return null;
         }
         Map<String, String> descriptors = domain.withDefaults(request.getDescriptorsMap());
@@ -174,9 +172,87 @@ public final class DecisionPath {
             answer.accept(null, overloaded(maxInFlight));
             return null;
         }
+        // A request that takes slots of a concurrency limit holds them under a lease its caller
+        // names in Release: its request id, or one made here when it has none.
+        String requestId = request.getRequestId();
+        String leaseId = null;
+        if (!request.getDryRun() && hasConcurrency(limits)) {
+            leaseId = requestId.isEmpty() ? RequestIds.fresh() : requestId;
+            requestId = leaseId;
+        }
         return new Admitted(request.getDomain(), domain, descriptors,
-                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(caller.id(), request.getRequestId())), answer,
-                tracing.decision(trace, request.getDomain(), cost));
+                new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(caller.id(), requestId)), answer,
+                tracing.decision(trace, request.getDomain(), cost), leaseId);
+    }
+
+    /** Why {@code caller} may not ask {@code domain} (named {@code name}, {@code null} when not served), or {@code null}. */
+    private static Refusal refusal(Caller caller, String name, Domain domain) {
+        if (domain == null) {
+            return new Refusal(Refusal.Code.NOT_FOUND, "domain: \"" + name + "\" has no policies on this cluster");
+        }
+        if (!domain.admits(caller.id())) {
+            return caller.anonymous()
+                    ? new Refusal(Refusal.Code.UNAUTHENTICATED, "domain: \"" + name
+                            + "\" answers only callers it knows; present a client certificate or a bearer token")
+                    : new Refusal(Refusal.Code.PERMISSION_DENIED, "domain: caller \"" + caller.id() + "\" may not ask domain \"" + name + "\"");
+        }
+        return null;
+    }
+
+    private static boolean hasConcurrency(List<AppliedLimit> limits) {
+        for (AppliedLimit l : limits) {
+            if (l.algorithm() instanceof dev.sluice.server.algorithm.ConcurrencyLimit) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What a Release or Renew hears: one result per concurrency limit that applies, or why there are none. */
+    @FunctionalInterface
+    public interface Leases {
+        void accept(List<LeaseResult> results, Refusal refusal);
+    }
+
+    /**
+     * Gives back ({@code renew} false) or extends the lease {@code leaseId} of {@code caller}
+     * under the concurrency limits that apply to {@code descriptors} in {@code domainName},
+     * checked as an Acquire is: the request's shape, the domain, the caller's right to it.
+     */
+    public void lease(Caller caller, String domainName, Map<String, String> descriptors, String leaseId, boolean renew, Leases answer) {
+        String problem = RequestValidator.problem(AcquireRequest.newBuilder().setDomain(domainName).putAllDescriptors(descriptors)
+                .setRequestId(leaseId).build());
+        if (problem == null && leaseId.isEmpty()) {
+            problem = "lease_id: required; the lease_id the Acquire that took the slots answered";
+        }
+        if (problem != null) {
+            answer.accept(null, Refusal.invalid(problem.startsWith("request_id") ? "lease_id" + problem.substring("request_id".length())
+                    : problem));
+            return;
+        }
+        Domain domain = policies.get().domain(domainName);
+        Refusal refused = refusal(caller, domainName, domain);
+        if (refused != null) {
+            answer.accept(null, refused);
+            return;
+        }
+        List<AppliedLimit> limits = domain.resolve(domain.withDefaults(descriptors));
+        long id = RequestIds.of(caller.id(), leaseId);
+        CompletableFuture<List<LeaseResult>> done;
+        try {
+            done = renew ? engine.renew(limits, id) : engine.release(limits, id);
+        } catch (RuntimeException e) {
+            answer.accept(null, refusalOf(e));
+            return;
+        }
+        done.whenComplete((results, error) -> {
+            if (error != null) {
+                answer.accept(null, refusalOf(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause() : error));
+            } else {
+                answer.accept(results, null);
+            }
+        });
     }
 
     /**
@@ -267,7 +343,11 @@ public final class DecisionPath {
                     if (!a.decision.dryRun()) {
                         topKeys.record(a.domainName, verdict, now);
                     }
-                    a.answer.accept(ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), now), null);
+                    AcquireResponse response = ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), now);
+                    if (a.leaseId != null && verdict.allowed()) {
+                        response = response.toBuilder().setLeaseId(a.leaseId).build();
+                    }
+                    a.answer.accept(response, null);
                 }
             });
         }

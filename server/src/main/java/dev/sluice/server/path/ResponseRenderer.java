@@ -42,7 +42,8 @@ final class ResponseRenderer {
                     .setLimit(r.limit().algorithm().limit())
                     .setRemaining(r.remaining())
                     .setResetAfter(duration(r.resetAfterNanos()))
-                    .setWindow(duration(r.limit().algorithm().windowNanos())));
+                    .setWindow(duration(r.limit().algorithm().windowNanos()))
+                    .setInFlight(r.limit().algorithm() instanceof dev.sluice.server.algorithm.ConcurrencyLimit));
         }
         LimitResult binding = verdict.binding();
         ResponseStyle s = binding == null ? style : binding.limit().response();

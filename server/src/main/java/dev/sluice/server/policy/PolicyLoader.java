@@ -1,6 +1,7 @@
 package dev.sluice.server.policy;
 
 import dev.sluice.server.algorithm.Algorithm;
+import dev.sluice.server.algorithm.ConcurrencyLimit;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.LeakyBucket;
 import dev.sluice.server.algorithm.SlidingWindow;
@@ -59,12 +60,13 @@ public final class PolicyLoader {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
     static final Pattern DESCRIPTOR = Pattern.compile("[A-Za-z0-9_.:\\-]{1,64}");
 
-    private static final Set<String> ALGORITHMS = Set.of("token_bucket", "leaky_bucket", "fixed_window", "sliding_window");
+    private static final Set<String> ALGORITHMS = Set.of("token_bucket", "leaky_bucket", "fixed_window", "sliding_window", "concurrency");
     private static final Map<String, Set<String>> ALGORITHM_FIELDS = Map.of(
             "token_bucket", Set.of("capacity", "refill", "refill_period", "initial"),
             "leaky_bucket", Set.of("capacity", "leak", "leak_period"),
             "fixed_window", Set.of("limit", "window", "calendar", "zone", "week_start", "trickle", "trickle_period"),
-            "sliding_window", Set.of("limit", "window", "granularity"));
+            "sliding_window", Set.of("limit", "window", "granularity"),
+            "concurrency", Set.of("limit", "lease"));
     private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
     private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
     private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults", "callers", "when_full",
@@ -589,6 +591,7 @@ public final class PolicyLoader {
             case "token_bucket" -> "tb";
             case "leaky_bucket" -> "lb";
             case "fixed_window" -> "fw";
+            case "concurrency" -> "cc";
             default -> "sw";
         };
     }
@@ -641,6 +644,15 @@ public final class PolicyLoader {
                         }
                     }
                     return problems.size() > before ? null : new SlidingWindow(limit, window, granularity);
+                }
+                case "concurrency" -> {
+                    Long limit = positive(f, "limit", path, line);
+                    Duration lease = f.containsKey("lease") ? duration(f.get("lease")) : null;
+                    if (!f.containsKey("lease")) {
+                        problem(line, path, "missing 'lease' for concurrency: the longest a slot is held before it comes back "
+                                + "by itself, e.g. lease: 30s");
+                    }
+                    return problems.size() > before ? null : new ConcurrencyLimit(limit, lease);
                 }
                 default -> throw new IllegalStateException(name);
             }

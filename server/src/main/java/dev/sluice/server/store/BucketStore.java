@@ -146,6 +146,14 @@ public final class BucketStore implements Buckets, AutoCloseable {
         return result;
     }
 
+    @Override
+    public CompletableFuture<Long> renew(String key, Algorithm algorithm, long id) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        // Retried when its outcome is unknown: renewing twice leaves the lease as renewing once, a lease later.
+        calls.startHere(new Visit<>(key, new RenewProcessor(algorithm, id), true, result::complete, result::completeExceptionally));
+        return result;
+    }
+
     /** The member that owns the bucket named {@code key} now, or {@code null} while its partition has no owner. */
     public com.hazelcast.cluster.Member owner(String key) {
         return hazelcast.getPartitionService().getPartition(BucketKey.of(key)).getOwner();

@@ -56,7 +56,7 @@ final class BucketUpdate {
                 return new Applied<>(replay(algorithm, state, now, cost, recent.flags(known), recent.marker(known)), null);
             }
         }
-        Outcome outcome = algorithm.acquire(state, now, cost, consume, countDenied);
+        Outcome outcome = algorithm.acquire(state, now, cost, consume, countDenied, requestId);
         if (outcome.next() == null) {
             return new Applied<>(new BucketAnswer(outcome, false), null);
         }
@@ -84,6 +84,27 @@ final class BucketUpdate {
         RecentRequests recent = record == null ? null : record.recent();
         return new BucketView(record != null, asked.allowed(), remaining, algorithm.restAfterNanos(state, now),
                 asked.allowed() ? 0 : asked.retryAfterNanos(), recent == null ? 0 : recent.rememberedAt(now));
+    }
+
+    /**
+     * Extends the lease {@code id} holds on a concurrency limit's bucket to a whole lease from now.
+     * Answers the lease's length, or -1 when the lease is not held (given back, run out, or the
+     * limit is not a concurrency limit).
+     */
+    static Applied<Long> renew(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm, long id) {
+        BucketRecord record = entry.getValue();
+        if (record == null || !(algorithm instanceof dev.sluice.server.algorithm.ConcurrencyLimit c)) {
+            return new Applied<>(-1L, null);
+        }
+        long now = context.clock().nanos();
+        BucketState next = c.renew(record.state(), now, id);
+        if (next == null) {
+            return new Applied<>(-1L, null);
+        }
+        record = BucketRecord.holding(record, next, false);
+        record.keepUntil(now + c.restAfterNanos(next, now));
+        entry.setValue(record);
+        return new Applied<>(c.leaseNanos(), new StateBackup(next, record.keepUntil(), 0, now, 0, 0, 0));
     }
 
     /** The answer to a request applied before: its decision, and the bucket as it is now. */

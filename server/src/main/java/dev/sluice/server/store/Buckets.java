@@ -49,4 +49,11 @@ public interface Buckets {
      * the requests it remembered. Completes with whether it held anything.
      */
     CompletableFuture<Boolean> reset(String key);
+
+    /**
+     * Extends the lease {@code id} holds on a concurrency limit's bucket named {@code key} to a
+     * whole lease from now. Completes with the lease's length in nanoseconds, or -1 when the lease
+     * is not held (given back, or run out).
+     */
+    CompletableFuture<Long> renew(String key, Algorithm algorithm, long id);
 }

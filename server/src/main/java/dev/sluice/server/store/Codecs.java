@@ -4,9 +4,11 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import dev.sluice.server.algorithm.Algorithm;
 import dev.sluice.server.algorithm.BucketState;
+import dev.sluice.server.algorithm.ConcurrencyLimit;
 import dev.sluice.server.algorithm.CountingWindow;
 import dev.sluice.server.algorithm.FixedWindow;
 import dev.sluice.server.algorithm.GcraState;
+import dev.sluice.server.algorithm.LeaseState;
 import dev.sluice.server.algorithm.LeakyBucket;
 import dev.sluice.server.algorithm.SlidingWindow;
 import dev.sluice.server.algorithm.SlidingWindowState;
@@ -34,12 +36,14 @@ final class Codecs {
     private static final byte TRICKLE_WINDOW = 6;
     private static final byte COUNTING_WINDOW = 7;
     private static final byte COUNTING_CALENDAR_WINDOW = 8;
+    private static final byte CONCURRENCY = 9;
 
     private static final byte NO_STATE = 0;
     private static final byte GCRA_STATE = 1;
     private static final byte WINDOW_STATE = 2;
     private static final byte SLIDING_STATE = 3;
     private static final byte TRICKLE_STATE = 4;
+    private static final byte LEASE_STATE = 5;
 
     private Codecs() {
     }
@@ -79,6 +83,10 @@ final class Codecs {
             out.writeByte(COUNTING_WINDOW);
             out.writeLong(c.limit());
             out.writeLong(c.windowNanos());
+        } else if (algorithm instanceof ConcurrencyLimit c) {
+            out.writeByte(CONCURRENCY);
+            out.writeLong(c.limit());
+            out.writeLong(c.leaseNanos());
         } else if (algorithm instanceof SlidingWindow s) {
             out.writeByte(SLIDING_WINDOW);
             out.writeLong(s.limit());
@@ -106,6 +114,7 @@ final class Codecs {
                 yield CountingWindow.ofCalendar(limit, calendar);
             }
             case SLIDING_WINDOW -> new SlidingWindow(in.readLong(), Duration.ofNanos(in.readLong()), Duration.ofNanos(in.readLong()));
+            case CONCURRENCY -> new ConcurrencyLimit(in.readLong(), Duration.ofNanos(in.readLong()));
             case TRICKLE_WINDOW -> {
                 long amount = in.readLong();
                 Duration period = Duration.ofNanos(in.readLong());
@@ -141,6 +150,16 @@ final class Codecs {
             out.writeLong(s.headSlot());
             out.writeLong(s.total());
             out.writeIntArray(s.counts());
+        } else if (state instanceof LeaseState l) {
+            out.writeByte(LEASE_STATE);
+            int n = l.leases();
+            long[] triples = new long[3 * n];
+            for (int i = 0; i < n; i++) {
+                triples[3 * i] = l.id(i);
+                triples[3 * i + 1] = l.expiry(i);
+                triples[3 * i + 2] = l.slots(i);
+            }
+            out.writeLongArray(triples);
         } else {
             throw new IOException("no wire form for " + state);
         }
@@ -154,6 +173,22 @@ final class Codecs {
             case WINDOW_STATE -> new WindowState(in.readLong(), in.readLong());
             case SLIDING_STATE -> new SlidingWindowState(in.readLong(), in.readLong(), in.readLong(), in.readIntArray());
             case TRICKLE_STATE -> new TrickleState(in.readLong(), in.readLong(), in.readLong(), in.readLong());
+            case LEASE_STATE -> {
+                long[] triples = in.readLongArray();
+                if (triples.length % 3 != 0) {
+                    throw new IOException("a lease state of " + triples.length + " numbers, not id, expiry and slots for each lease");
+                }
+                int n = triples.length / 3;
+                long[] ids = new long[n];
+                long[] expiries = new long[n];
+                long[] slots = new long[n];
+                for (int i = 0; i < n; i++) {
+                    ids[i] = triples[3 * i];
+                    expiries[i] = triples[3 * i + 1];
+                    slots[i] = triples[3 * i + 2];
+                }
+                yield new LeaseState(ids, expiries, slots);
+            }
             default -> throw new IOException("unknown state tag " + tag);
         };
     }

@@ -57,6 +57,11 @@ public final class MemoryBuckets implements Buckets {
     }
 
     @Override
+    public CompletableFuture<Long> renew(String key, Algorithm algorithm, long id) {
+        return CompletableFuture.completedFuture(apply(key, entry -> BucketUpdate.renew(entry, context, algorithm, id).answer()));
+    }
+
+    @Override
     public CompletableFuture<Boolean> reset(String key) {
         return CompletableFuture.completedFuture(records.remove(BucketKey.of(key)) != null);
     }

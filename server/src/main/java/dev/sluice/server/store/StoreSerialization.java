@@ -24,6 +24,7 @@ public final class StoreSerialization implements DataSerializableFactory {
     static final int BUCKET_VIEW = 13;
     static final int INSPECT_PROCESSOR = 14;
     static final int RESET_PROCESSOR = 15;
+    static final int RENEW_PROCESSOR = 16;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
@@ -43,6 +44,7 @@ public final class StoreSerialization implements DataSerializableFactory {
             case BUCKET_VIEW -> new BucketView();
             case INSPECT_PROCESSOR -> new InspectProcessor();
             case RESET_PROCESSOR -> new ResetProcessor();
+            case RENEW_PROCESSOR -> new RenewProcessor();
             default -> null;
         };
     }

@@ -136,6 +136,11 @@ public final class FaultyBuckets implements Buckets {
     }
 
     @Override
+    public CompletableFuture<Long> renew(String key, dev.sluice.server.algorithm.Algorithm algorithm, long id) {
+        return real.renew(key, algorithm, id);
+    }
+
+    @Override
     public CompletableFuture<Boolean> reset(String key) {
         return real.reset(key);
     }
