@@ -52,4 +52,12 @@ class StateMergeTest {
         assertSame(w, StateMerge.moreConsumed(null, w));
         assertSame(w, StateMerge.moreConsumed(w, null));
     }
+
+    @Test
+    void leasesOfBothSidesAreKeptEachUntilItsLaterExpiry() {
+        LeaseState a = new LeaseState(new long[] {1, 2}, new long[] {100, 500}, new long[] {1, 1});
+        LeaseState b = new LeaseState(new long[] {2, 3}, new long[] {900, 300}, new long[] {1, 2});
+        LeaseState both = (LeaseState) StateMerge.moreConsumed(a, b);
+        assertEquals(new LeaseState(new long[] {1, 2, 3}, new long[] {100, 900, 300}, new long[] {1, 1, 2}), both);
+    }
 }

@@ -36,7 +36,8 @@ class CodecsTest {
                 new TrickleWindow(FixedWindow.ofLength(360, Duration.ofMinutes(1)), 1, Duration.ofSeconds(1)),
                 new CountingWindow(0, Duration.ofHours(1)),
                 CountingWindow.ofCalendar(20, FixedWindow.ofCalendar(20, FixedWindow.CalendarUnit.MONTH, ZoneId.of("Europe/Berlin"),
-                        DayOfWeek.MONDAY)));
+                        DayOfWeek.MONDAY)),
+                new dev.sluice.server.algorithm.ConcurrencyLimit(5, Duration.ofSeconds(30)));
         for (Algorithm a : all) {
             BufferObjectDataOutput out = serialization.createObjectDataOutput();
             Codecs.writeAlgorithm(out, a);
@@ -44,5 +45,13 @@ class CodecsTest {
             assertEquals(a, back, a.toString());
             assertEquals(a.toString(), back.toString());
         }
+    }
+
+    @Test
+    void aConcurrencyLimitsLeasesSurviveTheWire() throws IOException {
+        var leases = new dev.sluice.server.algorithm.LeaseState(new long[] {7, -3, 0}, new long[] {100, 200, 300}, new long[] {1, 2, 1});
+        BufferObjectDataOutput out = serialization.createObjectDataOutput();
+        Codecs.writeState(out, leases);
+        assertEquals(leases, Codecs.readState(serialization.createObjectDataInput(out.toByteArray())));
     }
 }
