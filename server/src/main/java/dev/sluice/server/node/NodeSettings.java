@@ -183,6 +183,11 @@ public final class NodeSettings {
         return get(Settings.HAZELCAST_INTERNALS);
     }
 
+    /** Whether this member counts decided buckets for TopKeys. */
+    public boolean topKeys() {
+        return get(Settings.TOP_KEYS);
+    }
+
     /** Headless service whose DNS records list the members (Kubernetes DNS discovery), or {@code null}. */
     public String kubernetesServiceDns() {
         return get(Settings.KUBERNETES_SERVICE_DNS);
@@ -409,6 +414,10 @@ public final class NodeSettings {
 
         public Builder partitionCount(int partitionCount) {
             return set(Settings.PARTITION_COUNT, partitionCount);
+        }
+
+        public Builder topKeys(boolean on) {
+            return set(Settings.TOP_KEYS, on);
         }
 
         public Builder hazelcastInternals(boolean on) {

@@ -115,6 +115,8 @@ public final class Settings {
     public static final Setting<Boolean> HAZELCAST_INTERNALS = new Setting<>("hazelcast-internals", Boolean.class, "BOOLEAN",
             true, "true", Settings::bool, null,
             "use Hazelcast's internal invocation API (faster); false uses its public API alone, to triage a Hazelcast upgrade");
+    public static final Setting<Boolean> TOP_KEYS = new Setting<>("top-keys", Boolean.class, "BOOLEAN", true, "true", Settings::bool, null,
+            "count every decided bucket in a heavy-hitter sketch, for the admin API's TopKeys and the console (false: this member counts none)");
     public static final Setting<String> LOG_LEVEL = new Setting<>("log-level", String.class, "LEVEL", "info", "info",
             Settings::logLevel, Settings::knownLevel, "error, warn, info or debug");
     public static final Setting<String> LOG_FORMAT = new Setting<>("log-format", String.class, "FORMAT", "text", "text",
@@ -150,7 +152,7 @@ public final class Settings {
             KUBERNETES_SERVICE_DNS, KUBERNETES_SERVICE_NAME, KUBERNETES_NAMESPACE, KUBERNETES_API_URL, MIN_CLUSTER_SIZE,
             HEARTBEAT_INTERVAL, MEMBER_TIMEOUT, MERGE_INTERVAL,
             MAX_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_BUCKETS, SHUTDOWN_GRACE, DRAIN_DELAY, POLICY_RELOAD_INTERVAL, REQUEST_MEMORY, EXPIRY_GRACE, SWEEP_INTERVAL,
-            PARTITION_COUNT, HAZELCAST_INTERNALS, METRICS_PORT, NEAR_LIMIT, OTLP_ENDPOINT, LOG_LEVEL, LOG_FORMAT, WARM_UP, CLOCK, POLICY_SET,
+            PARTITION_COUNT, HAZELCAST_INTERNALS, TOP_KEYS, METRICS_PORT, NEAR_LIMIT, OTLP_ENDPOINT, LOG_LEVEL, LOG_FORMAT, WARM_UP, CLOCK, POLICY_SET,
             KUBERNETES_CA_CERTIFICATE, KUBERNETES_API_TOKEN, SPAN_EXPORTER);
 
     /** The settings given on the command line or in the environment. */

@@ -127,7 +127,7 @@ public final class SluiceNode implements AutoCloseable {
             this.tracing = Tracing.of(settings, hazelcast.getCluster().getLocalMember().getAddress().toString());
             this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight(),
                     metrics == null ? DecisionMetrics.OFF : new DecisionMetrics(metrics.registry(), settings.nearLimit()),
-                    tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()), topKeys);
+                    tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()), settings.topKeys() ? topKeys : TopKeys.OFF);
             RpcMetrics rpc = metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry());
             this.service = new RateLimiterService(path, EventLoops.of(threads.workers()), rpc);
             LeakDetection.offUnlessAsked();

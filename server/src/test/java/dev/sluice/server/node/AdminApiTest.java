@@ -75,10 +75,12 @@ class AdminApiTest {
 
     private int metricsPort;
 
+    private boolean countTopKeys = true;
+
     private AdminGrpc.AdminBlockingStub admin(boolean tokens, String token) throws Exception {
         metricsPort = dev.sluice.server.testing.Ports.free();
         NodeSettings.Builder b = TestNodes.settings(TestNodes.uniqueCluster("admin"), ManualClock.fixed()).policies(TestNodes.policies(POLICY))
-                .metricsPort(metricsPort);
+                .metricsPort(metricsPort).topKeys(countTopKeys);
         if (tokens) {
             b.callerTokens(Files.writeString(dir.resolve("tokens"), "ops-oncall sha256:" + CallerTokens.sha256("ops-token")
                     + "\ncheckout-service sha256:" + CallerTokens.sha256("shop-token") + "\n"));
@@ -259,6 +261,16 @@ class AdminApiTest {
                 () -> ops.topKeys(TopKeysRequest.newBuilder().setDomain("shop").setN(1001).build())).getStatus().getCode());
         assertEquals(Status.Code.NOT_FOUND, assertThrows(StatusRuntimeException.class,
                 () -> ops.topKeys(TopKeysRequest.newBuilder().setDomain("elsewhere").build())).getStatus().getCode());
+    }
+
+    @Test
+    void aMemberStartedWithoutTopKeysCountsNone() throws Exception {
+        countTopKeys = false;
+        AdminGrpc.AdminBlockingStub ops = admin(true, "ops-token");
+        acquire("shop", "t1", "");
+        TopKeysResponse top = ops.topKeys(TopKeysRequest.newBuilder().setDomain("shop").build());
+        assertEquals(0, top.getTotal());
+        assertEquals(0, top.getKeysCount());
     }
 
     @Test
