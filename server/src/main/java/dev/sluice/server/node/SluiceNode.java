@@ -162,7 +162,6 @@ public final class SluiceNode implements AutoCloseable {
             }
             started = grpc.build().start();
             Server grpcServer = started;
-            Clock decisionClock = effective.clock();
             local.set(new MemberQueries.Local() {
                 @Override
                 public ClusterAdmin.Report report() {
@@ -177,7 +176,7 @@ public final class SluiceNode implements AutoCloseable {
 
                 @Override
                 public KeyCounts topKeys(String domain, TopKeys.By by) {
-                    return SluiceNode.this.topKeys.summary(domain, by, decisionClock.nanos());
+                    return SluiceNode.this.topKeys.summary(domain, by);
                 }
 
                 @Override

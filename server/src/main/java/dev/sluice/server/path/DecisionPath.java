@@ -172,6 +172,9 @@ public final class DecisionPath {
             answer.accept(null, overloaded(maxInFlight));
             return null;
         }
+        if (!request.getDryRun()) {
+            topKeys.requested(request.getDomain(), limits);
+        }
         // A request that takes slots of a concurrency limit holds them under a lease its caller
         // names in Release: its request id, or one made here when it has none.
         String requestId = request.getRequestId();
@@ -339,11 +342,11 @@ public final class DecisionPath {
                 } else {
                     metrics.decided(a.domain, a.descriptors, verdict, a.decision.dryRun());
                     tracing.decided(a.span, store, verdict);
-                    long now = clock.nanos();
                     if (!a.decision.dryRun()) {
-                        topKeys.record(a.domainName, verdict, now);
+                        topKeys.decided(a.domainName, verdict);
                     }
-                    AcquireResponse response = ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), now);
+                    AcquireResponse response = ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(),
+                            clock.nanos());
                     if (a.leaseId != null && verdict.allowed()) {
                         response = response.toBuilder().setLeaseId(a.leaseId).build();
                     }
@@ -362,10 +365,9 @@ public final class DecisionPath {
                         ? c.getCause() : error));
             } else {
                 List<Verdict> verdicts = parts.stream().map(CompletableFuture::join).toList();
-                long now = clock.nanos();
                 for (int i = 0; i < verdicts.size(); i++) {
                     if (!a.resolved.get(i).dryRun()) {
-                        topKeys.record(a.domainName, verdicts.get(i), now);
+                        topKeys.decided(a.domainName, verdicts.get(i));
                     }
                 }
                 a.verdicts.accept(verdicts, null);
@@ -405,6 +407,11 @@ public final class DecisionPath {
             overloaded.add(n);
             answer.accept(null, overloaded(maxInFlight));
             return null;
+        }
+        for (DecisionEngine.Request q : requests) {
+            if (!q.dryRun()) {
+                topKeys.requested(domain, q.limits());
+            }
         }
         return new Admitted(domain, requests, answer);
     }
