@@ -59,6 +59,8 @@ import java.util.concurrent.locks.LockSupport;
  * stop                                        stop it, write the history; answers "stopped N"
  * health HOST:PORT                            the node's gRPC health; answers "health STATUS"
  * members HOST:PORT                           the cluster size the node's /metrics reports (-1: no answer)
+ * safe HOST:PORT                              whether the node's console reports its cluster safe (every partition's
+ *                                             owner and backup in place): "safe true", "safe false" or "safe unknown"
  * quit
  * </pre>
  *
@@ -127,6 +129,7 @@ public final class NetworkLoadAgent {
                 case "stop" -> out.println("stopped " + agent.load.stop());
                 case "health" -> out.println("health " + agent.health(w[1]));
                 case "members" -> out.println("members " + agent.members(w[1]));
+                case "safe" -> out.println("safe " + agent.safe(w[1]));
                 case "quit" -> {
                     agent.client.close();
                     agent.channel.shutdownNow();
@@ -146,6 +149,17 @@ public final class NetworkLoadAgent {
                     .getStatus().name();
         } catch (RuntimeException e) {
             return "UNKNOWN";
+        }
+    }
+
+    private String safe(String target) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + target + "/console/overview.json"))
+                    .timeout(Duration.ofSeconds(7)).build(), HttpResponse.BodyHandlers.ofString());
+            String body = r.body();
+            return r.statusCode() != 200 ? "unknown" : body.contains("\"safe\":true") ? "true" : body.contains("\"safe\":false") ? "false" : "unknown";
+        } catch (Exception e) {
+            return "unknown";
         }
     }
 
