@@ -162,6 +162,7 @@ public final class SluiceNode implements AutoCloseable {
             }
             started = grpc.build().start();
             Server grpcServer = started;
+            Clock decisionClock = effective.clock();
             local.set(new MemberQueries.Local() {
                 @Override
                 public ClusterAdmin.Report report() {
@@ -176,7 +177,7 @@ public final class SluiceNode implements AutoCloseable {
 
                 @Override
                 public KeyCounts topKeys(String domain, TopKeys.By by) {
-                    return SluiceNode.this.topKeys.summary(domain, by);
+                    return SluiceNode.this.topKeys.summary(domain, by, decisionClock.nanos());
                 }
 
                 @Override

@@ -1,7 +1,6 @@
 package dev.sluice.server.observe;
 
 import dev.sluice.server.engine.LimitResult;
-import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.engine.Verdict;
 
 import java.util.ArrayList;
@@ -9,14 +8,14 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The heaviest buckets of each domain over the last minute, on this member's monotonic clock: for
- * every bucket an admitted request asks (requests) and every bucket that denied one (denials), a {@link SpaceSaving} sketch
+ * The heaviest buckets of each domain over the last minute, on this member: for every bucket a
+ * decision asked (requests) and every bucket that denied (denials), a {@link SpaceSaving} sketch
  * per domain and per ten-second slot, six slots kept, so a question covers the last 50 to 60
  * seconds. Bounded memory whatever the keys: at most {@link #CAPACITY} counters per sketch, two
  * sketches per slot, six slots per domain, and domains come from the policy. Members' summaries
  * merge ({@link KeyCounts#merge}) into the cluster's; nothing scans the bucket map.
  *
- * <p>Each thread that admits or concludes decisions counts into sketches of its own, so counting never
+ * <p>Each thread that concludes decisions counts into sketches of its own, so counting never
  * waits on another thread (one shared sketch under a lock cost the benchmark's unary and client
  * paths 4 to 5 % of their throughput, from contention); a question merges every thread's, which
  * keeps the same bound (the bound of merged sketches is their total over the capacity).
@@ -65,89 +64,34 @@ public final class TopKeys {
         this.on = on;
     }
 
-    /**
-     * Counts a request of {@code domain} as it is admitted: each of the buckets its limits name,
-     * once. Counted here, on the thread that just built the names, rather than when the decision
-     * completes: the names are still in the CPU's caches, and their hashes, computed here, are the
-     * ones the store's lookup then finds cached.
-     */
-    public void requested(String domain, List<AppliedLimit> limits) {
-        if (on && !limits.isEmpty()) {
-            requested(domain, limits, System.nanoTime());
-        }
-    }
-
-    /** {@link #requested(String, List)} at {@code nowNanos} (this member's monotonic clock, as {@link System#nanoTime()}). */
-    public void requested(String domain, List<AppliedLimit> limits, long nowNanos) {
-        if (!on || limits.isEmpty()) {
+    /** Counts a decision of {@code domain} at {@code nowNanos} on the decision clock: each of its buckets once, and again if it denied. */
+    public void record(String domain, Verdict verdict, long nowNanos) {
+        if (!on || verdict.results().isEmpty()) {
             return;
         }
-        Domain d = domain(domain);
-        synchronized (d) {
-            d.at(Math.floorDiv(nowNanos, SLOT_NANOS));
-            for (int i = 0; i < limits.size(); i++) {
-                d.pending(By.REQUESTS, limits.get(i).bucketKey());
-            }
+        Threads t = domains.get(domain);
+        if (t == null) {
+            t = domains.computeIfAbsent(domain, k -> new Threads());
         }
-    }
-
-    /** Counts the buckets that denied a decided request of {@code domain}, shadow limits' included; nothing when none did. */
-    public void decided(String domain, Verdict verdict) {
-        if (on && denies(verdict)) {
-            decided(domain, verdict, System.nanoTime());
-        }
-    }
-
-    /** {@link #decided(String, Verdict)} at {@code nowNanos}. */
-    public void decided(String domain, Verdict verdict, long nowNanos) {
-        if (!on || !denies(verdict)) {
-            return;
-        }
-        Domain d = domain(domain);
+        Domain d = t.forThisThread();
+        long slot = Math.floorDiv(nowNanos, SLOT_NANOS);
         List<LimitResult> results = verdict.results();
         synchronized (d) {
-            d.at(Math.floorDiv(nowNanos, SLOT_NANOS));
+            if (slot != d.pendingSlot) {
+                d.flush();
+                d.pendingSlot = slot;
+            }
             for (int i = 0; i < results.size(); i++) {
-                if (!results.get(i).allowed()) {
-                    d.pending(By.DENIALS, results.get(i).limit().bucketKey());
+                LimitResult r = results.get(i);
+                d.pending(By.REQUESTS, r.limit().bucketKey());
+                if (!r.allowed()) {
+                    d.pending(By.DENIALS, r.limit().bucketKey());
                 }
             }
         }
     }
 
-    /** Both at once, as a test counts a decision: its buckets as requested, and those that denied. */
-    public void record(String domain, Verdict verdict, long nowNanos) {
-        List<AppliedLimit> limits = new ArrayList<>(verdict.results().size());
-        verdict.results().forEach(r -> limits.add(r.limit()));
-        requested(domain, limits, nowNanos);
-        decided(domain, verdict, nowNanos);
-    }
-
-    private static boolean denies(Verdict verdict) {
-        List<LimitResult> results = verdict.results();
-        for (int i = 0; i < results.size(); i++) {
-            if (!results.get(i).allowed()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** This thread's sketches of {@code domain}. */
-    private Domain domain(String domain) {
-        Threads t = domains.get(domain);
-        if (t == null) {
-            t = domains.computeIfAbsent(domain, k -> new Threads());
-        }
-        return t.forThisThread();
-    }
-
-    /** This member's summary of {@code domain} over the last minute, now. */
-    public KeyCounts summary(String domain, By by) {
-        return summary(domain, by, System.nanoTime());
-    }
-
-    /** This member's summary of {@code domain} over the last minute before {@code nowNanos} (its monotonic clock): every key its sketches monitor. */
+    /** This member's summary of {@code domain} over the last minute before {@code nowNanos}: every key its sketches monitor. */
     public KeyCounts summary(String domain, By by, long nowNanos) {
         Threads t = domains.get(domain);
         if (t == null) {
@@ -196,14 +140,6 @@ public final class TopKeys {
         final int[][] pendingHashes = new int[By.values().length][BATCH];
         final int[] pendingCount = new int[By.values().length];
         long pendingSlot = Long.MIN_VALUE;
-
-        /** Moves to {@code slot}, counting what is pending in the slot it was in. */
-        void at(long slot) {
-            if (slot != pendingSlot) {
-                flush();
-                pendingSlot = slot;
-            }
-        }
 
         void pending(By by, String key) {
             int k = by.ordinal();

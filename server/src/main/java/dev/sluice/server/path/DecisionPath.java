@@ -172,9 +172,6 @@ public final class DecisionPath {
             answer.accept(null, overloaded(maxInFlight));
             return null;
         }
-        if (!request.getDryRun()) {
-            topKeys.requested(request.getDomain(), limits);
-        }
         // A request that takes slots of a concurrency limit holds them under a lease its caller
         // names in Release: its request id, or one made here when it has none.
         String requestId = request.getRequestId();
@@ -342,11 +339,11 @@ public final class DecisionPath {
                 } else {
                     metrics.decided(a.domain, a.descriptors, verdict, a.decision.dryRun());
                     tracing.decided(a.span, store, verdict);
+                    long now = clock.nanos();
                     if (!a.decision.dryRun()) {
-                        topKeys.decided(a.domainName, verdict);
+                        topKeys.record(a.domainName, verdict, now);
                     }
-                    AcquireResponse response = ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(),
-                            clock.nanos());
+                    AcquireResponse response = ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), now);
                     if (a.leaseId != null && verdict.allowed()) {
                         response = response.toBuilder().setLeaseId(a.leaseId).build();
                     }
@@ -365,9 +362,10 @@ public final class DecisionPath {
                         ? c.getCause() : error));
             } else {
                 List<Verdict> verdicts = parts.stream().map(CompletableFuture::join).toList();
+                long now = clock.nanos();
                 for (int i = 0; i < verdicts.size(); i++) {
                     if (!a.resolved.get(i).dryRun()) {
-                        topKeys.decided(a.domainName, verdicts.get(i));
+                        topKeys.record(a.domainName, verdicts.get(i), now);
                     }
                 }
                 a.verdicts.accept(verdicts, null);
@@ -407,11 +405,6 @@ public final class DecisionPath {
             overloaded.add(n);
             answer.accept(null, overloaded(maxInFlight));
             return null;
-        }
-        for (DecisionEngine.Request q : requests) {
-            if (!q.dryRun()) {
-                topKeys.requested(domain, q.limits());
-            }
         }
         return new Admitted(domain, requests, answer);
     }
