@@ -24,7 +24,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -57,7 +56,7 @@ final class AdminCommands {
         if (answered == null) {
             return Sluice.UNREACHABLE;
         }
-        if (node.output == Sluice.Output.json) {
+        if (node.output.json()) {
             out.println(json(answered.answer()));
         } else {
             text.print(out, answered.target(), answered.answer());
@@ -114,25 +113,24 @@ final class AdminCommands {
         @Mixin
         NodeOptions node;
 
-        @Option(names = "--domain", required = true, paramLabel = "DOMAIN", description = "the policy domain")
-        String domain;
-
-        @Option(names = {"-d", "--descriptor"}, paramLabel = "KEY=VALUE", description = "a descriptor of the request (repeat for more)")
-        Map<String, String> descriptors = new LinkedHashMap<>();
+        @Mixin
+        RequestOptions request;
 
         @Option(names = "--cost", paramLabel = "N", defaultValue = "1", description = "the cost to ask about (default ${DEFAULT-VALUE})")
         long cost;
 
         @Override
         public Integer call() {
-            InspectRequest request = InspectRequest.newBuilder().setDomain(domain).putAllDescriptors(descriptors).setCost(cost).build();
-            return ask(node, spec, stub -> stub.inspect(request), this::print,
+            InspectRequest ask = InspectRequest.newBuilder().setDomain(request.domain).putAllDescriptors(request.descriptors).setCost(cost)
+                    .build();
+            return ask(node, spec, stub -> stub.inspect(ask), this::print,
                     r -> r.getBucketsList().stream().allMatch(b -> b.getAllowed() || b.getShadow()) ? 0 : Sluice.DENIED_OR_PROBLEMS);
         }
 
         private void print(PrintWriter out, String target, InspectResponse r) {
             if (r.getBucketsCount() == 0) {
-                out.println("no limit applies to " + descriptors(descriptors) + " in domain " + domain + " (asked " + target + ")");
+                out.println("no limit applies to " + descriptors(request.descriptors) + " in domain " + request.domain + " (asked " + target
+                        + ")");
                 return;
             }
             boolean denied = r.getBucketsList().stream().anyMatch(b -> !b.getAllowed() && !b.getShadow());
@@ -162,11 +160,8 @@ final class AdminCommands {
         @Mixin
         NodeOptions node;
 
-        @Option(names = "--domain", required = true, paramLabel = "DOMAIN", description = "the policy domain")
-        String domain;
-
-        @Option(names = {"-d", "--descriptor"}, paramLabel = "KEY=VALUE", description = "a descriptor of the request (repeat for more)")
-        Map<String, String> descriptors = new LinkedHashMap<>();
+        @Mixin
+        RequestOptions request;
 
         @CommandLine.ArgGroup(multiplicity = "1")
         Which which;
@@ -181,14 +176,14 @@ final class AdminCommands {
 
         @Override
         public Integer call() {
-            ResetRequest request = ResetRequest.newBuilder().setDomain(domain).putAllDescriptors(descriptors)
+            ResetRequest reset = ResetRequest.newBuilder().setDomain(request.domain).putAllDescriptors(request.descriptors)
                     .addAllLimits(which.limits).setAll(which.all).build();
-            return ask(node, spec, stub -> stub.reset(request), this::print, r -> 0);
+            return ask(node, spec, stub -> stub.reset(reset), this::print, r -> 0);
         }
 
         private void print(PrintWriter out, String target, ResetResponse r) {
             if (r.getBucketsCount() == 0) {
-                out.println("nothing to reset: no limit applies to " + descriptors(descriptors) + " in domain " + domain);
+                out.println("nothing to reset: no limit applies to " + descriptors(request.descriptors) + " in domain " + request.domain);
                 return;
             }
             for (ResetBucket b : r.getBucketsList()) {

@@ -51,8 +51,8 @@ final class NodeOptions {
     @Option(names = "--timeout", paramLabel = "MILLIS", defaultValue = "5000", description = "per node (default ${DEFAULT-VALUE})")
     long timeoutMillis;
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
-    Sluice.Output output = Sluice.Output.text;
+    @CommandLine.Mixin
+    OutputOption output;
 
     /** A refusal from a node: the status it answered, for the command to report and exit on. */
     static final class Refused extends Exception {

@@ -22,7 +22,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -112,8 +111,8 @@ public final class Sluice implements Runnable {
         @Parameters(arity = "1..*", paramLabel = "FILE", description = "policy files (YAML)")
         List<Path> files;
 
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
-        Output output = Output.text;
+        @CommandLine.Mixin
+        OutputOption output;
 
         @Override
         public Integer call() {
@@ -136,7 +135,7 @@ public final class Sluice implements Runnable {
                     summary = "cannot be read: " + why;
                 }
                 failed += problems.isEmpty() ? 0 : 1;
-                if (output == Output.json) {
+                if (output.json()) {
                     json.append(json.length() > 1 ? "," : "").append("{\"file\":");
                     string(json, f.toString()).append(",\"valid\":").append(problems.isEmpty()).append(",\"problems\":[");
                     for (int i = 0; i < problems.size(); i++) {
@@ -150,7 +149,7 @@ public final class Sluice implements Runnable {
                     out.println(f + ": " + summary);
                 }
             }
-            if (output == Output.json) {
+            if (output.json()) {
                 out.println(json.append(']'));
             }
             out.flush();
@@ -173,8 +172,8 @@ public final class Sluice implements Runnable {
         @Parameters(index = "1", paramLabel = "NEW", description = "the policy file to compare it with")
         Path after;
 
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
-        Output output = Output.text;
+        @CommandLine.Mixin
+        OutputOption output;
 
         @Override
         public Integer call() {
@@ -186,7 +185,7 @@ public final class Sluice implements Runnable {
                 return DENIED_OR_PROBLEMS;
             }
             List<PolicyDiff.Change> changes = PolicyDiff.between(old, now);
-            if (output == Output.json) {
+            if (output.json()) {
                 StringBuilder json = new StringBuilder("[");
                 for (PolicyDiff.Change c : changes) {
                     json.append(json.length() > 1 ? "," : "").append("{\"change\":");
@@ -239,8 +238,8 @@ public final class Sluice implements Runnable {
         @Parameters(index = "0", paramLabel = "LOG", description = "the request log (JSON lines), or - for standard input")
         String log;
 
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json")
-        Output output = Output.text;
+        @CommandLine.Mixin
+        OutputOption output;
 
         @Override
         public Integer call() throws IOException {
@@ -266,7 +265,7 @@ public final class Sluice implements Runnable {
                 return DENIED_OR_PROBLEMS;
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            if (output == Output.json) {
+            if (output.json()) {
                 StringBuilder json = new StringBuilder("{\"requests\":").append(r.requests).append(",\"allowed\":").append(r.allowed)
                         .append(",\"denied\":").append(r.denied).append(",\"out_of_order\":").append(r.outOfOrder).append(",\"refused\":{");
                 int i = 0;
@@ -303,11 +302,8 @@ public final class Sluice implements Runnable {
         @CommandLine.Mixin
         NodeOptions node;
 
-        @Option(names = "--domain", required = true, paramLabel = "DOMAIN", description = "the policy domain")
-        String domain;
-
-        @Option(names = {"-d", "--descriptor"}, paramLabel = "KEY=VALUE", description = "a descriptor of the request (repeat for more)")
-        Map<String, String> descriptors = new LinkedHashMap<>();
+        @CommandLine.Mixin
+        RequestOptions request;
 
         @Option(names = "--cost", paramLabel = "N", defaultValue = "1", description = "units to spend (default ${DEFAULT-VALUE})")
         long cost;
@@ -322,11 +318,11 @@ public final class Sluice implements Runnable {
             if (cost < 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--cost must be 0 or more, got " + cost);
             }
-            AcquireRequest request = AcquireRequest.newBuilder().setDomain(domain).putAllDescriptors(descriptors).setCost(cost)
+            AcquireRequest ask = AcquireRequest.newBuilder().setDomain(request.domain).putAllDescriptors(request.descriptors).setCost(cost)
                     .setDryRun(dryRun).build();
             NodeOptions.Answered<AcquireResponse> r;
             try {
-                r = node.call(RateLimiterGrpc::newBlockingStub, stub -> stub.acquire(request), err, spec.commandLine());
+                r = node.call(RateLimiterGrpc::newBlockingStub, stub -> stub.acquire(ask), err, spec.commandLine());
             } catch (NodeOptions.Refused e) {
                 err.println("sluice: " + e.target + " refused the request: " + e.status.getCode() + ": " + e.status.getDescription());
                 err.flush();
@@ -340,7 +336,7 @@ public final class Sluice implements Runnable {
         }
 
         private void print(PrintWriter out, String target, AcquireResponse r) {
-            if (node.output == Output.json) {
+            if (node.output.json()) {
                 StringBuilder json = new StringBuilder("{\"node\":");
                 string(json, target).append(",\"decision\":");
                 string(json, r.getDecision().name().toLowerCase()).append(",\"http_status\":").append(r.getHttpStatus())
