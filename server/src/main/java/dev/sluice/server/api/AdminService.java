@@ -1,6 +1,5 @@
 package dev.sluice.server.api;
 
-import com.google.protobuf.Duration;
 import dev.sluice.api.admin.v1.AdminGrpc;
 import dev.sluice.api.admin.v1.BucketInfo;
 import dev.sluice.api.admin.v1.ClusterRequest;
@@ -25,6 +24,7 @@ import dev.sluice.server.observe.KeyCounts;
 import dev.sluice.server.observe.TopKeys;
 import dev.sluice.server.path.Caller;
 import dev.sluice.server.path.RequestValidator;
+import dev.sluice.server.path.ResponseRenderer;
 import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.policy.BucketNames;
 import dev.sluice.server.policy.Domain;
@@ -119,31 +119,31 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
             return;
         }
         long cost = request.getCost() == 0 ? 1 : request.getCost();
-        Resolved r = resolve(p, request.getDomain(), request.getDescriptorsMap(), cost, observer);
-        if (r == null) {
+        List<AppliedLimit> limits = resolve(p, request.getDomain(), request.getDescriptorsMap(), cost, observer);
+        if (limits == null) {
             return;
         }
-        for (AppliedLimit limit : r.limits) {
+        for (AppliedLimit limit : limits) {
             if (cost > limit.algorithm().limit()) {
                 observer.onError(invalid("cost: " + cost + " can never be allowed by limit '" + limit.name() + "', which allows at most "
                         + limit.algorithm().limit() + " at once"));
                 return;
             }
         }
-        List<CompletableFuture<BucketView>> views = new ArrayList<>(r.limits.size());
-        for (AppliedLimit limit : r.limits) {
+        List<CompletableFuture<BucketView>> views = new ArrayList<>(limits.size());
+        for (AppliedLimit limit : limits) {
             views.add(buckets.inspect(limit.bucketKey(), limit.algorithm(), cost));
         }
         whenAll(views, observer, done -> {
             InspectResponse.Builder answer = InspectResponse.newBuilder();
-            for (int i = 0; i < r.limits.size(); i++) {
-                AppliedLimit limit = r.limits.get(i);
+            for (int i = 0; i < limits.size(); i++) {
+                AppliedLimit limit = limits.get(i);
                 BucketView v = done.get(i);
                 ClusterAdmin.Owner owner = cluster.owner(limit.bucketKey());
                 answer.addBuckets(BucketInfo.newBuilder().setRule(limit.rule()).setLimit(limit.name())
                         .setBucketKey(BucketKey.of(limit.bucketKey()).toString()).setAlgorithm(limit.algorithm().toString())
-                        .setLimitValue(limit.algorithm().limit()).setRemaining(v.remaining()).setResetAfter(duration(v.resetAfterNanos()))
-                        .setAllowed(v.allowed()).setRetryAfter(duration(v.retryAfterNanos())).setOwner(owner.memberAddress())
+                        .setLimitValue(limit.algorithm().limit()).setRemaining(v.remaining()).setResetAfter(ResponseRenderer.duration(v.resetAfterNanos()))
+                        .setAllowed(v.allowed()).setRetryAfter(ResponseRenderer.duration(v.retryAfterNanos())).setOwner(owner.memberAddress())
                         .setOwnerUuid(owner.uuid()).setShadow(limit.shadow()).setRememberedRequests(v.remembered()).setHeld(v.held()));
             }
             return answer.build();
@@ -160,16 +160,16 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
             observer.onError(invalid("limits: name the limits to reset, or set all to reset every limit that applies"));
             return;
         }
-        Resolved r = resolve(p, request.getDomain(), request.getDescriptorsMap(), 1, observer);
-        if (r == null) {
+        List<AppliedLimit> limits = resolve(p, request.getDomain(), request.getDescriptorsMap(), 1, observer);
+        if (limits == null) {
             return;
         }
         List<AppliedLimit> chosen = new ArrayList<>();
         if (request.getAll()) {
-            chosen.addAll(r.limits);
+            chosen.addAll(limits);
         } else {
             Set<String> applying = new LinkedHashSet<>();
-            r.limits.forEach(l -> applying.add(l.name()));
+            limits.forEach(l -> applying.add(l.name()));
             for (String name : request.getLimitsList()) {
                 if (!applying.contains(name)) {
                     observer.onError(invalid("limits: no limit named '" + name + "' applies to this request in domain \""
@@ -178,7 +178,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
                     return;
                 }
             }
-            for (AppliedLimit l : r.limits) {
+            for (AppliedLimit l : limits) {
                 if (request.getLimitsList().contains(l.name())) {
                     chosen.add(l);
                 }
@@ -236,7 +236,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
                 return;
             }
             TopKeysResponse.Builder answer = TopKeysResponse.newBuilder()
-                    .setWindow(duration(TopKeys.SLOTS * TopKeys.SLOT_NANOS));
+                    .setWindow(ResponseRenderer.duration(TopKeys.SLOTS * TopKeys.SLOT_NANOS));
             List<KeyCounts> parts = new ArrayList<>();
             for (ClusterAdmin.MemberAnswer<KeyCounts> a : answers) {
                 if (a.answer() == null) {
@@ -276,7 +276,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
                 } else {
                     m.setGrpcAddress(r.grpcAddress()).setState(r.state()).setOwnedPartitions(r.ownedPartitions())
                             .setOwnedBuckets(r.ownedBuckets()).setBackupBuckets(r.backupBuckets()).setPolicyVersion(r.policyVersion())
-                            .setClockOffsetMillis(r.clockOffsetMillis()).setUptime(duration(r.uptimeMillis() * 1_000_000L))
+                            .setClockOffsetMillis(r.clockOffsetMillis()).setUptime(ResponseRenderer.duration(r.uptimeMillis() * 1_000_000L))
                             .setVersion(r.version());
                 }
                 answer.addMembers(m);
@@ -286,11 +286,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         });
     }
 
-    /** A request's domain and the limits that apply to its descriptors, or {@code null} having refused it. */
-    private record Resolved(Domain domain, List<AppliedLimit> limits) {
-    }
-
-    private static Resolved resolve(Policies p, String domainName, Map<String, String> descriptors, long cost, StreamObserver<?> observer) {
+    /** The limits that apply to a request's descriptors in its domain, or {@code null} having refused it. */
+    private static List<AppliedLimit> resolve(Policies p, String domainName, Map<String, String> descriptors, long cost, StreamObserver<?> observer) {
         String problem = RequestValidator.problem(AcquireRequest.newBuilder().setDomain(domainName).putAllDescriptors(descriptors)
                 .setCost(cost).build());
         if (problem != null) {
@@ -302,7 +299,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
             observer.onError(notServed(domainName));
             return null;
         }
-        return new Resolved(domain, domain.resolve(domain.withDefaults(descriptors)));
+        return domain.resolve(domain.withDefaults(descriptors));
     }
 
     /** Answers with {@code build} of every future's value once all are in, or the first failure as UNAVAILABLE. */
@@ -333,10 +330,6 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         return Status.NOT_FOUND.withDescription("domain: \"" + domain + "\" has no policies on this cluster").asRuntimeException();
     }
 
-    private static Duration duration(long nanos) {
-        return Duration.newBuilder().setSeconds(Math.floorDiv(nanos, 1_000_000_000L)).setNanos((int) Math.floorMod(nanos, 1_000_000_000L))
-                .build();
-    }
 
     /** Refuses the call unless its caller holds the admin role; answers whether it did. */
     private static boolean refused(String method, Policies in, StreamObserver<?> observer) {

@@ -17,6 +17,7 @@ import dev.sluice.server.path.Caller;
 import dev.sluice.server.path.Answer;
 import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.path.Refusal;
+import dev.sluice.server.path.ResponseRenderer;
 import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.MethodDescriptor;
@@ -232,9 +233,8 @@ public final class RateLimiterService implements BindableService {
     private static List<LeaseStatus> statuses(List<LeaseResult> results) {
         List<LeaseStatus> out = new java.util.ArrayList<>(results.size());
         for (LeaseResult r : results) {
-            long n = r.expiresAfterNanos();
             out.add(LeaseStatus.newBuilder().setName(r.limit().name()).setHeld(r.held())
-                    .setExpiresAfter(com.google.protobuf.Duration.newBuilder().setSeconds(n / 1_000_000_000L).setNanos((int) (n % 1_000_000_000L)))
+                    .setExpiresAfter(ResponseRenderer.duration(r.expiresAfterNanos()))
                     .build());
         }
         return out;

@@ -287,6 +287,16 @@ public final class DecisionEngine {
         return out;
     }
 
+    /** Whether any of {@code limits} holds leases (a request of them takes slots it must give back). */
+    public static boolean holdsLeases(List<AppliedLimit> limits) {
+        for (AppliedLimit l : limits) {
+            if (l.algorithm() instanceof ConcurrencyLimit) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static <T> CompletableFuture<List<T>> all(List<CompletableFuture<T>> each) {
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> each.stream().map(CompletableFuture::join).toList());
     }

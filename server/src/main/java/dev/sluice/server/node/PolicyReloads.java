@@ -22,10 +22,6 @@ final class PolicyReloads {
         last = new Last("applied", lastAppliedMillis, "");
     }
 
-    void refused() {
-        refused("");
-    }
-
     void refused(String why) {
         refused.incrementAndGet();
         last = new Last("refused", System.currentTimeMillis(), why);

@@ -176,7 +176,7 @@ public final class DecisionPath {
         // names in Release: its request id, or one made here when it has none.
         String requestId = request.getRequestId();
         String leaseId = null;
-        if (!request.getDryRun() && hasConcurrency(limits)) {
+        if (!request.getDryRun() && DecisionEngine.holdsLeases(limits)) {
             leaseId = requestId.isEmpty() ? RequestIds.fresh() : requestId;
             requestId = leaseId;
         }
@@ -199,13 +199,9 @@ public final class DecisionPath {
         return null;
     }
 
-    private static boolean hasConcurrency(List<AppliedLimit> limits) {
-        for (AppliedLimit l : limits) {
-            if (l.algorithm() instanceof dev.sluice.server.algorithm.ConcurrencyLimit) {
-                return true;
-            }
-        }
-        return false;
+    /** The failure a chain of futures completed with, without the {@code CompletionException} around it. */
+    private static Throwable unwrapped(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error;
     }
 
     /** What a Release or Renew hears: one result per concurrency limit that applies, or why there are none. */
@@ -247,8 +243,7 @@ public final class DecisionPath {
         }
         done.whenComplete((results, error) -> {
             if (error != null) {
-                answer.accept(null, refusalOf(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                        ? c.getCause() : error));
+                answer.accept(null, refusalOf(unwrapped(error)));
             } else {
                 answer.accept(results, null);
             }
@@ -358,8 +353,7 @@ public final class DecisionPath {
         CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
             inFlight.addAndGet(-parts.size());
             if (error != null) {
-                a.verdicts.accept(null, refusalOf(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                        ? c.getCause() : error));
+                a.verdicts.accept(null, refusalOf(unwrapped(error)));
             } else {
                 List<Verdict> verdicts = parts.stream().map(CompletableFuture::join).toList();
                 long now = clock.nanos();

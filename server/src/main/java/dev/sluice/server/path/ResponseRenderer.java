@@ -16,7 +16,7 @@ import java.util.Map;
 import static dev.sluice.server.policy.LimitText.ceilSeconds;
 
 /** Turns a verdict into the response a gateway relays: decision, statuses, headers, status and body. */
-final class ResponseRenderer {
+public final class ResponseRenderer {
 
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
@@ -159,7 +159,8 @@ final class ResponseRenderer {
         b.addHeaders(Header.newBuilder().setName(name).setValue(value));
     }
 
-    static Duration duration(long nanos) {
+    /** {@code nanos} as a protobuf Duration, exact to the nanosecond. */
+    public static Duration duration(long nanos) {
         return Duration.newBuilder().setSeconds(Math.floorDiv(nanos, NANOS_PER_SECOND))
                 .setNanos((int) Math.floorMod(nanos, NANOS_PER_SECOND)).build();
     }

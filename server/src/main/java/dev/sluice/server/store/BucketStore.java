@@ -124,33 +124,30 @@ public final class BucketStore implements Buckets, AutoCloseable {
 
     @Override
     public CompletableFuture<Boolean> refund(Refund r) {
-        CompletableFuture<Boolean> result = new CompletableFuture<>();
-        Visit<Boolean> visit = new Visit<>(r.key(), new RefundProcessor(r.algorithm(), r.cost(), r.marker(), r.requestId()),
-                r.requestId() != 0, result::complete, result::completeExceptionally);
-        calls.startHere(visit);
-        return result;
+        return visit(r.key(), new RefundProcessor(r.algorithm(), r.cost(), r.marker(), r.requestId()), r.requestId() != 0);
     }
 
     @Override
     public CompletableFuture<BucketView> inspect(String key, Algorithm algorithm, long cost) {
-        CompletableFuture<BucketView> result = new CompletableFuture<>();
-        calls.startHere(new Visit<>(key, new InspectProcessor(algorithm, cost), true, result::complete, result::completeExceptionally));
-        return result;
+        return visit(key, new InspectProcessor(algorithm, cost), true);
     }
 
     @Override
     public CompletableFuture<Boolean> reset(String key) {
-        CompletableFuture<Boolean> result = new CompletableFuture<>();
         // Retried when its outcome is unknown: removing a bucket twice leaves it as removing it once.
-        calls.startHere(new Visit<>(key, new ResetProcessor(), true, result::complete, result::completeExceptionally));
-        return result;
+        return visit(key, new ResetProcessor(), true);
     }
 
     @Override
     public CompletableFuture<Long> renew(String key, Algorithm algorithm, long id) {
-        CompletableFuture<Long> result = new CompletableFuture<>();
         // Retried when its outcome is unknown: renewing twice leaves the lease as renewing once, a lease later.
-        calls.startHere(new Visit<>(key, new RenewProcessor(algorithm, id), true, result::complete, result::completeExceptionally));
+        return visit(key, new RenewProcessor(algorithm, id), true);
+    }
+
+    /** One entry-processor call on the bucket named {@code key}, started from this thread; its answer completes the future. */
+    private <R> CompletableFuture<R> visit(String key, EntryProcessor<BucketKey, BucketRecord, R> processor, boolean retriable) {
+        CompletableFuture<R> result = new CompletableFuture<>();
+        calls.startHere(new Visit<>(key, processor, retriable, result::complete, result::completeExceptionally));
         return result;
     }
 
