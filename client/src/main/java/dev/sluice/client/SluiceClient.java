@@ -9,6 +9,8 @@ import dev.sluice.api.v1.RenewRequest;
 import dev.sluice.api.v1.ReleaseResponse;
 import dev.sluice.api.v1.ReleaseRequest;
 import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.api.v1.SettleRequest;
+import dev.sluice.api.v1.SettleResponse;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
@@ -234,38 +236,65 @@ public final class SluiceClient implements AutoCloseable {
         return p;
     }
 
-    /** How many times a Release is tried before it is left to the lease to run out. */
-    static final int RELEASE_TRIES = 5;
+    /** How many times a Release or a Settle (both idempotent) is tried while no node answers. */
+    static final int IDEMPOTENT_TRIES = 5;
 
     /**
      * Gives back the slots {@code request} holds under lease {@code leaseId}. Completes with
      * whether any were held; tried again (it is idempotent) while no node answers, up to
-     * {@value #RELEASE_TRIES} times, after which the lease running out gives them back.
+     * {@value #IDEMPOTENT_TRIES} times, after which the lease running out gives them back.
      */
     public CompletableFuture<Boolean> releaseAsync(Acquire request, String leaseId) {
-        CompletableFuture<Boolean> done = new CompletableFuture<>();
-        release(ReleaseRequest.newBuilder().setDomain(request.domain()).putAllDescriptors(request.descriptors()).setLeaseId(leaseId)
-                .build(), 1, done);
+        ReleaseRequest r = ReleaseRequest.newBuilder().setDomain(request.domain()).putAllDescriptors(request.descriptors())
+                .setLeaseId(leaseId).build();
+        CompletableFuture<ReleaseResponse> done = new CompletableFuture<>();
+        tried((stub, answer) -> stub.release(r, answer), 1, done);
+        return done.thenApply(answer -> answer.getLeasesList().stream().anyMatch(LeaseStatus::getHeld));
+    }
+
+    /**
+     * Settles the cost of a request acquired before at {@code actualCost} units, now that it is
+     * known: the node gives back or charges the difference from the {@code request}'s cost (the
+     * estimate) under every limit that took it, once however often it is asked. {@code acquired}
+     * is what {@link #acquireAsync} answered for {@code request}: its request id names the
+     * request. Tried again while no node answers, up to {@value #IDEMPOTENT_TRIES} times. Fails
+     * with FAILED_PRECONDITION when the buckets no longer remember the request (past the node's
+     * request memory or the limit's {@code settle_within}), or when nothing was charged for it
+     * (a denial, or an answer of the failure mode).
+     */
+    public CompletableFuture<SettleResponse> settleAsync(Acquire request, AcquireResult acquired, long actualCost) {
+        if (actualCost < 0) {
+            throw new IllegalArgumentException("actualCost must not be negative, got " + actualCost);
+        }
+        if (acquired.requestId().isEmpty()) {
+            throw new IllegalArgumentException("this answer came from the client's cache of denials: no request was made to settle");
+        }
+        SettleRequest r = SettleRequest.newBuilder().setDomain(request.domain()).putAllDescriptors(request.descriptors())
+                .setRequestId(acquired.requestId()).setActualCost(actualCost).build();
+        CompletableFuture<SettleResponse> done = new CompletableFuture<>();
+        tried((stub, answer) -> stub.settle(r, answer), 1, done);
         return done;
     }
 
-    private void release(ReleaseRequest r, int attempt, CompletableFuture<Boolean> done) {
-        rawStub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).release(r, new StreamObserver<>() {
+    /** Makes an idempotent call, again after a pause while no node answers, up to {@value #IDEMPOTENT_TRIES} times. */
+    private <A> void tried(java.util.function.BiConsumer<RateLimiterGrpc.RateLimiterStub, StreamObserver<A>> call, int attempt,
+                           CompletableFuture<A> done) {
+        call.accept(rawStub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS), new StreamObserver<>() {
             @Override
-            public void onNext(ReleaseResponse answer) {
-                done.complete(answer.getLeasesList().stream().anyMatch(LeaseStatus::getHeld));
+            public void onNext(A answer) {
+                done.complete(answer);
             }
 
             @Override
             public void onError(Throwable t) {
                 Status.Code code = Status.fromThrowable(t).getCode();
                 boolean transport = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
-                if (transport && attempt < RELEASE_TRIES && !closed) {
+                if (transport && attempt < IDEMPOTENT_TRIES && !closed) {
                     try {
-                        timer.schedule(() -> release(r, attempt + 1, done), 50L * attempt, TimeUnit.MILLISECONDS);
+                        timer.schedule(() -> tried(call, attempt + 1, done), 50L * attempt, TimeUnit.MILLISECONDS);
                         return;
                     } catch (java.util.concurrent.RejectedExecutionException stopping) {
-                        // closing: the lease runs out by itself
+                        // closing: the answer is the failure
                     }
                 }
                 done.completeExceptionally(t);

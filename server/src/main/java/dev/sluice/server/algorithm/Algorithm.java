@@ -42,6 +42,36 @@ public interface Algorithm {
      */
     BucketState refund(BucketState state, long now, long cost, long marker);
 
+    /**
+     * Takes {@code units} more at {@code now} for a decision already made (a cost settled after
+     * the fact, larger than its estimate; {@code marker} is the estimate's outcome's). Takes at most
+     * what is left, emptying the bucket, unless the algorithm allows {@link #overdraft()}: then all
+     * of them, leaving a debt later requests wait out. Returns the new state, or {@code null} when
+     * nothing changes (the bucket is already empty, or the algorithm holds no units).
+     */
+    default BucketState charge(BucketState state, long now, long units, long marker) {
+        return null;
+    }
+
+    /**
+     * Whole units that could be spent at {@code now}; below zero, the units a bucket in debt owes.
+     * Comparing it before and after a change at one instant tells how many units the change took.
+     */
+    default long balance(BucketState state, long now) {
+        Outcome one = acquire(state, now, 1, false, false);
+        return one.allowed() ? one.remaining() + 1 : 0;
+    }
+
+    /** Whether a charge after the fact may take this algorithm's buckets into debt ({@link #charge}). */
+    default boolean overdraft() {
+        return false;
+    }
+
+    /** This algorithm with {@link #overdraft()}; refused by algorithms that cannot owe units. */
+    default Algorithm overdrawn() {
+        throw new IllegalArgumentException(this + " cannot go into debt");
+    }
+
     /** Time from {@code now} until a bucket in {@code state} is back at rest; 0 if it is. */
     long restAfterNanos(BucketState state, long now);
 }

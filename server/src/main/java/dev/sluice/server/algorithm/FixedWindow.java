@@ -27,8 +27,13 @@ public final class FixedWindow implements Algorithm {
     private final CalendarUnit calendar;
     private final ZoneId zone;
     private final DayOfWeek weekStart;
+    /** Whether a charge after the fact may count past the limit, the excess carried into the windows that follow. */
+    private final boolean overdraft;
 
-    private FixedWindow(long limit, long lengthNanos, CalendarUnit calendar, ZoneId zone, DayOfWeek weekStart) {
+    /** Windows a debt is carried through, at most, when windows follow a calendar and each is found in turn. */
+    private static final int MOST_CARRIED_WINDOWS = 10_000;
+
+    private FixedWindow(long limit, long lengthNanos, CalendarUnit calendar, ZoneId zone, DayOfWeek weekStart, boolean overdraft) {
         if (limit <= 0) {
             throw new IllegalArgumentException("fixed window limit must be positive, got " + limit);
         }
@@ -37,6 +42,7 @@ public final class FixedWindow implements Algorithm {
         this.calendar = calendar;
         this.zone = zone;
         this.weekStart = weekStart;
+        this.overdraft = overdraft;
     }
 
     /** Windows of {@code length}, aligned to the Unix epoch. */
@@ -44,7 +50,7 @@ public final class FixedWindow implements Algorithm {
         if (length.isNegative() || length.isZero()) {
             throw new IllegalArgumentException("fixed window length must be positive, got " + length);
         }
-        return new FixedWindow(limit, length.toNanos(), null, null, null);
+        return new FixedWindow(limit, length.toNanos(), null, null, null, false);
     }
 
     /** Calendar windows in {@code zone}; weeks start on {@code weekStart}. */
@@ -57,7 +63,22 @@ public final class FixedWindow implements Algorithm {
             case WEEK -> Duration.ofDays(7).toNanos();
             case MONTH -> Duration.ofDays(30).toNanos();
         };
-        return new FixedWindow(limit, nominal, unit, zone, weekStart);
+        return new FixedWindow(limit, nominal, unit, zone, weekStart, false);
+    }
+
+    /**
+     * These windows, but a charge after the fact may count past the limit: the excess is a debt
+     * carried into the next window (and on, while it exceeds a whole window's limit), so it is paid
+     * off by later windows rather than forgotten when this one ends.
+     */
+    @Override
+    public FixedWindow overdrawn() {
+        return new FixedWindow(limit, lengthNanos, calendar, zone, weekStart, true);
+    }
+
+    @Override
+    public boolean overdraft() {
+        return overdraft;
     }
 
     @Override
@@ -98,7 +119,7 @@ public final class FixedWindow implements Algorithm {
             count = t.count();
         } else {
             end = windowEnd(now);
-            count = 0;
+            count = carried(state, end);
         }
         long untilEnd = end - now;
         if (count + cost <= limit) {
@@ -114,9 +135,77 @@ public final class FixedWindow implements Algorithm {
         return WindowState.refunded(state, now, cost, marker);
     }
 
+    /** Counts {@code units} more in the window of {@code now}: up to the limit, or past it with {@link #overdraft()}. */
+    @Override
+    public BucketState charge(BucketState state, long now, long units, long marker) {
+        WindowState w = current(state, now);
+        long after = overdraft ? saturatedAdd(w.count(), units) : Math.min(limit, saturatedAdd(w.count(), units));
+        return after <= w.count() ? null : new WindowState(w.windowEndNanos(), after);
+    }
+
+    @Override
+    public long balance(BucketState state, long now) {
+        return limit - current(state, now).count();
+    }
+
+    /** At the window's end; a window in debt, at the end of the window that pays the debt off. */
     @Override
     public long restAfterNanos(BucketState state, long now) {
+        if (overdraft && state instanceof WindowState w && w.count() > limit) {
+            long owed = w.count() - limit;
+            return Math.max(0, endAfter(w.windowEndNanos(), (owed - 1) / limit + 1) - now);
+        }
         return WindowState.restAfterNanos(state, now);
+    }
+
+    /** The window of {@code now} as a state: its end and the units counted in it (a debt carried in included). */
+    private WindowState current(BucketState state, long now) {
+        if (state instanceof WindowState w && now < w.windowEndNanos()) {
+            return w;
+        }
+        if (state instanceof TrickleState t && now < t.windowEndNanos()) {
+            return t.window();
+        }
+        long end = windowEnd(now);
+        return new WindowState(end, carried(state, end));
+    }
+
+    /**
+     * What a window ending at {@code end} starts with: with {@link #overdraft()}, what the earlier
+     * window in {@code state} counted past its limit, less a whole limit for every window between
+     * them (each paid that much off); otherwise nothing.
+     */
+    private long carried(BucketState state, long end) {
+        if (!overdraft || !(state instanceof WindowState w) || w.count() <= limit || w.windowEndNanos() >= end) {
+            return 0;
+        }
+        long owed = w.count() - limit;
+        long between;
+        if (calendar == null) {
+            between = (end - w.windowEndNanos()) / lengthNanos - 1;
+        } else {
+            between = 0;
+            for (long e = windowEnd(w.windowEndNanos()); e < end && between * limit < owed && between < MOST_CARRIED_WINDOWS; e = windowEnd(e)) {
+                between++;
+            }
+            if (between == MOST_CARRIED_WINDOWS) {
+                return 0;
+            }
+        }
+        return between >= owed / limit + 1 ? 0 : Math.max(0, owed - between * limit);
+    }
+
+    /** The end of the window {@code windows} after the one ending at {@code end}. */
+    private long endAfter(long end, long windows) {
+        if (calendar == null) {
+            long span = windows > (Long.MAX_VALUE - end) / lengthNanos ? Long.MAX_VALUE - end : windows * lengthNanos;
+            return end + span;
+        }
+        long e = end;
+        for (long i = 0; i < Math.min(windows, MOST_CARRIED_WINDOWS); i++) {
+            e = windowEnd(e);
+        }
+        return e;
     }
 
     /** The end of the window containing {@code now}. */
@@ -144,7 +233,7 @@ public final class FixedWindow implements Algorithm {
     @Override
     public boolean equals(Object o) {
         return o instanceof FixedWindow f && f.limit == limit && f.lengthNanos == lengthNanos
-                && f.calendar == calendar && Objects.equals(f.zone, zone) && f.weekStart == weekStart;
+                && f.calendar == calendar && Objects.equals(f.zone, zone) && f.weekStart == weekStart && f.overdraft == overdraft;
     }
 
     @Override
@@ -154,8 +243,9 @@ public final class FixedWindow implements Algorithm {
 
     @Override
     public String toString() {
+        String debt = overdraft ? ", overdraft" : "";
         return calendar == null
-                ? "fixed_window(limit=" + limit + ", window=" + Duration.ofNanos(lengthNanos) + ")"
-                : "fixed_window(limit=" + limit + ", calendar=" + calendar + ", zone=" + zone + ")";
+                ? "fixed_window(limit=" + limit + ", window=" + Duration.ofNanos(lengthNanos) + debt + ")"
+                : "fixed_window(limit=" + limit + ", calendar=" + calendar + ", zone=" + zone + debt + ")";
     }
 }

@@ -21,8 +21,10 @@ abstract sealed class GcraAlgorithm implements Algorithm permits TokenBucket, Le
     private final long full;
     /** Scaled deficit of a bucket that has just been created. */
     private final long initialDeficit;
+    /** Whether a charge after the fact may take the bucket below empty, into debt later requests pay off. */
+    final boolean overdraft;
 
-    GcraAlgorithm(String what, long capacity, long amount, long periodNanos, long initialUnits) {
+    GcraAlgorithm(String what, long capacity, long amount, long periodNanos, long initialUnits, boolean overdraft) {
         if (capacity <= 0) {
             throw new IllegalArgumentException(what + " capacity must be positive, got " + capacity);
         }
@@ -52,6 +54,12 @@ abstract sealed class GcraAlgorithm implements Algorithm permits TokenBucket, Le
         }
         this.full = scaledFull;
         this.initialDeficit = (capacity - initialUnits) * period;
+        this.overdraft = overdraft;
+    }
+
+    @Override
+    public final boolean overdraft() {
+        return overdraft;
     }
 
     @Override
@@ -76,12 +84,27 @@ abstract sealed class GcraAlgorithm implements Algorithm permits TokenBucket, Le
         }
         BucketState next = null;
         long resetDeficit = deficit;
-        if (consume && countDenied) {
+        if (consume && countDenied && deficit <= full) {
+            // Charged anyway: the bucket is empty (a bucket in debt stays as deep in it).
             resetDeficit = full;
             next = stateAt(now, full);
         }
-        return new Outcome(false, (full - resetDeficit) / period, ceilDiv(resetDeficit, rate),
+        return new Outcome(false, Math.max(0, (full - resetDeficit) / period), ceilDiv(resetDeficit, rate),
                 ceilDiv(after - full, rate), next, 0);
+    }
+
+    @Override
+    public final BucketState charge(BucketState state, long now, long units, long marker) {
+        long deficit = deficit(state, now);
+        long added = units > MAX_SCALED / period ? MAX_SCALED : units * period;
+        long after = Math.min(overdraft ? MAX_SCALED : full, deficit + added);
+        return after <= deficit ? null : stateAt(now, after);
+    }
+
+    /** Whole units that fit now; below zero, the units owed (a bucket in debt). */
+    @Override
+    public final long balance(BucketState state, long now) {
+        return Math.floorDiv(full - deficit(state, now), period);
     }
 
     @Override
@@ -99,7 +122,10 @@ abstract sealed class GcraAlgorithm implements Algorithm permits TokenBucket, Le
         return ceilDiv(deficit(state, now), rate);
     }
 
-    /** Scaled time until the bucket is at rest, clamped to [0, full]. */
+    /**
+     * Scaled time until the bucket is at rest, clamped to [0, full]; with {@link #overdraft}, beyond
+     * full by the debt a charge after the fact left.
+     */
     private long deficit(BucketState state, long now) {
         if (state == null) {
             return initialDeficit;
@@ -110,11 +136,13 @@ abstract sealed class GcraAlgorithm implements Algorithm permits TokenBucket, Le
             // Even with the largest fraction (rate - 1) the scaled value is below zero.
             return 0;
         }
-        if (wholeNanos > full / rate + 1) {
-            // Only a clock that stepped backwards gets here: treat the bucket as empty, never fuller.
-            return full;
+        long most = overdraft ? MAX_SCALED : full;
+        if (wholeNanos > most / rate + 1) {
+            // Without overdraft only a clock that stepped backwards gets here (or numbers the policy
+            // lowered since): treat the bucket as empty, never fuller.
+            return most;
         }
-        return Math.min(full, wholeNanos * rate + s.tatFraction());
+        return Math.min(most, wholeNanos * rate + s.tatFraction());
     }
 
     private GcraState stateAt(long now, long deficit) {

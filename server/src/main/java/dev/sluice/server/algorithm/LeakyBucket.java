@@ -14,9 +14,19 @@ public final class LeakyBucket extends GcraAlgorithm {
     private final long leakPeriodNanos;
 
     public LeakyBucket(long capacity, long leakAmount, Duration leakPeriod) {
-        super("leaky bucket", capacity, leakAmount, leakPeriod.toNanos(), capacity);
+        this(capacity, leakAmount, leakPeriod, false);
+    }
+
+    private LeakyBucket(long capacity, long leakAmount, Duration leakPeriod, boolean overdraft) {
+        super("leaky bucket", capacity, leakAmount, leakPeriod.toNanos(), capacity, overdraft);
         this.leakAmount = leakAmount;
         this.leakPeriodNanos = leakPeriod.toNanos();
+    }
+
+    /** This bucket, but a charge after the fact may take it into debt. */
+    @Override
+    public LeakyBucket overdrawn() {
+        return new LeakyBucket(capacity, leakAmount, Duration.ofNanos(leakPeriodNanos), true);
     }
 
     public long capacity() {
@@ -34,7 +44,7 @@ public final class LeakyBucket extends GcraAlgorithm {
     @Override
     public boolean equals(Object o) {
         return o instanceof LeakyBucket l && l.capacity == capacity && l.leakAmount == leakAmount
-                && l.leakPeriodNanos == leakPeriodNanos;
+                && l.leakPeriodNanos == leakPeriodNanos && l.overdraft == overdraft;
     }
 
     @Override
@@ -44,6 +54,6 @@ public final class LeakyBucket extends GcraAlgorithm {
 
     @Override
     public String toString() {
-        return "leaky_bucket(capacity=" + capacity + ", leak=" + leakAmount + "/" + Duration.ofNanos(leakPeriodNanos) + ")";
+        return "leaky_bucket(capacity=" + capacity + ", leak=" + leakAmount + "/" + Duration.ofNanos(leakPeriodNanos) + (overdraft ? ", overdraft" : "") + ")";
     }
 }

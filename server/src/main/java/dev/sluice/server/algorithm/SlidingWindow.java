@@ -21,8 +21,14 @@ public final class SlidingWindow implements Algorithm {
     private final long granularityNanos;
     /** Slots kept: the window's, and the one it partly covers at its far end. */
     private final int ring;
+    /** Whether a charge after the fact may count past the limit (the excess leaves with its slot, a window later). */
+    private final boolean overdraft;
 
     public SlidingWindow(long limit, Duration window, Duration granularity) {
+        this(limit, window, granularity, false);
+    }
+
+    private SlidingWindow(long limit, Duration window, Duration granularity, boolean overdraft) {
         if (limit <= 0 || limit > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("sliding window limit must be between 1 and " + Integer.MAX_VALUE + ", got " + limit);
         }
@@ -42,6 +48,22 @@ public final class SlidingWindow implements Algorithm {
         this.windowNanos = w;
         this.granularityNanos = g;
         this.ring = (int) (w / g) + 1;
+        this.overdraft = overdraft;
+    }
+
+    /**
+     * This window, but a charge after the fact may count past the limit. The excess is counted in
+     * the slot of the charge, as every unit is, so it keeps the window full until that slot leaves
+     * it, one window later: a debt larger than the limit is not carried further.
+     */
+    @Override
+    public SlidingWindow overdrawn() {
+        return new SlidingWindow(limit, Duration.ofNanos(windowNanos), Duration.ofNanos(granularityNanos), true);
+    }
+
+    @Override
+    public boolean overdraft() {
+        return overdraft;
     }
 
     @Override
@@ -103,6 +125,25 @@ public final class SlidingWindow implements Algorithm {
         }
         v.counts[at] -= back;
         return new SlidingWindowState(granularityNanos, v.slot, v.total - back, v.counts);
+    }
+
+    /** Counts {@code units} more in the slot of {@code now}: up to the limit, or past it with {@link #overdraft()}. */
+    @Override
+    public BucketState charge(BucketState state, long now, long units, long marker) {
+        View v = view(state, now);
+        long room = overdraft ? Integer.MAX_VALUE : Math.max(0, limit - v.total);
+        int at = index(v.slot);
+        int added = (int) Math.min(Math.min(units, room), (long) Integer.MAX_VALUE - v.counts[at]);
+        if (added <= 0) {
+            return null;
+        }
+        v.counts[at] += added;
+        return new SlidingWindowState(granularityNanos, v.slot, v.total + added, v.counts);
+    }
+
+    @Override
+    public long balance(BucketState state, long now) {
+        return limit - view(state, now).total;
     }
 
     @Override
@@ -197,7 +238,7 @@ public final class SlidingWindow implements Algorithm {
     @Override
     public boolean equals(Object o) {
         return o instanceof SlidingWindow s && s.limit == limit && s.windowNanos == windowNanos
-                && s.granularityNanos == granularityNanos;
+                && s.granularityNanos == granularityNanos && s.overdraft == overdraft;
     }
 
     @Override
@@ -208,6 +249,6 @@ public final class SlidingWindow implements Algorithm {
     @Override
     public String toString() {
         return "sliding_window(limit=" + limit + ", window=" + Duration.ofNanos(windowNanos)
-                + ", granularity=" + Duration.ofNanos(granularityNanos) + ")";
+                + ", granularity=" + Duration.ofNanos(granularityNanos) + (overdraft ? ", overdraft" : "") + ")";
     }
 }

@@ -14,7 +14,11 @@ public final class TokenBucket extends GcraAlgorithm {
     private final long initialTokens;
 
     public TokenBucket(long capacity, long refillAmount, Duration refillPeriod, long initialTokens) {
-        super("token bucket", capacity, refillAmount, refillPeriod.toNanos(), initialTokens);
+        this(capacity, refillAmount, refillPeriod, initialTokens, false);
+    }
+
+    private TokenBucket(long capacity, long refillAmount, Duration refillPeriod, long initialTokens, boolean overdraft) {
+        super("token bucket", capacity, refillAmount, refillPeriod.toNanos(), initialTokens, overdraft);
         this.refillAmount = refillAmount;
         this.refillPeriodNanos = refillPeriod.toNanos();
         this.initialTokens = initialTokens;
@@ -23,6 +27,12 @@ public final class TokenBucket extends GcraAlgorithm {
     /** A bucket that starts full. */
     public TokenBucket(long capacity, long refillAmount, Duration refillPeriod) {
         this(capacity, refillAmount, refillPeriod, capacity);
+    }
+
+    /** This bucket, but a charge after the fact may take it into debt. */
+    @Override
+    public TokenBucket overdrawn() {
+        return new TokenBucket(capacity, refillAmount, Duration.ofNanos(refillPeriodNanos), initialTokens, true);
     }
 
     public long capacity() {
@@ -44,7 +54,7 @@ public final class TokenBucket extends GcraAlgorithm {
     @Override
     public boolean equals(Object o) {
         return o instanceof TokenBucket t && t.capacity == capacity && t.refillAmount == refillAmount
-                && t.refillPeriodNanos == refillPeriodNanos && t.initialTokens == initialTokens;
+                && t.refillPeriodNanos == refillPeriodNanos && t.initialTokens == initialTokens && t.overdraft == overdraft;
     }
 
     @Override
@@ -55,6 +65,6 @@ public final class TokenBucket extends GcraAlgorithm {
     @Override
     public String toString() {
         return "token_bucket(capacity=" + capacity + ", refill=" + refillAmount + "/" + Duration.ofNanos(refillPeriodNanos)
-                + ", initial=" + initialTokens + ")";
+                + ", initial=" + initialTokens + (overdraft ? ", overdraft" : "") + ")";
     }
 }

@@ -125,6 +125,30 @@ public final class TrickleWindow implements Algorithm {
         return null;
     }
 
+    /**
+     * Counts {@code units} more against the quota of the window of {@code now}, up to its limit (a
+     * trickle window never goes into debt); a charge that spends the last of the quota starts the
+     * trickle, empty, as a request that does so would.
+     */
+    @Override
+    public BucketState charge(BucketState state, long now, long units, long marker) {
+        WindowState w = null;
+        GcraState t = null;
+        if (state instanceof TrickleState s && now < s.windowEndNanos()) {
+            w = s.window();
+            t = s.trickle();
+        } else if (state instanceof WindowState plain) {
+            w = plain;
+        }
+        BucketState quota = window.charge(w, now, units, marker);
+        if (quota == null) {
+            return null;
+        }
+        WindowState q = (WindowState) quota;
+        boolean spentNow = q.count() >= window.limit() && (w == null || now >= w.windowEndNanos() || w.count() < window.limit());
+        return TrickleState.of(q, spentNow ? emptyAt(now) : t);
+    }
+
     /** At rest when the window ends: the quota is whole again and the trickle starts afresh. */
     @Override
     public long restAfterNanos(BucketState state, long now) {

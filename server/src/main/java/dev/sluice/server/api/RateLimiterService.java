@@ -8,6 +8,12 @@ import dev.sluice.api.v1.ReleaseRequest;
 import dev.sluice.api.v1.ReleaseResponse;
 import dev.sluice.api.v1.RenewRequest;
 import dev.sluice.api.v1.RenewResponse;
+import dev.sluice.api.v1.SettleOutcome;
+import dev.sluice.api.v1.SettleRequest;
+import dev.sluice.api.v1.SettleResponse;
+import dev.sluice.api.v1.SettleStatus;
+import dev.sluice.server.engine.DecisionEngine;
+import dev.sluice.server.store.Settlement;
 import dev.sluice.server.engine.LeaseResult;
 import dev.sluice.api.v1.BatchEntry;
 import dev.sluice.api.v1.RateLimiterGrpc;
@@ -101,13 +107,15 @@ public final class RateLimiterService implements BindableService {
         ServiceDescriptor service = ServiceDescriptor.newBuilder(RateLimiterGrpc.SERVICE_NAME)
                 .setSchemaDescriptor(RateLimiterGrpc.getServiceDescriptor().getSchemaDescriptor())
                 .addMethod(acquire).addMethod(batch).addMethod(stream)
-                .addMethod(RateLimiterGrpc.getReleaseMethod()).addMethod(RateLimiterGrpc.getRenewMethod()).build();
+                .addMethod(RateLimiterGrpc.getReleaseMethod()).addMethod(RateLimiterGrpc.getRenewMethod())
+                .addMethod(RateLimiterGrpc.getSettleMethod()).build();
         return ServerServiceDefinition.builder(service)
                 .addMethod(acquire, ServerCalls.asyncUnaryCall(this::acquire))
                 .addMethod(batch, ServerCalls.asyncUnaryCall(this::acquireBatch))
                 .addMethod(stream, ServerCalls.asyncBidiStreamingCall(this::acquireStream))
                 .addMethod(RateLimiterGrpc.getReleaseMethod(), ServerCalls.asyncUnaryCall(this::release))
                 .addMethod(RateLimiterGrpc.getRenewMethod(), ServerCalls.asyncUnaryCall(this::renew))
+                .addMethod(RateLimiterGrpc.getSettleMethod(), ServerCalls.asyncUnaryCall(this::settle))
                 .build();
     }
 
@@ -228,6 +236,33 @@ public final class RateLimiterService implements BindableService {
                     send(observer, refusal != null ? null : RenewResponse.newBuilder().addAllLeases(statuses(results)).build(), refusal);
                     metrics.answered(RpcMetrics.Rpc.RENEW, started, refusal == null ? null : refusal.code().name());
                 }));
+    }
+
+    private void settle(SettleRequest request, StreamObserver<SettleResponse> observer) {
+        long started = metrics.start();
+        Executor home = loops.current();
+        path.settle(CallerIdentity.current(), request.getDomain(), request.getDescriptorsMap(), request.getRequestId(),
+                request.getActualCost(), (results, refusal) -> home.execute(() -> {
+                    send(observer, refusal != null ? null : settled(results), refusal);
+                    metrics.answered(RpcMetrics.Rpc.SETTLE, started, refusal == null ? null : refusal.code().name());
+                }));
+    }
+
+    private static SettleResponse settled(List<DecisionEngine.SettleResult> results) {
+        SettleResponse.Builder out = SettleResponse.newBuilder();
+        for (DecisionEngine.SettleResult r : results) {
+            Settlement s = r.settlement();
+            out.addLimits(SettleStatus.newBuilder().setName(r.limit().name())
+                    .setOutcome(switch (s.result()) {
+                        case SETTLED -> SettleOutcome.SETTLED;
+                        case ALREADY_SETTLED -> SettleOutcome.ALREADY_SETTLED;
+                        case NOT_CHARGED -> SettleOutcome.NOT_CHARGED;
+                        case FORGOTTEN -> SettleOutcome.FORGOTTEN;
+                    })
+                    .setEstimate(s.estimate()).setAdjusted(s.adjusted())
+                    .setRemaining(Math.max(0, s.balance())).setDebt(Math.max(0, -s.balance())));
+        }
+        return out.build();
     }
 
     private static List<LeaseStatus> statuses(List<LeaseResult> results) {

@@ -21,6 +21,7 @@ final class Statuses {
             case UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
             case PERMISSION_DENIED -> Status.Code.PERMISSION_DENIED;
             case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
+            case FAILED_PRECONDITION -> Status.Code.FAILED_PRECONDITION;
             case INTERNAL -> Status.Code.INTERNAL;
         };
         return code.toStatus().withDescription(refusal.message());

@@ -6,6 +6,7 @@ import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.policy.WhenFull;
 import dev.sluice.server.store.Buckets;
 import dev.sluice.server.store.Command;
+import dev.sluice.server.store.Settlement;
 import dev.sluice.server.store.NewBucket;
 import dev.sluice.server.store.Refund;
 import dev.sluice.server.store.StoreException;
@@ -90,7 +91,7 @@ public final class DecisionEngine {
         for (Request q : requests) {
             for (AppliedLimit limit : q.limits()) {
                 commands.add(new Command(limit.bucketKey(), limit.algorithm(), q.cost(), !q.dryRun(), limit.countDenied(), q.requestId(),
-                        newBucket(limit.whenFull())));
+                        newBucket(limit.whenFull()), limit.settleWithinNanos()));
             }
         }
         List<CompletableFuture<Outcome>> outcomes = commands.isEmpty() ? List.of() : buckets.acquireAll(commands);
@@ -272,6 +273,25 @@ public final class DecisionEngine {
         List<CompletableFuture<LeaseResult>> each = new ArrayList<>(leased.size());
         for (AppliedLimit l : leased) {
             each.add(buckets.renew(l.bucketKey(), l.algorithm(), id).thenApply(n -> new LeaseResult(l, n >= 0, Math.max(0, n))));
+        }
+        return all(each);
+    }
+
+    /** What settling a request's cost did under one limit. */
+    public record SettleResult(AppliedLimit limit, Settlement settlement) {
+    }
+
+    /**
+     * Settles the cost of request {@code id} at {@code actual} units under every limit among
+     * {@code limits} that spends units (a concurrency limit's slots are given back by Release, not
+     * settled). One result per such limit, in order; each at most once however often it is asked.
+     */
+    public CompletableFuture<List<SettleResult>> settle(List<AppliedLimit> limits, long id, long actual) {
+        List<CompletableFuture<SettleResult>> each = new ArrayList<>(limits.size());
+        for (AppliedLimit l : limits) {
+            if (!(l.algorithm() instanceof ConcurrencyLimit)) {
+                each.add(buckets.settle(l.bucketKey(), l.algorithm(), id, actual).thenApply(s -> new SettleResult(l, s)));
+            }
         }
         return all(each);
     }

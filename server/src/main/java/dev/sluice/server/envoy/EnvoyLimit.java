@@ -48,7 +48,7 @@ public record EnvoyLimit(String name, EnvoyUnit unit, long requestsPerUnit, bool
             key.append(c.calendar().zone().getId());
         }
         return new AppliedLimit(name, meter == null ? "" : meter.rule(), algorithm, key.toString(), shadow, countDenied,
-                ResponseStyle.DEFAULT, null, WhenFull.REFUSE, meter);
+                ResponseStyle.DEFAULT, null, WhenFull.REFUSE, meter, 0);
     }
 
     private static final char SEPARATOR = '\u001f';

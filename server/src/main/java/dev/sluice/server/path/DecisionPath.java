@@ -12,6 +12,7 @@ import dev.sluice.server.observe.TopKeys;
 import dev.sluice.server.policy.AppliedLimit;
 import dev.sluice.server.policy.Domain;
 import dev.sluice.server.policy.Policies;
+import dev.sluice.server.store.Settlement;
 import dev.sluice.server.store.StoreException;
 import dev.sluice.server.time.Clock;
 import io.opentelemetry.api.trace.Span;
@@ -244,6 +245,60 @@ public final class DecisionPath {
         done.whenComplete((results, error) -> {
             if (error != null) {
                 answer.accept(null, refusalOf(unwrapped(error)));
+            } else {
+                answer.accept(results, null);
+            }
+        });
+    }
+
+    /** What a Settle hears: one result per limit that spends units, or why there are none. */
+    @FunctionalInterface
+    public interface Settlements {
+        void accept(List<DecisionEngine.SettleResult> results, Refusal refusal);
+    }
+
+    /**
+     * Settles the cost of {@code caller}'s request {@code requestId} at {@code actualCost} units
+     * under the limits that apply to {@code descriptors} in {@code domainName}, checked as an
+     * Acquire is. Refused with FAILED_PRECONDITION, nothing applied, when every bucket has
+     * forgotten the request.
+     */
+    public void settle(Caller caller, String domainName, Map<String, String> descriptors, String requestId, long actualCost,
+                       Settlements answer) {
+        String problem = RequestValidator.problem(AcquireRequest.newBuilder().setDomain(domainName).putAllDescriptors(descriptors)
+                .setRequestId(requestId).build());
+        if (problem == null && requestId.isEmpty()) {
+            problem = "request_id: required; the request_id of the Acquire whose cost this settles";
+        }
+        if (problem == null && actualCost < 0) {
+            problem = "actual_cost: must not be negative, got " + actualCost + " (0 gives back everything the Acquire took)";
+        }
+        if (problem != null) {
+            answer.accept(null, Refusal.invalid(problem));
+            return;
+        }
+        Domain domain = policies.get().domain(domainName);
+        Refusal refused = refusal(caller, domainName, domain);
+        if (refused != null) {
+            answer.accept(null, refused);
+            return;
+        }
+        List<AppliedLimit> limits = domain.resolve(domain.withDefaults(descriptors));
+        CompletableFuture<List<DecisionEngine.SettleResult>> done;
+        try {
+            done = engine.settle(limits, RequestIds.of(caller.id(), requestId), actualCost);
+        } catch (RuntimeException e) {
+            answer.accept(null, refusalOf(e));
+            return;
+        }
+        done.whenComplete((results, error) -> {
+            if (error != null) {
+                answer.accept(null, refusalOf(unwrapped(error)));
+            } else if (!results.isEmpty() && results.stream().allMatch(r -> r.settlement().result() == Settlement.Result.FORGOTTEN)) {
+                answer.accept(null, new Refusal(Refusal.Code.FAILED_PRECONDITION, "request_id: \"" + requestId + "\" is not "
+                        + "remembered by the buckets of domain \"" + domainName + "\" for these descriptors: its memory ran out "
+                        + "(the node's request memory, or the limit's settle_within), it was denied (a denial takes nothing "
+                        + "and is not remembered), or no Acquire with this id and these descriptors was made; nothing was settled"));
             } else {
                 answer.accept(results, null);
             }

@@ -21,6 +21,8 @@ public record Refusal(Code code, String message) {
         UNAUTHENTICATED,
         /** The caller is known and may not ask this. */
         PERMISSION_DENIED,
+        /** What the request refers to is no longer there to act on (a settle of a request its buckets forgot). */
+        FAILED_PRECONDITION,
         /** The node has no room to track what the request asks (a new bucket past its budget). */
         RESOURCE_EXHAUSTED,
         /** A defect: logged where it happened. */

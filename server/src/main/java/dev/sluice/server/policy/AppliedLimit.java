@@ -15,13 +15,15 @@ import dev.sluice.server.algorithm.Algorithm;
  * @param text        the parts of its headers that are the same on every response
  * @param whenFull    its domain's answer when the bucket is new and its member holds all it may
  * @param meter       how its metrics name it, or {@code null} for a limit not from a policy file
+ * @param settleWithinNanos how long its bucket remembers a request so its cost can be settled, when longer than the
+ *                    node's request memory; 0 for the node's
  */
 public record AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey,
                            boolean shadow, boolean countDenied, ResponseStyle response, LimitText text, WhenFull whenFull,
-                           LimitMeter meter) {
+                           LimitMeter meter, long settleWithinNanos) {
 
     public AppliedLimit(String name, String rule, Algorithm algorithm, String bucketKey, boolean shadow, boolean countDenied,
                         ResponseStyle response, LimitText text) {
-        this(name, rule, algorithm, bucketKey, shadow, countDenied, response, text, WhenFull.REFUSE, null);
+        this(name, rule, algorithm, bucketKey, shadow, countDenied, response, text, WhenFull.REFUSE, null, 0);
     }
 }

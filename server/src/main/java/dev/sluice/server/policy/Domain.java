@@ -122,7 +122,7 @@ public final class Domain {
                     continue;
                 }
                 applied.add(new AppliedLimit(limit.name(), rule.name(), algorithm, key, limit.shadow(),
-                        limit.countDenied(), rule.response(), limit.text(choice), whenFull, limit.meter()));
+                        limit.countDenied(), rule.response(), limit.text(choice), whenFull, limit.meter(), limit.settleWithinNanos()));
             }
         }
         return applied;

@@ -10,18 +10,23 @@ import java.util.Map;
  * text its headers carry for each set of numbers is written here too, once.
  */
 record LimitDef(String name, String keyPrefix, KeySpec key, boolean shadow, boolean countDenied,
-                Algorithm algorithm, Table table, Algorithm[] rowAlgorithms, LimitText text, LimitText[] rowTexts, LimitMeter meter) {
+                Algorithm algorithm, Table table, Algorithm[] rowAlgorithms, LimitText text, LimitText[] rowTexts, LimitMeter meter,
+                long settleWithinNanos) {
 
+    /**
+     * @param settleWithinNanos how long its buckets remember a request, so its cost can be settled after the fact,
+     *                          when longer than the node's request memory; 0 for the node's
+     */
     LimitDef(String name, String keyPrefix, KeySpec key, boolean shadow, boolean countDenied,
-             Algorithm algorithm, Table table, Algorithm[] rowAlgorithms) {
+             Algorithm algorithm, Table table, Algorithm[] rowAlgorithms, long settleWithinNanos) {
         this(name, keyPrefix, key, shadow, countDenied, algorithm, table, rowAlgorithms, LimitText.of(name, algorithm),
-                texts(name, rowAlgorithms), null);
+                texts(name, rowAlgorithms), null, settleWithinNanos);
     }
 
     /** This limit, named for the metrics as limit {@code name} of rule {@code rule} in domain {@code domain}. */
     LimitDef metered(String domain, String rule) {
         return new LimitDef(name, keyPrefix, key, shadow, countDenied, algorithm, table, rowAlgorithms, text, rowTexts,
-                new LimitMeter(domain, rule, name, shadow));
+                new LimitMeter(domain, rule, name, shadow), settleWithinNanos);
     }
 
     private static LimitText[] texts(String name, Algorithm[] algorithms) {

@@ -67,7 +67,11 @@ public final class PolicyLoader {
             "fixed_window", Set.of("limit", "window", "calendar", "zone", "week_start", "trickle", "trickle_period"),
             "sliding_window", Set.of("limit", "window", "granularity"),
             "concurrency", Set.of("limit", "lease"));
-    private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers");
+    private static final Set<String> LIMIT_KEYS = Set.of("name", "algorithm", "key", "shadow", "count_denied", "unlimited", "numbers",
+            "overdraft", "settle_within");
+
+    /** The longest a limit's buckets may remember a request for a settle: memory grows with the rate times this. */
+    static final Duration MOST_SETTLE_WITHIN = Duration.ofHours(1);
     private static final Set<String> RULE_KEYS = Set.of("name", "match", "limits", "unlimited", "shadow", "response");
     private static final Set<String> DOMAIN_KEYS = Set.of("rules", "response", "tables", "defaults", "callers", "when_full",
             "metrics_label");
@@ -533,6 +537,8 @@ public final class PolicyLoader {
         boolean shadow = ruleShadow || (raw.containsKey("shadow") && bool(raw.get("shadow"), path + ".shadow"));
         boolean countDenied = raw.containsKey("count_denied") && bool(raw.get("count_denied"), path + ".count_denied");
         boolean unlimited = raw.containsKey("unlimited") && bool(raw.get("unlimited"), path + ".unlimited");
+        boolean overdraft = overdraft(raw.get("overdraft"), path + ".overdraft", algorithmName, countDenied);
+        long settleWithin = settleWithin(raw.get("settle_within"), path + ".settle_within", algorithmName);
         Table table = null;
         if (raw.containsKey("numbers")) {
             String tableName = scalar(raw.get("numbers"), path + ".numbers");
@@ -551,11 +557,12 @@ public final class PolicyLoader {
             if (table != null) {
                 problem(line(raw.get("unlimited")), path + ".unlimited", "a limit cannot be unlimited and take numbers from a table; mark table rows 'unlimited' instead");
             }
-            return incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, null, null, null);
+            return incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, null, null, null, 0);
         }
         if (table == null) {
-            Algorithm algorithm = algorithm(algorithmName, numbers, path, line(node));
-            return algorithm == null || incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, algorithm, null, null);
+            Algorithm algorithm = overdrawn(algorithm(algorithmName, numbers, path, line(node)), overdraft, path, line(node));
+            return algorithm == null || incomplete ? null
+                    : new LimitDef(name, prefix, key, shadow, countDenied, algorithm, null, null, settleWithin);
         }
         for (String column : table.columns()) {
             if (!algorithmFields.contains(column)) {
@@ -580,10 +587,79 @@ public final class PolicyLoader {
             for (int c = 0; c < table.columns().size(); c++) {
                 merged.put(table.columns().get(c), new Value(row.values().get(c), row.line(), rowPath, row.quoted().get(c)));
             }
-            rowAlgorithms[r] = algorithm(algorithmName, merged, rowPath + " (for limit '" + name + "')", row.line());
+            String at = rowPath + " (for limit '" + name + "')";
+            rowAlgorithms[r] = overdrawn(algorithm(algorithmName, merged, at, row.line()), overdraft, at, row.line());
             incomplete |= rowAlgorithms[r] == null;
         }
-        return incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, null, table, rowAlgorithms);
+        return incomplete ? null : new LimitDef(name, prefix, key, shadow, countDenied, null, table, rowAlgorithms, settleWithin);
+    }
+
+    /** Whether a limit's {@code overdraft} field asks for debt ({@code allow}) rather than {@code cap}, the default. */
+    private boolean overdraft(Node node, String path, String algorithmName, boolean countDenied) {
+        if (node == null) {
+            return false;
+        }
+        String v = scalar(node, path);
+        if (v == null) {
+            return false;
+        }
+        if (!v.equals("allow") && !v.equals("cap")) {
+            problem(line(node), path, "overdraft must be 'allow' (a cost settled past what is left goes into debt) or 'cap' "
+                    + "(it takes what is left), not '" + v + "'");
+            return false;
+        }
+        if (v.equals("cap")) {
+            return false;
+        }
+        if ("concurrency".equals(algorithmName)) {
+            problem(line(node), path, "a concurrency limit counts slots held, not units spent: it has no debt to allow");
+            return false;
+        }
+        if (countDenied && "fixed_window".equals(algorithmName)) {
+            problem(line(node), path, "overdraft: allow carries a window's excess into the next one; with count_denied every "
+                    + "denied request would be carried too: choose one");
+            return false;
+        }
+        return true;
+    }
+
+    /** {@code algorithm} allowing debt when {@code overdraft} asks for it; {@code null} (a problem recorded) when it cannot. */
+    private Algorithm overdrawn(Algorithm algorithm, boolean overdraft, String path, int line) {
+        if (algorithm == null || !overdraft) {
+            return algorithm;
+        }
+        try {
+            return algorithm.overdrawn();
+        } catch (IllegalArgumentException e) {
+            problem(line, path + ".overdraft", (algorithm instanceof dev.sluice.server.algorithm.TrickleWindow
+                    ? "a fixed window with a trickle" : algorithm.toString()) + " cannot go into debt; use overdraft: cap");
+            return null;
+        }
+    }
+
+    /** A limit's {@code settle_within} in nanoseconds, or 0 when it has none. */
+    private long settleWithin(Node node, String path, String algorithmName) {
+        if (node == null) {
+            return 0;
+        }
+        String v = scalar(node, path);
+        if (v == null) {
+            return 0;
+        }
+        Duration d = duration(new Value(v, line(node), path, quoted(node)));
+        if (d == null) {
+            return 0;
+        }
+        if ("concurrency".equals(algorithmName)) {
+            problem(line(node), path, "a concurrency limit's slots are held by leases, which Release gives back; settle_within does not apply");
+            return 0;
+        }
+        if (d.compareTo(MOST_SETTLE_WITHIN) > 0) {
+            problem(line(node), path, "settle_within is at most " + format(MOST_SETTLE_WITHIN) + " (a bucket remembers every "
+                    + "request with an id that long), got " + v);
+            return 0;
+        }
+        return d.toNanos();
     }
 
     private static String tag(String algorithm) {

@@ -24,6 +24,7 @@ final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
     private boolean countDenied;
     private long requestId;
     private NewBucket whenFull;
+    private long rememberNanos;
 
     AcquireProcessor() {
     }
@@ -35,12 +36,13 @@ final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
         this.countDenied = c.countDenied();
         this.requestId = c.requestId();
         this.whenFull = c.whenFull();
+        this.rememberNanos = c.rememberNanos();
     }
 
     @Override
     public BucketAnswer process(Map.Entry<BucketKey, BucketRecord> entry) {
         BucketUpdate.Applied<BucketAnswer> applied = BucketUpdate.acquire(entry, context, algorithm, cost, consume, countDenied, requestId,
-                whenFull);
+                whenFull, rememberNanos);
         backup(applied.backup());
         return applied.answer();
     }
@@ -58,6 +60,9 @@ final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
         out.writeBoolean(countDenied);
         out.writeLong(requestId);
         out.writeByte(whenFull.ordinal());
+        if (requestId != 0) {
+            out.writeLong(rememberNanos);
+        }
     }
 
     @Override
@@ -68,6 +73,7 @@ final class AcquireProcessor extends OwnerProcessor<BucketAnswer> {
         countDenied = in.readBoolean();
         requestId = in.readLong();
         whenFull = NewBucket.values()[in.readByte()];
+        rememberNanos = requestId != 0 ? in.readLong() : 0;
     }
 
     @Override

@@ -41,11 +41,19 @@ abstract sealed class BucketRecord implements IdentifiedDataSerializable permits
     abstract long keepUntil();
 
     /**
-     * Keeps the bucket at least until {@code nanos}; never shortens what was promised before. A
-     * compact record is kept until its state is at rest, which is the time the deciding algorithm
-     * gives, so it ignores this.
+     * The record to store to keep the bucket at least until {@code nanos}; never shortens what was
+     * promised before. A compact record is kept until its state is at rest, which is mostly the time
+     * the deciding algorithm gives, so it answers itself; asked to keep longer (a window carrying a
+     * debt past its end), it answers a {@link General} record holding its state.
      */
-    void keepUntil(long nanos) {
+    BucketRecord keptUntil(long nanos) {
+        if (nanos <= keepUntil()) {
+            return this;
+        }
+        General r = new General();
+        r.state = state();
+        r.keepUntil(nanos);
+        return r;
     }
 
     /**
@@ -89,12 +97,12 @@ abstract sealed class BucketRecord implements IdentifiedDataSerializable permits
      * with the request recorded as its owner applied it, until {@code rememberedUntil}.
      */
     static BucketRecord applied(BucketRecord current, BucketState next, long requestId, long now, long rememberedUntil, int flags,
-                                long marker) {
+                                long marker, long cost) {
         if (requestId == 0) {
             return holding(current, next, false);
         }
         General record = (General) holding(current, next, true);
-        record.recentOrNew().record(requestId, now, rememberedUntil, flags, marker);
+        record.recentOrNew().record(requestId, now, rememberedUntil, flags, marker, cost);
         return record;
     }
 
@@ -212,6 +220,11 @@ abstract sealed class BucketRecord implements IdentifiedDataSerializable permits
         }
 
         @Override
+        BucketRecord keptUntil(long nanos) {
+            keepUntil(nanos);
+            return this;
+        }
+
         void keepUntil(long nanos) {
             long seconds = -Math.floorDiv(EPOCH_NANOS - nanos, 1_000_000_000L);
             int clamped = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, seconds));
@@ -224,7 +237,9 @@ abstract sealed class BucketRecord implements IdentifiedDataSerializable permits
         public void writeData(ObjectDataOutput out) throws IOException {
             out.writeInt(keepUntilSeconds);
             Codecs.writeState(out, state);
-            out.writeLongArray(recent == null || recent.size() == 0 ? null : recent.toArray());
+            boolean none = recent == null || recent.size() == 0;
+            out.writeLongArray(none ? null : recent.toArray());
+            out.writeLongArray(none ? null : recent.costsToArray());
         }
 
         @Override
@@ -232,7 +247,8 @@ abstract sealed class BucketRecord implements IdentifiedDataSerializable permits
             keepUntilSeconds = in.readInt();
             state = Codecs.readState(in);
             long[] triples = in.readLongArray();
-            recent = triples == null ? null : RecentRequests.fromArray(triples);
+            long[] costs = in.readLongArray();
+            recent = triples == null ? null : RecentRequests.fromArray(triples, costs);
         }
 
         @Override

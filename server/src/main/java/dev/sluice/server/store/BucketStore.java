@@ -144,6 +144,12 @@ public final class BucketStore implements Buckets, AutoCloseable {
         return visit(key, new RenewProcessor(algorithm, id), true);
     }
 
+    @Override
+    public CompletableFuture<Settlement> settle(String key, Algorithm algorithm, long requestId, long actual) {
+        // Retried when its outcome is unknown: the bucket marks the request settled, so a second try changes nothing.
+        return visit(key, new SettleProcessor(algorithm, requestId, actual), true);
+    }
+
     /** One entry-processor call on the bucket named {@code key}, started from this thread; its answer completes the future. */
     private <R> CompletableFuture<R> visit(String key, EntryProcessor<BucketKey, BucketRecord, R> processor, boolean retriable) {
         CompletableFuture<R> result = new CompletableFuture<>();

@@ -25,14 +25,15 @@ final class BucketUpdate {
     /** Applies {@code command} (its key is the entry's) to the bucket in {@code entry}. */
     static Applied<BucketAnswer> acquire(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Command command) {
         return acquire(entry, context, command.algorithm(), command.cost(), command.consume(), command.countDenied(),
-                command.requestId(), command.whenFull());
+                command.requestId(), command.whenFull(), command.rememberNanos());
     }
 
     /** How long a request denied for want of room for its bucket is told to wait. */
     static final long FULL_RETRY_NANOS = 1_000_000_000L;
 
     static Applied<BucketAnswer> acquire(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm,
-                                         long cost, boolean consume, boolean countDenied, long requestId, NewBucket whenFull) {
+                                         long cost, boolean consume, boolean countDenied, long requestId, NewBucket whenFull,
+                                         long rememberNanos) {
         long now = context.clock().nanos();
         BucketRecord record = entry.getValue();
         if (record == null && consume && context.budget().full()) {
@@ -61,13 +62,13 @@ final class BucketUpdate {
             return new Applied<>(new BucketAnswer(outcome, false), null);
         }
         int flags = outcome.allowed() ? RecentRequests.ALLOWED : 0;
-        long remembered = now + context.requestMemoryNanos();
-        record = BucketRecord.applied(record, outcome.next(), requestId, now, remembered, flags, outcome.marker());
+        long remembered = now + Math.max(context.requestMemoryNanos(), rememberNanos);
+        record = BucketRecord.applied(record, outcome.next(), requestId, now, remembered, flags, outcome.marker(), cost);
         long keep = now + algorithm.restAfterNanos(outcome.next(), now);
-        record.keepUntil(requestId != 0 ? Math.max(keep, remembered) : keep);
+        record = record.keptUntil(requestId != 0 ? Math.max(keep, remembered) : keep);
         entry.setValue(record);
         return new Applied<>(new BucketAnswer(outcome, false),
-                new StateBackup(outcome.next(), record.keepUntil(), requestId, now, remembered, flags, outcome.marker()));
+                new StateBackup(outcome.next(), record.keepUntil(), requestId, now, remembered, flags, outcome.marker(), cost));
     }
 
     /**
@@ -102,9 +103,56 @@ final class BucketUpdate {
             return new Applied<>(-1L, null);
         }
         record = BucketRecord.holding(record, next, false);
-        record.keepUntil(now + c.restAfterNanos(next, now));
+        record = record.keptUntil(now + c.restAfterNanos(next, now));
         entry.setValue(record);
-        return new Applied<>(c.leaseNanos(), new StateBackup(next, record.keepUntil(), 0, now, 0, 0, 0));
+        return new Applied<>(c.leaseNanos(), new StateBackup(next, record.keepUntil(), 0, now, 0, 0, 0, 0));
+    }
+
+    /**
+     * Settles request {@code requestId}'s cost on this bucket at {@code actual} units: the
+     * difference from what the bucket charged it is given back (the algorithm's refund: within the
+     * window it was counted in) or charged ({@link Algorithm#charge}: up to what is left, or into
+     * debt where the limit allows overdraft). The request is marked settled, so a second settle,
+     * a retry after a lost answer, changes nothing.
+     */
+    static Applied<Settlement> settle(Map.Entry<BucketKey, BucketRecord> entry, StoreContext context, Algorithm algorithm,
+                                      long requestId, long actual) {
+        long now = context.clock().nanos();
+        BucketRecord record = entry.getValue();
+        BucketState state = record == null ? null : record.state();
+        RecentRequests recent = record == null ? null : record.recent();
+        int known = -1;
+        if (recent != null) {
+            recent.prune(now);
+            known = recent.find(requestId);
+        }
+        if (known < 0) {
+            return new Applied<>(new Settlement(Settlement.Result.FORGOTTEN, 0, 0, algorithm.balance(state, now)), null);
+        }
+        int flags = recent.flags(known);
+        long estimate = recent.cost(known);
+        if ((flags & RecentRequests.SETTLED) != 0) {
+            return new Applied<>(new Settlement(Settlement.Result.ALREADY_SETTLED, estimate, 0, algorithm.balance(state, now)), null);
+        }
+        if ((flags & RecentRequests.ALLOWED) == 0 || (flags & RecentRequests.REFUNDED) != 0) {
+            return new Applied<>(new Settlement(Settlement.Result.NOT_CHARGED, 0, 0, algorithm.balance(state, now)), null);
+        }
+        long marker = recent.marker(known);
+        long before = algorithm.balance(state, now);
+        BucketState next = actual < estimate ? algorithm.refund(state, now, estimate - actual, marker)
+                : actual > estimate ? algorithm.charge(state, now, actual - estimate, marker) : null;
+        if (next != null) {
+            record = BucketRecord.holding(record, next, true);
+            state = next;
+        }
+        flags |= RecentRequests.SETTLED;
+        recent.update(known, flags, marker);
+        long after = algorithm.balance(state, now);
+        record = record.keptUntil(now + algorithm.restAfterNanos(state, now));
+        entry.setValue(record);
+        StateBackup backup = new StateBackup(state, record.keepUntil(), requestId, now, now + context.requestMemoryNanos(), flags,
+                marker, estimate);
+        return new Applied<>(new Settlement(Settlement.Result.SETTLED, estimate, before - after, after), backup);
     }
 
     /** The answer to a request applied before: its decision, and the bucket as it is now. */
@@ -151,10 +199,10 @@ final class BucketUpdate {
             flags = recent.flags(known) | RecentRequests.REFUNDED;
             recent.update(known, flags, marker);
         }
-        record.keepUntil(now + algorithm.restAfterNanos(current, now));
+        record = record.keptUntil(now + algorithm.restAfterNanos(current, now));
         entry.setValue(record);
         StateBackup backup = new StateBackup(current, record.keepUntil(), known >= 0 ? requestId : 0, now,
-                now + context.requestMemoryNanos(), flags, marker);
+                now + context.requestMemoryNanos(), flags, marker, known >= 0 ? recent.cost(known) : 0);
         return new Applied<>(next != null, backup);
     }
 }

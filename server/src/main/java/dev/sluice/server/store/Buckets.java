@@ -56,4 +56,11 @@ public interface Buckets {
      * is not held (given back, or run out).
      */
     CompletableFuture<Long> renew(String key, Algorithm algorithm, long id);
+
+    /**
+     * Settles the cost of request {@code requestId} on the bucket named {@code key} at
+     * {@code actual} units: charges or gives back the difference from what it was charged, at most
+     * once however often it is asked (a retry answers {@link Settlement.Result#ALREADY_SETTLED}).
+     */
+    CompletableFuture<Settlement> settle(String key, Algorithm algorithm, long requestId, long actual);
 }

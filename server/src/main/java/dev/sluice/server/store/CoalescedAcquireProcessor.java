@@ -2,6 +2,7 @@ package dev.sluice.server.store;
 
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
+import dev.sluice.server.algorithm.Algorithm;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -58,6 +59,9 @@ final class CoalescedAcquireProcessor extends OwnerProcessor<BucketAnswers> {
             out.writeBoolean(c.countDenied());
             out.writeLong(c.requestId());
             out.writeByte(c.whenFull().ordinal());
+            if (c.requestId() != 0) {
+                out.writeLong(c.rememberNanos());
+            }
         }
     }
 
@@ -66,8 +70,13 @@ final class CoalescedAcquireProcessor extends OwnerProcessor<BucketAnswers> {
         int n = in.readInt();
         commands = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            commands.add(new Command(null, Codecs.readAlgorithm(in), in.readLong(), in.readBoolean(), in.readBoolean(), in.readLong(),
-                    NewBucket.values()[in.readByte()]));
+            Algorithm algorithm = Codecs.readAlgorithm(in);
+            long cost = in.readLong();
+            boolean consume = in.readBoolean();
+            boolean countDenied = in.readBoolean();
+            long requestId = in.readLong();
+            NewBucket whenFull = NewBucket.values()[in.readByte()];
+            commands.add(new Command(null, algorithm, cost, consume, countDenied, requestId, whenFull, requestId != 0 ? in.readLong() : 0));
         }
     }
 

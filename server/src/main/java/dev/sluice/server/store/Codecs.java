@@ -37,6 +37,8 @@ final class Codecs {
     private static final byte COUNTING_WINDOW = 7;
     private static final byte COUNTING_CALENDAR_WINDOW = 8;
     private static final byte CONCURRENCY = 9;
+    /** Set in an algorithm's tag when it allows overdraft; the fields that follow are the same. */
+    private static final byte OVERDRAFT = 0x40;
 
     private static final byte NO_STATE = 0;
     private static final byte GCRA_STATE = 1;
@@ -49,23 +51,24 @@ final class Codecs {
     }
 
     static void writeAlgorithm(ObjectDataOutput out, Algorithm algorithm) throws IOException {
+        int debt = algorithm.overdraft() ? OVERDRAFT : 0;
         if (algorithm instanceof TokenBucket t) {
-            out.writeByte(TOKEN_BUCKET);
+            out.writeByte(TOKEN_BUCKET | debt);
             out.writeLong(t.capacity());
             out.writeLong(t.refillAmount());
             out.writeLong(t.refillPeriodNanos());
             out.writeLong(t.initialTokens());
         } else if (algorithm instanceof LeakyBucket l) {
-            out.writeByte(LEAKY_BUCKET);
+            out.writeByte(LEAKY_BUCKET | debt);
             out.writeLong(l.capacity());
             out.writeLong(l.leakAmount());
             out.writeLong(l.leakPeriodNanos());
         } else if (algorithm instanceof FixedWindow f && f.calendar() == null) {
-            out.writeByte(FIXED_WINDOW);
+            out.writeByte(FIXED_WINDOW | debt);
             out.writeLong(f.limit());
             out.writeLong(f.windowNanos());
         } else if (algorithm instanceof FixedWindow f) {
-            out.writeByte(CALENDAR_WINDOW);
+            out.writeByte(CALENDAR_WINDOW | debt);
             out.writeLong(f.limit());
             out.writeByte(f.calendar().ordinal());
             out.writeString(f.zone().getId());
@@ -88,7 +91,7 @@ final class Codecs {
             out.writeLong(c.limit());
             out.writeLong(c.leaseNanos());
         } else if (algorithm instanceof SlidingWindow s) {
-            out.writeByte(SLIDING_WINDOW);
+            out.writeByte(SLIDING_WINDOW | debt);
             out.writeLong(s.limit());
             out.writeLong(s.windowNanos());
             out.writeLong(s.granularityNanos());
@@ -98,7 +101,12 @@ final class Codecs {
     }
 
     static Algorithm readAlgorithm(ObjectDataInput in) throws IOException {
-        byte tag = in.readByte();
+        byte read = in.readByte();
+        Algorithm algorithm = readAlgorithm(in, (byte) (read & ~OVERDRAFT));
+        return (read & OVERDRAFT) != 0 ? algorithm.overdrawn() : algorithm;
+    }
+
+    private static Algorithm readAlgorithm(ObjectDataInput in, byte tag) throws IOException {
         return switch (tag) {
             case TOKEN_BUCKET -> new TokenBucket(in.readLong(), in.readLong(), Duration.ofNanos(in.readLong()), in.readLong());
             case LEAKY_BUCKET -> new LeakyBucket(in.readLong(), in.readLong(), Duration.ofNanos(in.readLong()));

@@ -62,6 +62,11 @@ public final class MemoryBuckets implements Buckets {
     }
 
     @Override
+    public CompletableFuture<Settlement> settle(String key, Algorithm algorithm, long requestId, long actual) {
+        return CompletableFuture.completedFuture(apply(key, entry -> BucketUpdate.settle(entry, context, algorithm, requestId, actual).answer()));
+    }
+
+    @Override
     public CompletableFuture<Boolean> reset(String key) {
         return CompletableFuture.completedFuture(records.remove(BucketKey.of(key)) != null);
     }

@@ -35,9 +35,7 @@ public final class MostConsumedMergePolicy
         if (kept == ms) {
             return merging.getRawValue();
         }
-        BucketRecord merged = BucketRecord.holding(null, kept, false);
-        merged.keepUntil(Math.max(e.keepUntil(), m.keepUntil()));
-        return merged;
+        return BucketRecord.holding(null, kept, false).keptUntil(Math.max(e.keepUntil(), m.keepUntil()));
     }
 
     @Override

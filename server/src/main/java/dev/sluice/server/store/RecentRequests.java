@@ -14,6 +14,10 @@ package dev.sluice.server.store;
  * larger ones keep an open-addressing index from id to position, so a lookup stays O(1) on a hot
  * bucket. The arrays shrink again when the rate drops.
  *
+ * <p>The units each request was charged are kept beside the triples for a cost settled after the
+ * fact ({@link BucketUpdate#settle}): in an array made only once a request of a cost other than 1
+ * is remembered, so buckets of unit costs pay nothing for it.
+ *
  * <p>Mutable; owned by one {@link BucketRecord} and touched only on its partition's thread.
  */
 final class RecentRequests {
@@ -28,7 +32,9 @@ final class RecentRequests {
     static final int ALLOWED = 1;
     /** The units were given back afterwards (another limit of the request denied it). */
     static final int REFUNDED = 2;
-    private static final long FLAG_BITS = 3;
+    /** Its cost was settled after the fact ({@link BucketUpdate#settle}): a second settle changes nothing. */
+    static final int SETTLED = 4;
+    private static final long FLAG_BITS = 7;
 
     /** Rings up to this capacity are searched in order and carry no index. */
     private static final int INDEX_FROM = 16;
@@ -39,6 +45,8 @@ final class RecentRequests {
     private int size;
     /** Position + 1 of each entry, open addressing with linear probing; 0 is empty. Null while small. */
     private int[] index;
+    /** Units charged to each entry, by position; {@code null} while every entry's is 1. */
+    private long[] costs;
 
     RecentRequests() {
         this.slots = new long[3 * MIN_CAPACITY];
@@ -103,13 +111,18 @@ final class RecentRequests {
         return slots[3 * position + 2];
     }
 
+    /** Units the request at {@code position} was charged. */
+    long cost(int position) {
+        return costs == null ? 1 : costs[position];
+    }
+
     void update(int position, int flags, long marker) {
         slots[3 * position + 1] = (slots[3 * position + 1] & ~FLAG_BITS) | flags;
         slots[3 * position + 2] = marker;
     }
 
-    /** Remembers {@code id} until {@code expiresAt}; forgets the oldest only past {@link #MAX}. */
-    void add(long id, long expiresAt, int flags, long marker) {
+    /** Remembers {@code id}, charged {@code cost}, until {@code expiresAt}; forgets the oldest only past {@link #MAX}. */
+    void add(long id, long expiresAt, int flags, long marker, long cost) {
         if (size == capacity()) {
             if (capacity() < MAX) {
                 resize(capacity() * 2);
@@ -121,6 +134,13 @@ final class RecentRequests {
         slots[3 * p] = id;
         slots[3 * p + 1] = (expiresAt & ~FLAG_BITS) | flags;
         slots[3 * p + 2] = marker;
+        if (cost != 1 && costs == null) {
+            costs = new long[capacity()];
+            java.util.Arrays.fill(costs, 1);
+        }
+        if (costs != null) {
+            costs[p] = cost;
+        }
         size++;
         if (index != null) {
             insert(p);
@@ -128,13 +148,13 @@ final class RecentRequests {
     }
 
     /** Applies what the owner did for {@code id}: a new entry, or new flags for a known one. */
-    void record(long id, long now, long expiresAt, int flags, long marker) {
+    void record(long id, long now, long expiresAt, int flags, long marker, long cost) {
         prune(now);
         int p = find(id);
         if (p >= 0) {
             update(p, flags, marker);
         } else {
-            add(id, expiresAt, flags, marker);
+            add(id, expiresAt, flags, marker, cost);
         }
     }
 
@@ -158,10 +178,19 @@ final class RecentRequests {
     private void resize(int capacity) {
         int cap = capacity();
         long[] moved = new long[3 * capacity];
+        long[] movedCosts = costs == null ? null : new long[capacity];
         for (int i = 0; i < size; i++) {
-            System.arraycopy(slots, 3 * ((head + i) & (cap - 1)), moved, 3 * i, 3);
+            int from = (head + i) & (cap - 1);
+            System.arraycopy(slots, 3 * from, moved, 3 * i, 3);
+            if (movedCosts != null) {
+                movedCosts[i] = costs[from];
+            }
+        }
+        if (movedCosts != null) {
+            java.util.Arrays.fill(movedCosts, size, capacity, 1);
         }
         slots = moved;
+        costs = movedCosts;
         head = 0;
         reindex();
     }
@@ -223,7 +252,21 @@ final class RecentRequests {
         return out;
     }
 
-    static RecentRequests fromArray(long[] triples) {
+    /** The costs of the entries oldest first, for the wire; {@code null} when every one is 1. */
+    long[] costsToArray() {
+        if (costs == null) {
+            return null;
+        }
+        long[] out = new long[size];
+        int cap = capacity();
+        for (int i = 0; i < size; i++) {
+            out[i] = costs[(head + i) & (cap - 1)];
+        }
+        return out;
+    }
+
+    /** The entries {@link #toArray()} and {@link #costsToArray()} wrote ({@code costs} may be {@code null}). */
+    static RecentRequests fromArray(long[] triples, long[] costs) {
         RecentRequests r = new RecentRequests();
         int n = Math.min(triples.length / 3, MAX);
         int skip = triples.length / 3 - n;
@@ -233,6 +276,11 @@ final class RecentRequests {
         }
         r.slots = new long[3 * cap];
         System.arraycopy(triples, 3 * skip, r.slots, 0, 3 * n);
+        if (costs != null && costs.length == triples.length / 3) {
+            r.costs = new long[cap];
+            java.util.Arrays.fill(r.costs, 1);
+            System.arraycopy(costs, skip, r.costs, 0, n);
+        }
         r.size = n;
         r.reindex();
         return r;

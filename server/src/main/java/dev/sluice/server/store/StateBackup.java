@@ -23,11 +23,12 @@ final class StateBackup implements EntryProcessor<BucketKey, BucketRecord, Objec
     private long rememberedUntil;
     private int flags;
     private long marker;
+    private long cost;
 
     StateBackup() {
     }
 
-    StateBackup(BucketState state, long keepUntil, long requestId, long now, long rememberedUntil, int flags, long marker) {
+    StateBackup(BucketState state, long keepUntil, long requestId, long now, long rememberedUntil, int flags, long marker, long cost) {
         this.state = state;
         this.keepUntil = keepUntil;
         this.requestId = requestId;
@@ -35,6 +36,7 @@ final class StateBackup implements EntryProcessor<BucketKey, BucketRecord, Objec
         this.rememberedUntil = rememberedUntil;
         this.flags = flags;
         this.marker = marker;
+        this.cost = cost;
     }
 
     @Override
@@ -45,9 +47,8 @@ final class StateBackup implements EntryProcessor<BucketKey, BucketRecord, Objec
 
     /** Applies this delta to a backup replica's entry. */
     void applyTo(Map.Entry<BucketKey, BucketRecord> entry) {
-        BucketRecord record = BucketRecord.applied(entry.getValue(), state, requestId, now, rememberedUntil, flags, marker);
-        record.keepUntil(keepUntil);
-        entry.setValue(record);
+        BucketRecord record = BucketRecord.applied(entry.getValue(), state, requestId, now, rememberedUntil, flags, marker, cost);
+        entry.setValue(record.keptUntil(keepUntil));
     }
 
     @Override
@@ -65,6 +66,7 @@ final class StateBackup implements EntryProcessor<BucketKey, BucketRecord, Objec
             out.writeLong(rememberedUntil);
             out.writeInt(flags);
             out.writeLong(marker);
+            out.writeLong(cost);
         }
     }
 
@@ -78,6 +80,7 @@ final class StateBackup implements EntryProcessor<BucketKey, BucketRecord, Objec
             rememberedUntil = in.readLong();
             flags = in.readInt();
             marker = in.readLong();
+            cost = in.readLong();
         }
     }
 

@@ -25,6 +25,8 @@ public final class StoreSerialization implements DataSerializableFactory {
     static final int INSPECT_PROCESSOR = 14;
     static final int RESET_PROCESSOR = 15;
     static final int RENEW_PROCESSOR = 16;
+    static final int SETTLE_PROCESSOR = 17;
+    static final int SETTLEMENT = 18;
 
     @Override
     public IdentifiedDataSerializable create(int typeId) {
@@ -45,6 +47,8 @@ public final class StoreSerialization implements DataSerializableFactory {
             case INSPECT_PROCESSOR -> new InspectProcessor();
             case RESET_PROCESSOR -> new ResetProcessor();
             case RENEW_PROCESSOR -> new RenewProcessor();
+            case SETTLE_PROCESSOR -> new SettleProcessor();
+            case SETTLEMENT -> new Settlement();
             default -> null;
         };
     }

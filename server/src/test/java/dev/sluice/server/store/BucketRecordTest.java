@@ -66,8 +66,8 @@ class BucketRecordTest {
         BucketRecord general = BucketRecord.holding(compact, new GcraState(NOW + 4 * SECOND, 0), true);
         assertInstanceOf(BucketRecord.General.class, general);
         assertEquals(NOW + 3 * SECOND, general.keepUntil(), "the compact record's rest time is carried over");
-        ((BucketRecord.General) general).recentOrNew().record(42, NOW, NOW + 10 * SECOND, RecentRequests.ALLOWED, 0);
-        general.keepUntil(NOW + 10 * SECOND);
+        ((BucketRecord.General) general).recentOrNew().record(42, NOW, NOW + 10 * SECOND, RecentRequests.ALLOWED, 0, 1);
+        general.keptUntil(NOW + 10 * SECOND);
 
         BucketRecord still = BucketRecord.holding(general, new GcraState(NOW + 5 * SECOND, 0), false);
         assertSame(general, still, "a record remembering a request stays general");
@@ -79,7 +79,7 @@ class BucketRecordTest {
     void aGeneralRecordWhoseRequestsAreForgottenBecomesCompactAgain() {
         BucketRecord general = BucketRecord.holding(null, new GcraState(NOW, 0), true);
         RecentRequests recent = ((BucketRecord.General) general).recentOrNew();
-        recent.record(42, NOW, NOW + SECOND, RecentRequests.ALLOWED, 0);
+        recent.record(42, NOW, NOW + SECOND, RecentRequests.ALLOWED, 0, 1);
         recent.prune(NOW + 2 * SECOND);
 
         BucketRecord next = BucketRecord.holding(general, new GcraState(NOW + 3 * SECOND, 0), false);
@@ -100,8 +100,8 @@ class BucketRecordTest {
         BucketRecord gcra = BucketRecord.holding(null, new GcraState(NOW + 3 * SECOND, 5), false);
         BucketRecord window = BucketRecord.holding(null, new WindowState(NOW + 60 * SECOND, 7), false);
         BucketRecord general = BucketRecord.holding(null, new GcraState(NOW + SECOND, 1), true);
-        ((BucketRecord.General) general).recentOrNew().record(42, NOW, NOW + 10 * SECOND, RecentRequests.ALLOWED, 9);
-        general.keepUntil(NOW + 10 * SECOND);
+        ((BucketRecord.General) general).recentOrNew().record(42, NOW, NOW + 10 * SECOND, RecentRequests.ALLOWED, 9, 1);
+        general.keptUntil(NOW + 10 * SECOND);
 
         for (BucketRecord r : new BucketRecord[] {gcra, window, general}) {
             BucketRecord copy = SERIALIZATION.toObject(SERIALIZATION.toData(r));

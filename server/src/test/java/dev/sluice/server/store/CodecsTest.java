@@ -37,7 +37,12 @@ class CodecsTest {
                 new CountingWindow(0, Duration.ofHours(1)),
                 CountingWindow.ofCalendar(20, FixedWindow.ofCalendar(20, FixedWindow.CalendarUnit.MONTH, ZoneId.of("Europe/Berlin"),
                         DayOfWeek.MONDAY)),
-                new dev.sluice.server.algorithm.ConcurrencyLimit(5, Duration.ofSeconds(30)));
+                new dev.sluice.server.algorithm.ConcurrencyLimit(5, Duration.ofSeconds(30)),
+                new TokenBucket(10, 1, Duration.ofSeconds(1)).overdrawn(),
+                new LeakyBucket(5, 2, Duration.ofMinutes(1)).overdrawn(),
+                FixedWindow.ofLength(100, Duration.ofSeconds(10)).overdrawn(),
+                FixedWindow.ofCalendar(1000, FixedWindow.CalendarUnit.DAY, ZoneId.of("UTC"), DayOfWeek.MONDAY).overdrawn(),
+                new SlidingWindow(60, Duration.ofMinutes(1), Duration.ofSeconds(1)).overdrawn());
         for (Algorithm a : all) {
             BufferObjectDataOutput out = serialization.createObjectDataOutput();
             Codecs.writeAlgorithm(out, a);

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -23,7 +24,7 @@ class RecentRequestsTest {
         int n = 100_000;
         for (int i = 0; i < n; i++) {
             long now = i * (SECOND / 20_000);
-            recent.record(id(i), now, now + memory, RecentRequests.ALLOWED, i);
+            recent.record(id(i), now, now + memory, RecentRequests.ALLOWED, i, 1);
         }
         assertEquals(n, recent.size());
         for (int i = 0; i < n; i++) {
@@ -37,11 +38,11 @@ class RecentRequestsTest {
     @Test
     void requestsAreForgottenWhenTheirTimeEndsAndTheSpaceIsGivenBack() {
         RecentRequests recent = new RecentRequests();
-        // Expiries keep nanosecond precision above the two flag bits: space them by 4 ns.
+        // Expiries keep nanosecond precision above the three flag bits: space them by 8 ns.
         for (int i = 0; i < 50_000; i++) {
-            recent.record(id(i), 4L * i, SECOND + 4L * i, 0, i);
+            recent.record(id(i), 8L * i, SECOND + 8L * i, 0, i, 1);
         }
-        recent.prune(SECOND + 4L * 25_000);
+        recent.prune(SECOND + 8L * 25_000);
         assertEquals(24_999, recent.size());
         assertEquals(-1, recent.find(id(25_000)));
         assertTrue(recent.find(id(25_001)) >= 0);
@@ -49,7 +50,7 @@ class RecentRequestsTest {
             recent.prune(2 * SECOND);
         }
         assertEquals(0, recent.size());
-        recent.record(id(7), 2 * SECOND, 3 * SECOND, RecentRequests.ALLOWED, 7);
+        recent.record(id(7), 2 * SECOND, 3 * SECOND, RecentRequests.ALLOWED, 7, 1);
         assertEquals(1, recent.size());
         assertTrue(recent.find(id(7)) >= 0);
         assertEquals(3, recent.toArray().length);
@@ -69,16 +70,16 @@ class RecentRequestsTest {
             long memory = (step / 20_000) % 2 == 0 ? 4_000 : 40;
             long id = random.nextInt(5_000) * 0x1_0000_0000L; // same low bits: every id collides in a naive hash
             int flags = random.nextInt(3);
-            recent.record(id, now, now + memory, flags, step);
-            while (!model.isEmpty() && (model.peekFirst()[1] & ~3L) <= now) {
+            recent.record(id, now, now + memory, flags, step, 1);
+            while (!model.isEmpty() && (model.peekFirst()[1] & ~7L) <= now) {
                 byId.remove(model.pollFirst()[0]);
             }
             long[] known = byId.get(id);
             if (known != null) {
-                known[1] = (known[1] & ~3L) | flags;
+                known[1] = (known[1] & ~7L) | flags;
                 known[2] = step;
             } else {
-                long[] e = {id, ((now + memory) & ~3L) | flags, step};
+                long[] e = {id, ((now + memory) & ~7L) | flags, step};
                 model.addLast(e);
                 byId.put(id, e);
             }
@@ -97,11 +98,35 @@ class RecentRequestsTest {
             }
         }
         long[] wire = recent.toArray();
-        RecentRequests copy = RecentRequests.fromArray(wire);
+        RecentRequests copy = RecentRequests.fromArray(wire, null);
         assertEquals(recent.size(), copy.size());
         for (long[] e : model) {
             assertTrue(copy.find(e[0]) >= 0);
         }
+    }
+
+    @Test
+    void theCostsChargedAreKeptOnlyOnceOneIsNotOneAndCrossTheWireWithTheirRequests() {
+        RecentRequests recent = new RecentRequests();
+        for (int i = 0; i < 40; i++) {
+            recent.record(id(i), i, SECOND + i * 8L, RecentRequests.ALLOWED, 0, 1);
+        }
+        assertEquals(null, recent.costsToArray(), "unit costs only: no array of costs");
+        for (int i = 40; i < 100; i++) {
+            recent.record(id(i), i, SECOND + i * 8L, RecentRequests.ALLOWED, 0, 1_000L + i);
+        }
+        recent.prune(SECOND + 8L * 20);
+        RecentRequests copy = RecentRequests.fromArray(recent.toArray(), recent.costsToArray());
+        for (RecentRequests r : List.of(recent, copy)) {
+            assertEquals(-1, r.find(id(20)), "forgotten");
+            assertEquals(1, r.cost(r.find(id(21))));
+            assertEquals(1_099, r.cost(r.find(id(99))));
+            assertEquals(1_040, r.cost(r.find(id(40))));
+        }
+        int p = copy.find(id(50));
+        copy.update(p, RecentRequests.ALLOWED | RecentRequests.SETTLED, 0);
+        assertEquals(RecentRequests.ALLOWED | RecentRequests.SETTLED, copy.flags(copy.find(id(50))));
+        assertEquals(1_050, copy.cost(p), "marking a request settled keeps what it was charged");
     }
 
     private static long id(int i) {

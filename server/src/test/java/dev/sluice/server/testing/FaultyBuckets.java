@@ -141,6 +141,12 @@ public final class FaultyBuckets implements Buckets {
     }
 
     @Override
+    public CompletableFuture<dev.sluice.server.store.Settlement> settle(String key, dev.sluice.server.algorithm.Algorithm algorithm,
+                                                                        long requestId, long actual) {
+        return real.settle(key, algorithm, requestId, actual);
+    }
+
+    @Override
     public CompletableFuture<Boolean> reset(String key) {
         return real.reset(key);
     }
