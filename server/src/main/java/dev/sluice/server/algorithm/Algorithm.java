@@ -72,6 +72,17 @@ public interface Algorithm {
         throw new IllegalArgumentException(this + " cannot go into debt");
     }
 
+    /**
+     * How long units taken now may be spent later, by a client deciding from a lease of them,
+     * without ever admitting more than this algorithm would: {@code resetAfterNanos} is what the
+     * allowing outcome reported. Unbounded for buckets (a unit taken is spent, whenever it is
+     * used); a window's units only until the window ends; 0 for an algorithm whose units cannot
+     * be leased (a sliding window, whose units leave one by one; a concurrency limit's slots).
+     */
+    default long leaseHorizonNanos(long resetAfterNanos) {
+        return Long.MAX_VALUE;
+    }
+
     /** Time from {@code now} until a bucket in {@code state} is back at rest; 0 if it is. */
     long restAfterNanos(BucketState state, long now);
 }

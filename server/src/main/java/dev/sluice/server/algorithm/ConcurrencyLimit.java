@@ -90,6 +90,12 @@ public final class ConcurrencyLimit implements Algorithm {
     }
 
     /** Gives back the lease {@code marker} names (the request's id); {@code null} when it is not held. */
+    /** Not leasable. */
+    @Override
+    public long leaseHorizonNanos(long resetAfterNanos) {
+        return 0;
+    }
+
     @Override
     public BucketState refund(BucketState state, long now, long cost, long marker) {
         if (!(state instanceof LeaseState leases)) {

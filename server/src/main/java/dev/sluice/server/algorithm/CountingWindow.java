@@ -82,6 +82,12 @@ public final class CountingWindow implements Algorithm {
         return new Outcome(false, 0, untilEnd, untilEnd, consume && countDenied && cost > 0 ? new WindowState(end, after) : null, end);
     }
 
+    /** The window's units, only until it ends: the allowing outcome's reset is the window's end. */
+    @Override
+    public long leaseHorizonNanos(long resetAfterNanos) {
+        return resetAfterNanos;
+    }
+
     @Override
     public BucketState refund(BucketState state, long now, long cost, long marker) {
         return WindowState.refunded(state, now, cost, marker);

@@ -130,6 +130,12 @@ public final class FixedWindow implements Algorithm {
         return new Outcome(false, Math.max(0, limit - count), untilEnd, untilEnd, next, end);
     }
 
+    /** The window's units, only until it ends: the allowing outcome's reset is the window's end. */
+    @Override
+    public long leaseHorizonNanos(long resetAfterNanos) {
+        return resetAfterNanos;
+    }
+
     @Override
     public BucketState refund(BucketState state, long now, long cost, long marker) {
         return WindowState.refunded(state, now, cost, marker);

@@ -109,6 +109,12 @@ public final class SlidingWindow implements Algorithm {
         return new Outcome(false, Math.max(0, limit - total), untilAllExpire(v.counts, v.slot, now), retry, next, v.slot);
     }
 
+    /** Not leasable. */
+    @Override
+    public long leaseHorizonNanos(long resetAfterNanos) {
+        return 0;
+    }
+
     @Override
     public BucketState refund(BucketState state, long now, long cost, long marker) {
         if (state == null) {

@@ -109,6 +109,12 @@ public final class TrickleWindow implements Algorithm {
         return end - 1;
     }
 
+    /** The window's units, only until it ends: the allowing outcome's reset is the window's end. */
+    @Override
+    public long leaseHorizonNanos(long resetAfterNanos) {
+        return resetAfterNanos;
+    }
+
     @Override
     public BucketState refund(BucketState state, long now, long cost, long marker) {
         if (!(state instanceof TrickleState s) || now >= s.windowEndNanos()) {

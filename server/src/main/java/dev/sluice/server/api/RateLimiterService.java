@@ -3,11 +3,14 @@ package dev.sluice.server.api;
 import dev.sluice.api.v1.AcquireBatchResponse;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
+import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.LeaseStatus;
 import dev.sluice.api.v1.ReleaseRequest;
 import dev.sluice.api.v1.ReleaseResponse;
 import dev.sluice.api.v1.RenewRequest;
 import dev.sluice.api.v1.RenewResponse;
+import dev.sluice.api.v1.LeaseRequest;
+import dev.sluice.api.v1.LeaseResponse;
 import dev.sluice.api.v1.SettleOutcome;
 import dev.sluice.api.v1.SettleRequest;
 import dev.sluice.api.v1.SettleResponse;
@@ -108,7 +111,7 @@ public final class RateLimiterService implements BindableService {
                 .setSchemaDescriptor(RateLimiterGrpc.getServiceDescriptor().getSchemaDescriptor())
                 .addMethod(acquire).addMethod(batch).addMethod(stream)
                 .addMethod(RateLimiterGrpc.getReleaseMethod()).addMethod(RateLimiterGrpc.getRenewMethod())
-                .addMethod(RateLimiterGrpc.getSettleMethod()).build();
+                .addMethod(RateLimiterGrpc.getSettleMethod()).addMethod(RateLimiterGrpc.getLeaseMethod()).build();
         return ServerServiceDefinition.builder(service)
                 .addMethod(acquire, ServerCalls.asyncUnaryCall(this::acquire))
                 .addMethod(batch, ServerCalls.asyncUnaryCall(this::acquireBatch))
@@ -116,6 +119,7 @@ public final class RateLimiterService implements BindableService {
                 .addMethod(RateLimiterGrpc.getReleaseMethod(), ServerCalls.asyncUnaryCall(this::release))
                 .addMethod(RateLimiterGrpc.getRenewMethod(), ServerCalls.asyncUnaryCall(this::renew))
                 .addMethod(RateLimiterGrpc.getSettleMethod(), ServerCalls.asyncUnaryCall(this::settle))
+                .addMethod(RateLimiterGrpc.getLeaseMethod(), ServerCalls.asyncUnaryCall(this::lease))
                 .build();
     }
 
@@ -246,6 +250,28 @@ public final class RateLimiterService implements BindableService {
                     send(observer, refusal != null ? null : settled(results), refusal);
                     metrics.answered(RpcMetrics.Rpc.SETTLE, started, refusal == null ? null : refusal.code().name());
                 }));
+    }
+
+    private void lease(LeaseRequest request, StreamObserver<LeaseResponse> observer) {
+        long started = metrics.start();
+        Executor home = loops.current();
+        AcquireRequest asked = AcquireRequest.newBuilder().setDomain(request.getDomain()).putAllDescriptors(request.getDescriptorsMap())
+                .setCost(request.getUnits()).setRequestId(request.getRequestId()).build();
+        long validFor = request.getValidFor().getSeconds() * 1_000_000_000L + request.getValidFor().getNanos();
+        DecisionPath.Admitted a = path.admitLease(CallerIdentity.current(), TraceContext.current(), asked, validFor,
+                (answer, grantedFor, refusal) -> home.execute(() -> {
+                    LeaseResponse response = null;
+                    if (refusal == null) {
+                        boolean granted = answer.getDecision() == Decision.ALLOWED;
+                        response = LeaseResponse.newBuilder().setGranted(granted).setUnits(granted ? request.getUnits() : 0)
+                                .setValidFor(ResponseRenderer.duration(grantedFor)).setAnswer(answer).build();
+                    }
+                    send(observer, response, refusal);
+                    metrics.answered(RpcMetrics.Rpc.LEASE, started, refusal == null ? null : refusal.code().name());
+                }));
+        if (a != null) {
+            path.decide(List.of(a));
+        }
     }
 
     private static SettleResponse settled(List<DecisionEngine.SettleResult> results) {

@@ -27,7 +27,7 @@ public final class RpcMetrics {
     /** The RPCs, by their gRPC method names. */
     public enum Rpc {
         ACQUIRE("Acquire"), ACQUIRE_BATCH("AcquireBatch"), ACQUIRE_STREAM("AcquireStream"), SHOULD_RATE_LIMIT("ShouldRateLimit"),
-        RELEASE("Release"), RENEW("Renew"), SETTLE("Settle");
+        RELEASE("Release"), RENEW("Renew"), SETTLE("Settle"), LEASE("Lease");
 
         private final String method;
 

@@ -97,6 +97,9 @@ public final class DecisionPath {
         private final Verdicts verdicts;
         /** The lease its concurrency limits' slots are held under when allowed, or {@code null} when none applies. */
         private final String leaseId;
+        /** For a Lease: where its answer goes, and the longest it may be decided from; {@code null} for a decision. */
+        private Leased units;
+        private long unitsFor;
 
         private Admitted(String domainName, Domain domain, Map<String, String> descriptors, DecisionEngine.Request decision,
                          Answer answer, Span span, String leaseId) {
@@ -393,6 +396,10 @@ public final class DecisionPath {
                     if (!a.decision.dryRun()) {
                         topKeys.record(a.domainName, verdict, now);
                     }
+                    if (a.units != null) {
+                        concludeLease(a, verdict, now);
+                        return;
+                    }
                     AcquireResponse response = ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), now);
                     if (a.leaseId != null && verdict.allowed()) {
                         response = response.toBuilder().setLeaseId(a.leaseId).build();
@@ -401,6 +408,60 @@ public final class DecisionPath {
                 }
             });
         }
+    }
+
+    /** What a Lease hears: the answer (a template when granted), how long it may be decided from, or why there is none. */
+    @FunctionalInterface
+    public interface Leased {
+        void accept(AcquireResponse answer, long validForNanos, Refusal refusal);
+    }
+
+    /** The longest a client may decide from a lease. */
+    public static final long MOST_LEASE_NANOS = 5_000_000_000L;
+
+    /**
+     * Admits a Lease of {@code request.cost} units under {@code request.request_id} for at most
+     * {@code validForNanos}, checked as an Acquire is and refused when one of its limits cannot be
+     * leased; {@code null} when refused (answered already). Decide it with {@link #decide}.
+     */
+    public Admitted admitLease(Caller caller, Context trace, AcquireRequest request, long validForNanos, Leased answer) {
+        String problem = request.getRequestId().isEmpty() ? "request_id: required; it names the lease for the Settle that gives back its rest"
+                : request.getCost() < 1 ? "units: must be at least 1, got " + request.getCost()
+                : validForNanos <= 0 || validForNanos > MOST_LEASE_NANOS ? "valid_for: must be above 0 and at most 5s" : null;
+        if (problem != null || request.getDryRun()) {
+            received.increment();
+            answer.accept(null, 0, Refusal.invalid(problem != null ? problem : "dry_run: a lease takes units"));
+            return null;
+        }
+        Admitted a = admit(caller, trace, request, false, (response, refusal) -> answer.accept(response, 0, refusal));
+        if (a == null) {
+            return null;
+        }
+        for (AppliedLimit l : a.decision.limits()) {
+            if (l.algorithm().leaseHorizonNanos(Long.MAX_VALUE) == 0) {
+                inFlight.decrementAndGet();
+                answer.accept(null, 0, new Refusal(Refusal.Code.FAILED_PRECONDITION, "limit '" + l.name() + "' ("
+                        + (DecisionEngine.holdsLeases(List.of(l)) ? "concurrency: slots, not units" : "sliding_window: its units leave one by one")
+                        + ") cannot be leased; decide these requests one by one"));
+                return null;
+            }
+        }
+        a.units = answer;
+        a.unitsFor = validForNanos;
+        return a;
+    }
+
+    /** A Lease's answer: the template of its answers and how long it holds, or the denial as it is. */
+    private void concludeLease(Admitted a, Verdict verdict, long now) {
+        if (!verdict.allowed()) {
+            a.units.accept(ResponseRenderer.render(a.domainName, a.descriptors, verdict, a.domain.response(), now), 0, null);
+            return;
+        }
+        long validFor = a.unitsFor;
+        for (dev.sluice.server.engine.LimitResult r : verdict.results()) {
+            validFor = Math.min(validFor, r.limit().algorithm().leaseHorizonNanos(r.resetAfterNanos()));
+        }
+        a.units.accept(ResponseRenderer.renderTemplate(a.domainName, a.descriptors, verdict, a.domain.response(), now), validFor, null);
     }
 
     /** Answers a resolved call once every one of its verdicts is in. */

@@ -32,6 +32,30 @@ public final class ResponseRenderer {
      */
     static AcquireResponse render(String domain, Map<String, String> descriptors, Verdict verdict, ResponseStyle style,
                                   long nowNanos) {
+        return render(domain, descriptors, verdict, style, nowNanos, false);
+    }
+
+    /**
+     * Where a header of a lease's answer says limit {@code i}'s remaining units: the client that
+     * decides from the lease writes them in ({@code used} likewise, with {@link #USED}).
+     */
+    public static final char REMAINING = 'r';
+    public static final char USED = 'u';
+    /** Opens and closes a placeholder; never part of a header otherwise (control characters are taken out of values). */
+    public static final char MARK = '\u0001';
+
+    /**
+     * {@link #render} for the answer a client repeats while it decides from a lease: as
+     * allowed, with each limit's remaining units (and units used) in the headers left as
+     * placeholders ({@link #MARK}, {@link #REMAINING} or {@link #USED}, the limit's index, {@link #MARK}).
+     */
+    static AcquireResponse renderTemplate(String domain, Map<String, String> descriptors, Verdict verdict, ResponseStyle style,
+                                          long nowNanos) {
+        return render(domain, descriptors, verdict, style, nowNanos, true);
+    }
+
+    private static AcquireResponse render(String domain, Map<String, String> descriptors, Verdict verdict, ResponseStyle style,
+                                          long nowNanos, boolean template) {
         AcquireResponse.Builder b = AcquireResponse.newBuilder()
                 .setDecision(verdict.allowed() ? Decision.ALLOWED : Decision.DENIED)
                 .setRetryAfter(duration(verdict.retryAfterNanos()));
@@ -49,16 +73,16 @@ public final class ResponseRenderer {
         ResponseStyle s = binding == null ? style : binding.limit().response();
         if (binding != null) {
             switch (s.headers()) {
-                case IETF -> ietfHeaders(b, verdict);
+                case IETF -> ietfHeaders(b, verdict, template);
                 case X_RATELIMIT -> {
                     header(b, "X-RateLimit-Limit", binding.limit().text().limit());
-                    header(b, "X-RateLimit-Remaining", Long.toString(binding.remaining()));
+                    header(b, "X-RateLimit-Remaining", number(verdict, binding, REMAINING, binding.remaining(), template));
                     header(b, "X-RateLimit-Reset", Long.toString(ceilSeconds(nowNanos + binding.resetAfterNanos())));
                 }
                 case X_RATELIMIT_INTERVAL -> {
                     header(b, "X-Ratelimit-Limit", binding.limit().text().limit());
                     header(b, "X-Ratelimit-Interval", binding.limit().text().windowSeconds());
-                    header(b, "X-Ratelimit-Remaining", Long.toString(binding.remaining()));
+                    header(b, "X-Ratelimit-Remaining", number(verdict, binding, REMAINING, binding.remaining(), template));
                 }
                 case NONE -> {
                 }
@@ -67,8 +91,13 @@ public final class ResponseRenderer {
         long retrySeconds = verdict.allowed() ? 0 : Math.max(1, ceilSeconds(verdict.retryAfterNanos()));
         if (binding != null) {
             for (ExtraHeader h : s.extraHeaders()) {
-                header(b, h.name(), headerSafe(h.value().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds, s),
-                        false)));
+                // A lease's template keeps its placeholders' marks: only what each name fills in is made safe there.
+                header(b, h.name(), template
+                        ? h.value().render(name -> {
+                            String v = placeholder(name, domain, descriptors, binding, retrySeconds, s, verdict);
+                            return v == null || name.equals("remaining") || name.equals("used") ? v : headerSafe(v);
+                        }, false)
+                        : headerSafe(h.value().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds, s, null), false)));
             }
         }
         if (verdict.allowed()) {
@@ -79,7 +108,7 @@ public final class ResponseRenderer {
             header(b, "Retry-After", Long.toString(retrySeconds));
         }
         if (!s.body().isEmpty()) {
-            String body = s.body().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds, s), s.jsonBody());
+            String body = s.body().render(name -> placeholder(name, domain, descriptors, binding, retrySeconds, s, null), s.jsonBody());
             b.setBody(body);
             header(b, "Content-Type", s.contentType());
         }
@@ -91,7 +120,7 @@ public final class ResponseRenderer {
      * order. Each limit's policy item was written when the policy was loaded; a response with one
      * limit sends it as it is.
      */
-    private static void ietfHeaders(AcquireResponse.Builder b, Verdict verdict) {
+    private static void ietfHeaders(AcquireResponse.Builder b, Verdict verdict, boolean template) {
         String policy = null;
         StringBuilder policies = null;
         StringBuilder state = new StringBuilder(32);
@@ -109,7 +138,7 @@ public final class ResponseRenderer {
                 policies.append(", ").append(item);
                 state.append(", ");
             }
-            state.append('"').append(r.limit().name()).append("\";r=").append(r.remaining())
+            state.append('"').append(r.limit().name()).append("\";r=").append(number(verdict, r, REMAINING, r.remaining(), template))
                     .append(";t=").append(ceilSeconds(r.resetAfterNanos()));
         }
         if (policy != null) {
@@ -118,14 +147,27 @@ public final class ResponseRenderer {
         }
     }
 
+    /** {@code value} as text, or as the placeholder for it when rendering a lease's {@code template}. */
+    private static String number(Verdict verdict, LimitResult r, char which, long value, boolean template) {
+        if (!template) {
+            return Long.toString(value);
+        }
+        int i = 0;
+        while (verdict.results().get(i) != r) {
+            i++;
+        }
+        return MARK + (which + Integer.toString(i)) + MARK;
+    }
+
+    /** @param template the verdict when rendering a lease's template (numbers become placeholders), else {@code null} */
     private static String placeholder(String name, String domain, Map<String, String> descriptors, LimitResult binding,
-                                      long retrySeconds, ResponseStyle style) {
+                                      long retrySeconds, ResponseStyle style, Verdict template) {
         AppliedLimit limit = binding.limit();
         long max = limit.algorithm().limit();
         return switch (name) {
             case "limit" -> limit.text().limit();
-            case "remaining" -> Long.toString(binding.remaining());
-            case "used" -> Long.toString(max - binding.remaining());
+            case "remaining" -> number(template, binding, REMAINING, binding.remaining(), template != null);
+            case "used" -> number(template, binding, USED, max - binding.remaining(), template != null);
             case "retry_after" -> Long.toString(retrySeconds);
             case "reset" -> Long.toString(ceilSeconds(binding.resetAfterNanos()));
             case "window" -> limit.text().windowSeconds();
