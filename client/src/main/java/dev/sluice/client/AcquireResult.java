@@ -27,7 +27,12 @@ public final class AcquireResult {
         /** No node answered in time; allowed because the client fails open. */
         FAIL_OPEN,
         /** No node answered in time; denied because the client fails closed. */
-        FAIL_CLOSED
+        FAIL_CLOSED,
+        /**
+         * The client decided from units a node leased it for a hot key ({@link SluiceClient.Builder#hotKeyLeases}):
+         * the node's answer to the lease, each limit's remaining counted down by what the client spent since.
+         */
+        LEASE
     }
 
     private final boolean allowed;
@@ -87,6 +92,11 @@ public final class AcquireResult {
         }
         return new AcquireResult(r.getDecision() == Decision.ALLOWED, Source.SERVER, limits, duration(r.getRetryAfter()), headers,
                 r.getHttpStatus(), r.getBody(), null, requestId, r.getLeaseId(), inFlight);
+    }
+
+    /** Allowed from a lease: nothing was sent, so there is no request id. */
+    static AcquireResult leased(List<LimitState> limits, List<HttpHeader> headers) {
+        return new AcquireResult(true, Source.LEASE, limits, Duration.ZERO, headers, 200, "", null);
     }
 
     static AcquireResult failOpen(String reason) {
@@ -188,7 +198,7 @@ public final class AcquireResult {
         }
     }
 
-    private static Duration duration(com.google.protobuf.Duration d) {
+    static Duration duration(com.google.protobuf.Duration d) {
         return Duration.ofSeconds(d.getSeconds(), d.getNanos());
     }
 

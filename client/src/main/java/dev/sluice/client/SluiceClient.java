@@ -9,6 +9,8 @@ import dev.sluice.api.v1.RenewRequest;
 import dev.sluice.api.v1.ReleaseResponse;
 import dev.sluice.api.v1.ReleaseRequest;
 import dev.sluice.api.v1.RateLimiterGrpc;
+import dev.sluice.api.v1.LeaseRequest;
+import dev.sluice.api.v1.LeaseResponse;
 import dev.sluice.api.v1.SettleRequest;
 import dev.sluice.api.v1.SettleResponse;
 import io.grpc.ConnectivityState;
@@ -78,6 +80,8 @@ public final class SluiceClient implements AutoCloseable {
     /** How attempts travel: streams, batched calls or calls, as the builder chose. */
     private final Transport transport;
     private final Set<CompletableFuture<AcquireResult>> outstanding = ConcurrentHashMap.newKeySet();
+    /** Leases for hot keys, or {@code null} when the builder did not ask for them. */
+    private final HotLeases hot;
     private volatile boolean closed;
 
     private SluiceClient(Builder b) {
@@ -128,6 +132,36 @@ public final class SluiceClient implements AutoCloseable {
         this.transport = b.streaming
                 ? new Streams(stub, replies, calls, timer, nanoTime, this::nodeCount, sweep, b.requestsPerStream) : calls;
         replies.retryOn(transport);
+        this.hot = b.hotKeyRate <= 0 ? null : new HotLeases(new HotLeases.Calls() {
+            @Override
+            public void lease(LeaseRequest request, CompletableFuture<LeaseResponse> done) {
+                rawStub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).lease(request, observer(done));
+            }
+
+            @Override
+            public void settle(SettleRequest request, CompletableFuture<SettleResponse> done) {
+                tried((s, answer) -> s.settle(request, answer), 1, done);
+            }
+        }, b.hotKeyRate, b.hotKeyLease, nanoTime, timer, requestIds);
+    }
+
+    /** An observer that completes {@code done} with the one answer of a unary call. */
+    private static <A> StreamObserver<A> observer(CompletableFuture<A> done) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(A answer) {
+                done.complete(answer);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
     }
 
     /** Connects, and waits up to {@code nanos} for the channel to be ready; a node that is down only delays the return. */
@@ -198,6 +232,12 @@ public final class SluiceClient implements AutoCloseable {
             if (cached != null) {
                 return CompletableFuture.completedFuture(cached);
             }
+            if (hot != null && !closed) {
+                AcquireResult leased = hot.local(request);
+                if (leased != null) {
+                    return CompletableFuture.completedFuture(leased);
+                }
+            }
         }
         AcquireRequest proto = AcquireRequest.newBuilder()
                 .setDomain(request.domain())
@@ -212,7 +252,12 @@ public final class SluiceClient implements AutoCloseable {
             return result;
         }
         outstanding.add(result);
-        result.whenComplete((r, e) -> outstanding.remove(result));
+        result.whenComplete((r, e) -> {
+            outstanding.remove(result);
+            if (hot != null) {
+                hot.observed(request, r);
+            }
+        });
         transport.send(new Attempt(request, proto, start + deadlineNanos, 1, result));
         return result;
     }
@@ -265,6 +310,10 @@ public final class SluiceClient implements AutoCloseable {
     public CompletableFuture<SettleResponse> settleAsync(Acquire request, AcquireResult acquired, long actualCost) {
         if (actualCost < 0) {
             throw new IllegalArgumentException("actualCost must not be negative, got " + actualCost);
+        }
+        if (acquired.source() == AcquireResult.Source.LEASE) {
+            throw new IllegalArgumentException("this answer was decided from a hot key's lease, whose units are settled with the"
+                    + " lease; settle only requests a node decided, or build the client without hotKeyLeases for them");
         }
         if (acquired.requestId().isEmpty()) {
             throw new IllegalArgumentException("this answer came from the client's cache of denials: no request was made to settle");
@@ -341,6 +390,21 @@ public final class SluiceClient implements AutoCloseable {
         return rawStub;
     }
 
+    /** Units this client holds in hot keys' leases now, neither used nor given back (0 without {@link Builder#hotKeyLeases}). */
+    public long leasedUnits() {
+        return hot == null ? 0 : hot.heldUnits();
+    }
+
+    /** Requests this client decided from hot keys' leases, since it was built. */
+    public long decidedFromLeases() {
+        return hot == null ? 0 : hot.decidedLocally();
+    }
+
+    /** Leases of hot keys' units this client was granted, since it was built. */
+    public long leasesGranted() {
+        return hot == null ? 0 : hot.leasesGranted();
+    }
+
     /** Denials currently held in the local cache. */
     public int cachedDenials() {
         return denials.size();
@@ -356,6 +420,16 @@ public final class SluiceClient implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (hot != null) {
+            // What the hot keys' leases did not use goes back before the channel closes (else it stays spent).
+            try {
+                hot.close().get(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // Not given back in time: those units stay spent, which under-admits and never over-admits.
+            }
+        }
         timer.shutdownNow();
         transport.close();
         for (CompletableFuture<AcquireResult> f : outstanding) {
@@ -391,8 +465,35 @@ public final class SluiceClient implements AutoCloseable {
         private NodesResolver.Lookup lookup = InetAddress::getAllByName;
         private SslContext tls;
         private String bearerToken;
+        private double hotKeyRate;
+        private Duration hotKeyLease = Duration.ofMillis(250);
 
         private Builder() {
+        }
+
+        /**
+         * Decides hot keys here, exactly: once a combination of domain and descriptors is asked more
+         * than {@code requestsPerSecond} times a second, the client leases units of its buckets from a
+         * node ({@code Lease}, all the request's buckets at once, spent when taken) and decides its
+         * requests from them until they run out or {@link #hotKeyLease} ends, giving back the rest.
+         * Never admits more than the limits do, with any number of clients, even one that dies
+         * holding a lease; units held in leases are the most it can keep from others. Off unless set.
+         */
+        public Builder hotKeyLeases(double requestsPerSecond) {
+            if (!(requestsPerSecond > 0)) {
+                throw new IllegalArgumentException("requestsPerSecond must be above 0, got " + requestsPerSecond);
+            }
+            this.hotKeyRate = requestsPerSecond;
+            return this;
+        }
+
+        /** How long a hot key's lease is decided from at most (default 250 ms; at most 5 s; never past a window's end). */
+        public Builder hotKeyLease(Duration leaseFor) {
+            if (leaseFor.isNegative() || leaseFor.isZero() || leaseFor.compareTo(Duration.ofSeconds(5)) > 0) {
+                throw new IllegalArgumentException("a hot key's lease lasts above 0 and at most 5s, got " + leaseFor);
+            }
+            this.hotKeyLease = leaseFor;
+            return this;
         }
 
         /**
