@@ -70,7 +70,8 @@ final class HotLeases {
     private final LongAdder decidedLocally = new LongAdder();
     private final LongAdder leasesGranted = new LongAdder();
     private final LongAdder unitsNotGivenBack = new LongAdder();
-    private final Map<Key, Lease> open = new ConcurrentHashMap<>();
+    /** Leases granted and not yet given back, with their combination's key. */
+    private final Map<Lease, Key> open = new ConcurrentHashMap<>();
 
     HotLeases(Calls calls, double requestsPerSecond, java.time.Duration leaseFor, LongSupplier nanoTime, ScheduledExecutorService timer,
               RequestIds ids) {
@@ -118,26 +119,33 @@ final class HotLeases {
         long now = nanoTime.getAsLong();
         Lease from = null;
         long used = 0;
-        Lease retired = null;
+        List<Lease> retired = null;
         synchronized (k) {
             k.count(now);
-            Lease l = k.lease;
-            if (l != null) {
+            while (k.lease != null) {
+                Lease l = k.lease;
                 if (now - l.expiresAt < 0 && l.used + request.cost() <= l.units) {
                     l.used += request.cost();
                     used = l.used;
                     from = l;
-                } else {
-                    k.lease = null;
-                    retired = l;
+                    break;
                 }
+                // Spent or run out: the next lease, asked for ahead, takes over.
+                k.lease = k.next;
+                k.next = null;
+                if (retired == null) {
+                    retired = new ArrayList<>(2);
+                }
+                retired.add(l);
             }
-            if (from == null && k.lease == null && !k.leasing && !k.unleasable && k.rate >= threshold) {
+            if (!k.leasing && !k.unleasable && k.rate >= threshold
+                    && (k.lease == null || k.next == null && (2 * k.lease.used >= k.lease.units || now - k.lease.halfway >= 0))) {
+                // Asked for before this one is spent, so the key's requests do not all go to a node while a lease is on the wire.
                 startLease(k, now);
             }
         }
         if (retired != null) {
-            giveBack(k, retired);
+            retired.forEach(this::giveBack);
         }
         if (from == null) {
             return null;
@@ -189,9 +197,17 @@ final class HotLeases {
 
     private void granted(Key k, String id, long sentAt, LeaseResponse r, Throwable e) {
         if (e != null) {
+            Status.Code code = Status.fromThrowable(e).getCode();
             synchronized (k) {
                 k.leasing = false;
-                k.unleasable |= Status.fromThrowable(e).getCode() == Status.Code.FAILED_PRECONDITION;
+                k.unleasable |= code == Status.Code.FAILED_PRECONDITION;
+            }
+            if (code == Status.Code.DEADLINE_EXCEEDED || code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED) {
+                // The node may have taken the units before the answer was lost: give them all back
+                // (a request it never took is refused, harmlessly, as forgotten).
+                CompletableFuture<SettleResponse> back = new CompletableFuture<>();
+                calls.settle(SettleRequest.newBuilder().setDomain(k.combination.domain()).putAllDescriptors(k.combination.descriptors())
+                        .setRequestId(id).setActualCost(0).build(), back);
             }
             return;
         }
@@ -211,22 +227,24 @@ final class HotLeases {
         held.addAndGet(r.getUnits());
         // Counted from when the lease was asked for: the node decided after that, so the lease
         // never outlives what the node allowed (a window's end) on this client's clock either.
-        Lease lease = new Lease(id, r.getUnits(), sentAt + validFor, r.getAnswer());
-        Lease replaced;
+        Lease lease = new Lease(k, id, r.getUnits(), sentAt, sentAt + validFor, r.getAnswer());
+        open.put(lease, k);
+        boolean kept = validFor >= SHORTEST_USEFUL_NANOS;
         synchronized (k) {
             k.leasing = false;
             k.remaining = least;
-            replaced = k.lease;
-            k.lease = validFor >= SHORTEST_USEFUL_NANOS ? lease : null;
+            if (kept && k.lease == null) {
+                k.lease = lease;
+            } else if (kept && k.next == null) {
+                k.next = lease;
+            } else {
+                kept = false;
+            }
         }
-        if (replaced != null) {
-            giveBack(k, replaced);
-        }
-        if (validFor < SHORTEST_USEFUL_NANOS) {
-            giveBack(k, lease);
+        if (!kept) {
+            giveBack(lease);
             return;
         }
-        open.put(k, lease);
         try {
             timer.schedule(() -> expire(k, lease), Math.max(0, sentAt + validFor - nanoTime.getAsLong()), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closing) {
@@ -237,21 +255,27 @@ final class HotLeases {
     /** Ends {@code lease} when its time is up and nobody asked since: its rest goes back. */
     private void expire(Key k, Lease lease) {
         synchronized (k) {
-            if (k.lease != lease) {
+            if (k.lease == lease) {
+                k.lease = k.next;
+                k.next = null;
+            } else if (k.next == lease) {
+                k.next = null;
+            } else {
                 return;
             }
-            k.lease = null;
         }
-        giveBack(k, lease);
+        giveBack(lease);
     }
 
-    /** Gives back what {@code lease} did not use: Settle with the units used as its actual cost. Called once per lease. */
-    private void giveBack(Key k, Lease lease) {
-        open.remove(k, lease);
+    /** Gives back what {@code lease} did not use: Settle with the units used as its actual cost. Once per lease. */
+    private void giveBack(Lease lease) {
+        Key k = lease.key;
+        if (open.remove(lease) == null) {
+            return;
+        }
         long used;
         synchronized (k) {
             used = lease.used;
-            lease.closed = true;
         }
         long rest = lease.units - used;
         held.addAndGet(-rest);
@@ -272,16 +296,19 @@ final class HotLeases {
     /** Ends every lease, giving back what each did not use; completes when the nodes have answered. */
     CompletableFuture<Void> close() {
         List<CompletableFuture<SettleResponse>> backs = new ArrayList<>();
-        for (Map.Entry<Key, Lease> e : new ArrayList<>(open.entrySet())) {
-            Key k = e.getKey();
+        for (Lease l : new ArrayList<>(open.keySet())) {
+            Key k = l.key;
             synchronized (k) {
-                if (k.lease == e.getValue()) {
+                if (k.lease == l) {
                     k.lease = null;
                 }
+                if (k.next == l) {
+                    k.next = null;
+                }
             }
-            giveBack(k, e.getValue());
-            if (e.getValue().back != null) {
-                backs.add(e.getValue().back);
+            giveBack(l);
+            if (l.back != null) {
+                backs.add(l.back);
             }
         }
         return CompletableFuture.allOf(backs.toArray(CompletableFuture[]::new)).exceptionally(t -> null);
@@ -293,7 +320,7 @@ final class HotLeases {
         keys.values().removeIf(k -> {
             synchronized (k) {
                 k.count(now);
-                return k.lease == null && !k.leasing && k.rate < threshold / 10;
+                return k.lease == null && k.next == null && !k.leasing && k.rate < threshold / 10;
             }
         });
     }
@@ -312,7 +339,9 @@ final class HotLeases {
         boolean leasing;
         /** A node refused to lease it (a limit whose units cannot be leased), or a concurrency limit applies. */
         boolean unleasable;
+        /** The lease decided from, and the one asked for ahead of its end. */
         Lease lease;
+        Lease next;
 
         Key(Combination combination) {
             this.combination = combination;
@@ -331,20 +360,24 @@ final class HotLeases {
 
     /** Units taken for a combination, spent locally until they run out or their time ends. */
     private static final class Lease {
+        final Key key;
         final String requestId;
         final long units;
+        /** Past half its time, the next lease is asked for. */
+        final long halfway;
         final long expiresAt;
         final AcquireResponse answer;
         final long[] remainingAfter;
         final long[] limit;
         /** Guarded by the lease's key. */
         long used;
-        boolean closed;
         volatile CompletableFuture<SettleResponse> back;
 
-        Lease(String requestId, long units, long expiresAt, AcquireResponse answer) {
+        Lease(Key key, String requestId, long units, long sentAt, long expiresAt, AcquireResponse answer) {
+            this.key = key;
             this.requestId = requestId;
             this.units = units;
+            this.halfway = sentAt + (expiresAt - sentAt) / 2;
             this.expiresAt = expiresAt;
             this.answer = answer;
             this.remainingAfter = new long[answer.getLimitsCount()];

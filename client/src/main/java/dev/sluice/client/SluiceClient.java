@@ -135,12 +135,13 @@ public final class SluiceClient implements AutoCloseable {
         this.hot = b.hotKeyRate <= 0 ? null : new HotLeases(new HotLeases.Calls() {
             @Override
             public void lease(LeaseRequest request, CompletableFuture<LeaseResponse> done) {
-                rawStub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).lease(request, observer(done));
+                // No request waits for a lease (they are asked of a node meanwhile): it may take longer than a decision.
+                rawStub.withDeadlineAfter(Math.max(deadlineNanos, LEASE_CALL_NANOS), TimeUnit.NANOSECONDS).lease(request, observer(done));
             }
 
             @Override
             public void settle(SettleRequest request, CompletableFuture<SettleResponse> done) {
-                tried((s, answer) -> s.settle(request, answer), 1, done);
+                tried((s, answer) -> s.settle(request, answer), 1, done, Math.max(deadlineNanos, LEASE_CALL_NANOS));
             }
         }, b.hotKeyRate, b.hotKeyLease, nanoTime, timer, requestIds);
     }
@@ -325,10 +326,18 @@ public final class SluiceClient implements AutoCloseable {
         return done;
     }
 
+    /** The deadline of a hot key's Lease and of the Settle giving back its rest: calls no request waits for. */
+    static final long LEASE_CALL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     /** Makes an idempotent call, again after a pause while no node answers, up to {@value #IDEMPOTENT_TRIES} times. */
     private <A> void tried(java.util.function.BiConsumer<RateLimiterGrpc.RateLimiterStub, StreamObserver<A>> call, int attempt,
                            CompletableFuture<A> done) {
-        call.accept(rawStub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS), new StreamObserver<>() {
+        tried(call, attempt, done, deadlineNanos);
+    }
+
+    private <A> void tried(java.util.function.BiConsumer<RateLimiterGrpc.RateLimiterStub, StreamObserver<A>> call, int attempt,
+                           CompletableFuture<A> done, long deadline) {
+        call.accept(rawStub.withDeadlineAfter(deadline, TimeUnit.NANOSECONDS), new StreamObserver<>() {
             @Override
             public void onNext(A answer) {
                 done.complete(answer);
@@ -340,7 +349,7 @@ public final class SluiceClient implements AutoCloseable {
                 boolean transport = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
                 if (transport && attempt < IDEMPOTENT_TRIES && !closed) {
                     try {
-                        timer.schedule(() -> tried(call, attempt + 1, done), 50L * attempt, TimeUnit.MILLISECONDS);
+                        timer.schedule(() -> tried(call, attempt + 1, done, deadline), 50L * attempt, TimeUnit.MILLISECONDS);
                         return;
                     } catch (java.util.concurrent.RejectedExecutionException stopping) {
                         // closing: the answer is the failure
@@ -398,6 +407,11 @@ public final class SluiceClient implements AutoCloseable {
     /** Requests this client decided from hot keys' leases, since it was built. */
     public long decidedFromLeases() {
         return hot == null ? 0 : hot.decidedLocally();
+    }
+
+    /** Units of hot keys' leases this client could not give back (no node answered): spent, under-admitted, never over. */
+    public long leaseUnitsNotGivenBack() {
+        return hot == null ? 0 : hot.unitsNotGivenBack();
     }
 
     /** Leases of hot keys' units this client was granted, since it was built. */

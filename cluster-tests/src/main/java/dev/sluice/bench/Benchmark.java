@@ -23,7 +23,7 @@ import java.util.concurrent.ForkJoinPool;
  * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
  *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (20; 40 with several nodes)
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
- *   --targets LIST    noop,sluice,envoy,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
+ *   --targets LIST    noop,sluice,envoy,client,client-hot,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
  *   --nodes LIST      Sluice nodes (1,3): a phase each; phases of several nodes measure sluice, client, batch
  *                     and bucket4j on as many members, rows named e.g. sluice@3      --out DIR    results
  *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
@@ -45,7 +45,7 @@ public final class Benchmark {
                   - name: load
                     match: {kind: {present: false}}
                     limits: [{name: load, algorithm: token_bucket, capacity: 1000000000, refill: 1000000, refill_period: 1s, key: [k]}]
-            """;
+            """ + ClientTarget.LEASED_RULE;
 
     private Benchmark() {
     }
@@ -86,7 +86,7 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "20", "outstanding", "64", "keys", "10000",
-                "targets", "noop,sluice,envoy,client,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1,3", "out", "cluster-tests/target/bench",
+                "targets", "noop,sluice,envoy,client,client-hot,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1,3", "out", "cluster-tests/target/bench",
                 "batch", "100", "cost", "1", "metrics", "on"));
         if (args.length % 2 != 0) {
             usage("option " + args[args.length - 1] + " has no value");
@@ -118,7 +118,7 @@ public final class Benchmark {
         }
         boolean metrics = opt.get("metrics").equals("on");
         List<String> targets = List.of(opt.get("targets").split(","));
-        List<String> known = List.of("noop", "sluice", "envoy", "client", "client-calls", "stream", "batch", "redis", "bucket4j", "hot", "open",
+        List<String> known = List.of("noop", "sluice", "envoy", "client", "client-hot", "client-calls", "stream", "batch", "redis", "bucket4j", "hot", "open",
                 "memory", "zipf");
         for (String t : targets) {
             if (!known.contains(t)) {
@@ -160,7 +160,7 @@ public final class Benchmark {
                     : targets.stream().filter(t -> List.of("sluice", "client", "batch", "bucket4j").contains(t)).toList();
             double phaseWarmup = nodes == 1 ? warmup : severalWarmup;
             int phaseStart = results.size();
-            boolean anySluice = phase.stream().anyMatch(t -> List.of("sluice", "envoy", "client", "client-calls", "stream", "batch", "hot", "open", "zipf")
+            boolean anySluice = phase.stream().anyMatch(t -> List.of("sluice", "envoy", "client", "client-hot", "client-calls", "stream", "batch", "hot", "open", "zipf")
                     .contains(t));
             if (anySluice) {
                 Path policy = Files.writeString(out.resolve("bench-policy.yaml"), POLICY);
@@ -224,6 +224,14 @@ public final class Benchmark {
                 if (phase.contains("client")) {
                     try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, true)) {
                         results.add(measure(t, Keys.uniform(keys), "uniform", outstanding, clientWarmup, seconds, null, checks));
+                    }
+                }
+                if (phase.contains("client-hot")) {
+                    try (ClientTarget t = new ClientTarget(ports, pids, keys, cost, true, true)) {
+                        results.add(measure(t, Keys.hot(), "hot", outstanding, clientWarmup, seconds, null, checks));
+                        String line = t.overAdmissionCheck();
+                        checks.add(line);
+                        System.out.println("check " + line);
                     }
                 }
                 if (phase.contains("client-calls")) {
@@ -398,6 +406,7 @@ public final class Benchmark {
             }
         }
         ratio("batch / redis-lua", batch, redis, 4.0);
+        ratio("client-hot (leases) / redis-lua", by.get("sluice-client-hot/closed/hot"), redis, 10.0);
         ratio("hot key / 10,000 keys", hot, sluice, 0.9);
         if (open != null && noopOpen != null) {
             double r = open.p99Micros() / noopOpen.p99Micros();

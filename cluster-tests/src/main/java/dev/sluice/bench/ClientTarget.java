@@ -22,11 +22,23 @@ final class ClientTarget implements Target {
     private final Acquire[] requests;
 
     private final boolean streaming;
+    /** Whether the client leases hot keys' units ({@code client-hot}): then every call asks for one hot key of a day's window. */
+    private final boolean leased;
+    private final java.util.concurrent.atomic.LongAdder allowed = new java.util.concurrent.atomic.LongAdder();
 
     /** With {@code streaming} (the client's default) requests travel on AcquireStream; without, as calls batched under load. */
     ClientTarget(List<Integer> ports, List<Long> pids, int keys, long cost, boolean streaming) {
+        this(ports, pids, keys, cost, streaming, false);
+    }
+
+    /** With {@code leased}, the client with hot-key leases on, every call for the one key of {@link #LEASED_RULE}. */
+    ClientTarget(List<Integer> ports, List<Long> pids, int keys, long cost, boolean streaming, boolean leased) {
         this.streaming = streaming;
+        this.leased = leased;
         SluiceClient.Builder b = SluiceClient.builder().streaming(streaming);
+        if (leased) {
+            b.hotKeyLeases(1000);
+        }
         ports.forEach(p -> b.target("127.0.0.1:" + p));
         String batching = System.getProperty("sluice.bench.clientBatching");
         if (batching != null) {
@@ -40,13 +52,46 @@ final class ClientTarget implements Target {
         this.pids = pids;
         requests = new Acquire[keys];
         for (int k = 0; k < keys; k++) {
-            requests[k] = Acquire.domain("bench").with("k", "k" + k).cost(cost);
+            requests[k] = leased ? HOT : Acquire.domain("bench").with("k", "k" + k).cost(cost);
         }
+    }
+
+    /** The rule {@code client-hot} asks: a day's window too large to run out in a run, so every answer is counted. */
+    static final String LEASED_RULE = """
+                  - name: leased
+                    match: {kind: leased}
+                    limits: [{name: leased, algorithm: fixed_window, limit: 1000000000000, window: 1d, key: [k]}]
+            """;
+    static final long LEASED_LIMIT = 1_000_000_000_000L;
+    private static final Acquire HOT = Acquire.domain("bench").with("kind", "leased").with("k", "hot");
+
+    /**
+     * After a {@code client-hot} run: closes the leased client (it gives back what its leases did
+     * not use), then compares what the window counted with what the client admitted. A line for the
+     * run's checks: over-admission is a count the window never took.
+     */
+    String overAdmissionCheck() {
+        long before = windowEndSeconds();
+        client.close();
+        long admitted = allowed.sum();
+        AcquireResult left = checker.acquire(HOT.dryRun());
+        long counted = LEASED_LIMIT - (left.limits().get(0).remaining() + 1);
+        if (windowEndSeconds() != before) {
+            return name() + ": the day's window ended during the run; over-admission not checked";
+        }
+        return name() + ": admitted " + admitted + ", the window counted " + counted + ", over-admitted " + Math.max(0, admitted - counted)
+                + (admitted > counted ? "  <-- WRONG" : "") + "; leases granted " + client.leasesGranted() + ", units not given back "
+                + client.leaseUnitsNotGivenBack() + ", answers decided from leases " + client.decidedFromLeases();
+    }
+
+    private long windowEndSeconds() {
+        AcquireResult r = checker.acquire(HOT.dryRun());
+        return (System.currentTimeMillis() + r.limits().get(0).resetAfter().toMillis() + 500) / 1000;
     }
 
     @Override
     public String name() {
-        return streaming ? "sluice-client" : "sluice-client-calls";
+        return leased ? "sluice-client-hot" : streaming ? "sluice-client" : "sluice-client-calls";
     }
 
     @Override
@@ -55,7 +100,11 @@ final class ClientTarget implements Target {
             if (r.source() == AcquireResult.Source.FAIL_OPEN || r.source() == AcquireResult.Source.FAIL_CLOSED) {
                 throw new CompletionException(new IllegalStateException(r.failure().orElse("no answer")));
             }
-            return r.allowed() ? 1 : 0;
+            if (r.allowed()) {
+                allowed.increment();
+                return 1;
+            }
+            return 0;
         });
     }
 
