@@ -152,7 +152,7 @@ final class HotLeases {
         }
         held.addAndGet(-request.cost());
         decidedLocally.increment();
-        return from.answer(used);
+        return from.answer(used, now);
     }
 
     /** Learns from a node's answer to a request of a tracked combination what its buckets have left. */
@@ -363,6 +363,8 @@ final class HotLeases {
         final Key key;
         final String requestId;
         final long units;
+        /** When it was asked for: the node's answer is at least this old. */
+        final long sentAt;
         /** Past half its time, the next lease is asked for. */
         final long halfway;
         final long expiresAt;
@@ -377,6 +379,7 @@ final class HotLeases {
             this.key = key;
             this.requestId = requestId;
             this.units = units;
+            this.sentAt = sentAt;
             this.halfway = sentAt + (expiresAt - sentAt) / 2;
             this.expiresAt = expiresAt;
             this.answer = answer;
@@ -388,14 +391,16 @@ final class HotLeases {
             }
         }
 
-        /** The answer to a request decided from this lease once {@code used} of its units are spent. */
-        AcquireResult answer(long used) {
+        /** The answer to a request decided from this lease at {@code now}, once {@code used} of its units are spent. */
+        AcquireResult answer(long used, long now) {
+            java.time.Duration since = java.time.Duration.ofNanos(Math.max(0, now - sentAt));
             long[] remaining = new long[remainingAfter.length];
             List<LimitState> limits = new ArrayList<>(remaining.length);
             for (int i = 0; i < remaining.length; i++) {
                 LimitStatus s = answer.getLimits(i);
                 remaining[i] = Math.min(limit[i], remainingAfter[i] + units - used);
-                limits.add(new LimitState(s.getName(), true, limit[i], remaining[i], AcquireResult.duration(s.getResetAfter()),
+                java.time.Duration reset = AcquireResult.duration(s.getResetAfter()).minus(since);
+                limits.add(new LimitState(s.getName(), true, limit[i], remaining[i], reset.isNegative() ? java.time.Duration.ZERO : reset,
                         AcquireResult.duration(s.getWindow())));
             }
             List<HttpHeader> headers = new ArrayList<>(answer.getHeadersCount());
