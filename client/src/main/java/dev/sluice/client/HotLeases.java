@@ -70,6 +70,8 @@ final class HotLeases {
     private final LongAdder decidedLocally = new LongAdder();
     private final LongAdder leasesGranted = new LongAdder();
     private final LongAdder unitsNotGivenBack = new LongAdder();
+    /** When cold combinations were last let go: at most once a rate slot, however many new ones arrive. */
+    private final AtomicLong lastForgotten = new AtomicLong(Long.MIN_VALUE);
     /** Leases granted and not yet given back, with their combination's key. */
     private final Map<Lease, Key> open = new ConcurrentHashMap<>();
 
@@ -314,9 +316,13 @@ final class HotLeases {
         return CompletableFuture.allOf(backs.toArray(CompletableFuture[]::new)).exceptionally(t -> null);
     }
 
-    /** Stops tracking combinations that are neither hot nor leased. */
+    /** Stops tracking combinations that are neither hot nor leased; at most once a rate slot (a full table is looked through each time). */
     private void forgetCold() {
         long now = nanoTime.getAsLong();
+        long last = lastForgotten.get();
+        if (last != Long.MIN_VALUE && now - last < SLOT_NANOS || !lastForgotten.compareAndSet(last, now)) {
+            return;
+        }
         keys.values().removeIf(k -> {
             synchronized (k) {
                 k.count(now);
