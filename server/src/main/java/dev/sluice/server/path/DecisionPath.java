@@ -208,10 +208,10 @@ public final class DecisionPath {
         return error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error;
     }
 
-    /** What a Release or Renew hears: one result per concurrency limit that applies, or why there are none. */
+    /** What a call on an earlier request's buckets (Release, Renew, Settle) hears: one result per limit it acts on, or why there are none. */
     @FunctionalInterface
-    public interface Leases {
-        void accept(List<LeaseResult> results, Refusal refusal);
+    public interface FollowUp<T> {
+        void accept(List<T> results, Refusal refusal);
     }
 
     /**
@@ -219,45 +219,10 @@ public final class DecisionPath {
      * under the concurrency limits that apply to {@code descriptors} in {@code domainName},
      * checked as an Acquire is: the request's shape, the domain, the caller's right to it.
      */
-    public void lease(Caller caller, String domainName, Map<String, String> descriptors, String leaseId, boolean renew, Leases answer) {
-        String problem = RequestValidator.problem(AcquireRequest.newBuilder().setDomain(domainName).putAllDescriptors(descriptors)
-                .setRequestId(leaseId).build());
-        if (problem == null && leaseId.isEmpty()) {
-            problem = "lease_id: required; the lease_id the Acquire that took the slots answered";
-        }
-        if (problem != null) {
-            answer.accept(null, Refusal.invalid(problem.startsWith("request_id") ? "lease_id" + problem.substring("request_id".length())
-                    : problem));
-            return;
-        }
-        Domain domain = policies.get().domain(domainName);
-        Refusal refused = refusal(caller, domainName, domain);
-        if (refused != null) {
-            answer.accept(null, refused);
-            return;
-        }
-        List<AppliedLimit> limits = domain.resolve(domain.withDefaults(descriptors));
-        long id = RequestIds.of(caller.id(), leaseId);
-        CompletableFuture<List<LeaseResult>> done;
-        try {
-            done = renew ? engine.renew(limits, id) : engine.release(limits, id);
-        } catch (RuntimeException e) {
-            answer.accept(null, refusalOf(e));
-            return;
-        }
-        done.whenComplete((results, error) -> {
-            if (error != null) {
-                answer.accept(null, refusalOf(unwrapped(error)));
-            } else {
-                answer.accept(results, null);
-            }
-        });
-    }
-
-    /** What a Settle hears: one result per limit that spends units, or why there are none. */
-    @FunctionalInterface
-    public interface Settlements {
-        void accept(List<DecisionEngine.SettleResult> results, Refusal refusal);
+    public void lease(Caller caller, String domainName, Map<String, String> descriptors, String leaseId, boolean renew,
+                      FollowUp<LeaseResult> answer) {
+        followUp(caller, domainName, descriptors, leaseId, "lease_id", "lease_id: required; the lease_id the Acquire that took the slots answered",
+                null, (limits, id) -> renew ? engine.renew(limits, id) : engine.release(limits, id), answer);
     }
 
     /**
@@ -267,17 +232,40 @@ public final class DecisionPath {
      * forgotten the request.
      */
     public void settle(Caller caller, String domainName, Map<String, String> descriptors, String requestId, long actualCost,
-                       Settlements answer) {
-        String problem = RequestValidator.problem(AcquireRequest.newBuilder().setDomain(domainName).putAllDescriptors(descriptors)
-                .setRequestId(requestId).build());
-        if (problem == null && requestId.isEmpty()) {
-            problem = "request_id: required; the request_id of the Acquire whose cost this settles";
+                       FollowUp<DecisionEngine.SettleResult> answer) {
+        String negative = actualCost < 0 ? "actual_cost: must not be negative, got " + actualCost + " (0 gives back everything the Acquire took)"
+                : null;
+        followUp(caller, domainName, descriptors, requestId, "request_id", "request_id: required; the request_id of the Acquire whose cost this settles",
+                negative, (limits, id) -> engine.settle(limits, id, actualCost), (results, refusal) -> {
+                    if (refusal == null && !results.isEmpty()
+                            && results.stream().allMatch(r -> r.settlement().result() == Settlement.Result.FORGOTTEN)) {
+                        answer.accept(null, new Refusal(Refusal.Code.FAILED_PRECONDITION, "request_id: \"" + requestId + "\" is not "
+                                + "remembered by the buckets of domain \"" + domainName + "\" for these descriptors: its memory ran out "
+                                + "(the node's request memory, or the limit's settle_within), it was denied (a denial takes nothing "
+                                + "and is not remembered), or no Acquire with this id and these descriptors was made; nothing was settled"));
+                    } else {
+                        answer.accept(results, refusal);
+                    }
+                });
+    }
+
+    /**
+     * A call on the buckets of an earlier request named by {@code id} (its field {@code idField}),
+     * checked as an Acquire is: the request's shape, the id present ({@code required} otherwise),
+     * {@code problem} (a further mistake of the caller's, or {@code null}), the domain and the
+     * caller's right to it; then {@code call} on the limits that apply, with the id scoped to the caller.
+     */
+    private <T> void followUp(Caller caller, String domainName, Map<String, String> descriptors, String id, String idField, String required,
+                              String problem, java.util.function.BiFunction<List<AppliedLimit>, Long, CompletableFuture<List<T>>> call,
+                              FollowUp<T> answer) {
+        String shape = RequestValidator.problem(AcquireRequest.newBuilder().setDomain(domainName).putAllDescriptors(descriptors)
+                .setRequestId(id).build());
+        if (shape != null && shape.startsWith("request_id")) {
+            shape = idField + shape.substring("request_id".length());
         }
-        if (problem == null && actualCost < 0) {
-            problem = "actual_cost: must not be negative, got " + actualCost + " (0 gives back everything the Acquire took)";
-        }
-        if (problem != null) {
-            answer.accept(null, Refusal.invalid(problem));
+        String wrong = shape != null ? shape : id.isEmpty() ? required : problem;
+        if (wrong != null) {
+            answer.accept(null, Refusal.invalid(wrong));
             return;
         }
         Domain domain = policies.get().domain(domainName);
@@ -287,9 +275,9 @@ public final class DecisionPath {
             return;
         }
         List<AppliedLimit> limits = domain.resolve(domain.withDefaults(descriptors));
-        CompletableFuture<List<DecisionEngine.SettleResult>> done;
+        CompletableFuture<List<T>> done;
         try {
-            done = engine.settle(limits, RequestIds.of(caller.id(), requestId), actualCost);
+            done = call.apply(limits, RequestIds.of(caller.id(), id));
         } catch (RuntimeException e) {
             answer.accept(null, refusalOf(e));
             return;
@@ -297,11 +285,6 @@ public final class DecisionPath {
         done.whenComplete((results, error) -> {
             if (error != null) {
                 answer.accept(null, refusalOf(unwrapped(error)));
-            } else if (!results.isEmpty() && results.stream().allMatch(r -> r.settlement().result() == Settlement.Result.FORGOTTEN)) {
-                answer.accept(null, new Refusal(Refusal.Code.FAILED_PRECONDITION, "request_id: \"" + requestId + "\" is not "
-                        + "remembered by the buckets of domain \"" + domainName + "\" for these descriptors: its memory ran out "
-                        + "(the node's request memory, or the limit's settle_within), it was denied (a denial takes nothing "
-                        + "and is not remembered), or no Acquire with this id and these descriptors was made; nothing was settled"));
             } else {
                 answer.accept(results, null);
             }
