@@ -7,7 +7,6 @@ import dev.sluice.client.FailureMode;
 import dev.sluice.client.Permit;
 import dev.sluice.client.RetryPolicy;
 import dev.sluice.client.SluiceClient;
-import dev.sluice.server.testing.TestNodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,19 +52,8 @@ class ConcurrencyAcrossNodesTest {
     @Test
     void neverMoreThanTheLimitHoldSlotsWithAMemberKilledMidRun(@TempDir Path dir) throws Exception {
         Path policies = Files.writeString(dir.resolve("exports.yaml"), POLICY);
-        String cluster = TestNodes.uniqueCluster("slots");
-        List<NodeProcess.Addresses> addresses = List.of(NodeProcess.Addresses.free(), NodeProcess.Addresses.free(),
-                NodeProcess.Addresses.free());
-        List<String> members = addresses.stream().map(NodeProcess.Addresses::member).toList();
-        List<NodeProcess> nodes = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            NodeProcess node = NodeProcess.start("slots-node-" + i, addresses.get(i), members, cluster, policies,
-                    Path.of("target", "node-logs"), List.of());
-            closer.add(node);
-            nodes.add(node);
-        }
-        nodes.forEach(NodeProcess::awaitServing);
-        List<String> targets = addresses.stream().map(a -> "127.0.0.1:" + a.port()).toList();
+        List<NodeProcess> nodes = NodeProcess.cluster(closer, 3, "slots", policies);
+        List<String> targets = nodes.stream().map(NodeProcess::target).toList();
 
         AtomicIntegerArray holding = new AtomicIntegerArray(ORGS);
         AtomicIntegerArray most = new AtomicIntegerArray(ORGS);

@@ -6,7 +6,6 @@ import dev.sluice.client.Acquire;
 import dev.sluice.client.AcquireResult;
 import dev.sluice.client.FailureMode;
 import dev.sluice.client.SluiceClient;
-import dev.sluice.server.testing.TestNodes;
 import io.grpc.ManagedChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -59,23 +58,6 @@ class HotKeyLeasesAcrossNodesTest {
     @RegisterExtension
     final Closer closer = new Closer();
 
-    private List<String> startNodes(Path dir, String policy, String name) throws Exception {
-        Path policies = Files.writeString(dir.resolve(name + ".yaml"), policy);
-        String cluster = TestNodes.uniqueCluster(name);
-        List<NodeProcess.Addresses> addresses = List.of(NodeProcess.Addresses.free(), NodeProcess.Addresses.free(),
-                NodeProcess.Addresses.free());
-        List<String> members = addresses.stream().map(NodeProcess.Addresses::member).toList();
-        List<NodeProcess> nodes = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            NodeProcess node = NodeProcess.start(name + "-node-" + i, addresses.get(i), members, cluster, policies,
-                    Path.of("target", "node-logs"), List.of());
-            closer.add(node);
-            nodes.add(node);
-        }
-        nodes.forEach(NodeProcess::awaitServing);
-        return addresses.stream().map(a -> "127.0.0.1:" + a.port()).toList();
-    }
-
     /**
      * Under-admission, measured: 8 clients ask one hot key far past its window's limit while also
      * asking cold keys, for ten windows of 2 s. Leases end with their window; what one holds unused
@@ -85,7 +67,8 @@ class HotKeyLeasesAcrossNodesTest {
      */
     @Test
     void underAdmissionAtEachWindowsEndIsSmall(@TempDir Path dir) throws Exception {
-        List<String> targets = startNodes(dir, WINDOW_POLICY, "windowed");
+        List<NodeProcess> nodes = NodeProcess.cluster(closer, 3, "windowed", Files.writeString(dir.resolve("windowed.yaml"), WINDOW_POLICY));
+        List<String> targets = nodes.stream().map(NodeProcess::target).toList();
         int windows = 10;
         long windowMillis = 2000;
         // Three windows of warm-up first: a cold JVM's first windows see too little demand to measure anything.
@@ -158,19 +141,8 @@ class HotKeyLeasesAcrossNodesTest {
     @Test
     void eightClientsAdmitTheLimitAndNothingMore(@TempDir Path dir) throws Exception {
         Path policies = Files.writeString(dir.resolve("api.yaml"), POLICY);
-        String cluster = TestNodes.uniqueCluster("hot");
-        List<NodeProcess.Addresses> addresses = List.of(NodeProcess.Addresses.free(), NodeProcess.Addresses.free(),
-                NodeProcess.Addresses.free());
-        List<String> members = addresses.stream().map(NodeProcess.Addresses::member).toList();
-        List<NodeProcess> nodes = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            NodeProcess node = NodeProcess.start("hot-node-" + i, addresses.get(i), members, cluster, policies,
-                    Path.of("target", "node-logs"), List.of());
-            closer.add(node);
-            nodes.add(node);
-        }
-        nodes.forEach(NodeProcess::awaitServing);
-        List<String> targets = addresses.stream().map(a -> "127.0.0.1:" + a.port()).toList();
+        List<NodeProcess> nodes = NodeProcess.cluster(closer, 3, "hot", policies);
+        List<String> targets = nodes.stream().map(NodeProcess::target).toList();
 
         Acquire hot = Acquire.domain("api").with("tenant", "hot");
         AtomicLong allowed = new AtomicLong();

@@ -101,6 +101,31 @@ final class NodeProcess implements AutoCloseable {
         return command;
     }
 
+    /**
+     * Starts {@code count} nodes named {@code name-node-i} as one cluster serving {@code policies},
+     * each closed by {@code closer}, and waits until every one is serving.
+     */
+    static List<NodeProcess> cluster(Closer closer, int count, String name, Path policies) {
+        List<Addresses> addresses = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            addresses.add(Addresses.free());
+        }
+        List<String> members = addresses.stream().map(Addresses::member).toList();
+        String cluster = dev.sluice.server.testing.TestNodes.uniqueCluster(name);
+        List<NodeProcess> nodes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            nodes.add(closer.add(start(name + "-node-" + i, addresses.get(i), members, cluster, policies, Path.of("target", "node-logs"),
+                    List.of())));
+        }
+        nodes.forEach(NodeProcess::awaitServing);
+        return nodes;
+    }
+
+    /** The address a client asks this node at. */
+    String target() {
+        return "127.0.0.1:" + port;
+    }
+
     void awaitServing() {
         Awaitility.await(name + " serving").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
                 .until(() -> {

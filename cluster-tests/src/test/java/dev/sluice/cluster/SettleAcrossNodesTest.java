@@ -10,7 +10,6 @@ import dev.sluice.client.AcquireResult;
 import dev.sluice.client.FailureMode;
 import dev.sluice.client.RetryPolicy;
 import dev.sluice.client.SluiceClient;
-import dev.sluice.server.testing.TestNodes;
 import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -62,19 +61,8 @@ class SettleAcrossNodesTest {
     @Test
     void theBucketsHoldExactlyTheActualCostsWithAMemberKilledMidRun(@TempDir Path dir) throws Exception {
         Path policies = Files.writeString(dir.resolve("llm.yaml"), POLICY);
-        String cluster = TestNodes.uniqueCluster("settle");
-        List<NodeProcess.Addresses> addresses = List.of(NodeProcess.Addresses.free(), NodeProcess.Addresses.free(),
-                NodeProcess.Addresses.free());
-        List<String> members = addresses.stream().map(NodeProcess.Addresses::member).toList();
-        List<NodeProcess> nodes = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            NodeProcess node = NodeProcess.start("settle-node-" + i, addresses.get(i), members, cluster, policies,
-                    Path.of("target", "node-logs"), List.of());
-            closer.add(node);
-            nodes.add(node);
-        }
-        nodes.forEach(NodeProcess::awaitServing);
-        List<String> targets = addresses.stream().map(a -> "127.0.0.1:" + a.port()).toList();
+        List<NodeProcess> nodes = NodeProcess.cluster(closer, 3, "settle", policies);
+        List<String> targets = nodes.stream().map(NodeProcess::target).toList();
 
         AtomicLongArray actual = new AtomicLongArray(ORGS);
         LongAdder settled = new LongAdder();
