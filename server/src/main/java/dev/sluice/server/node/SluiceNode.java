@@ -125,7 +125,7 @@ public final class SluiceNode implements AutoCloseable {
             this.engine = new DecisionEngine(store, threads.followUps());
             this.metrics = settings.metricsPort() == 0 ? null : new NodeMetrics();
             this.tracing = Tracing.of(settings, hazelcast.getCluster().getLocalMember().getAddress().toString());
-            this.path = new DecisionPath(policies::get, engine, effective.clock(), settings.maxInFlight(),
+            this.path = new DecisionPath(WarmUp.current(policies), engine, effective.clock(), settings.maxInFlight(),
                     metrics == null ? DecisionMetrics.OFF : new DecisionMetrics(metrics.registry(), settings.nearLimit()),
                     tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()), settings.topKeys() ? topKeys : TopKeys.OFF);
             RpcMetrics rpc = metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry());
@@ -217,7 +217,7 @@ public final class SluiceNode implements AutoCloseable {
             throw e;
         }
         WarmUp.run(engine, store::sweepRested, effective.clock(), serverOn("127.0.0.1", 0), EventLoops.of(threads.workers()), settings.warmUp(),
-                WARM_UP_TIMEOUT_MILLIS, metrics != null, settings.nearLimit());
+                WARM_UP_TIMEOUT_MILLIS, metrics != null, settings.nearLimit(), settings.topKeys());
         Path envoyPath = settings.envoyConfig();
         this.envoyWatcher = envoyInitial == null || settings.policyReloadInterval().isZero() ? null
                 : new PolicyWatcher<>("Envoy configuration", envoyPath, () -> EnvoyConfigLoader.snapshot(envoyPath),

@@ -12,6 +12,7 @@ import dev.sluice.server.engine.DecisionEngine;
 import dev.sluice.server.observe.DecisionMetrics;
 import dev.sluice.server.observe.DecisionTracing;
 import dev.sluice.server.observe.RpcMetrics;
+import dev.sluice.server.observe.TopKeys;
 import dev.sluice.server.path.DecisionPath;
 import dev.sluice.server.policy.Policies;
 import dev.sluice.server.policy.PolicyException;
@@ -30,6 +31,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -47,6 +50,13 @@ final class WarmUp {
     /** The warm-up's own domain; a policy file's domain of this name would share nothing but the name's prefix of bucket keys. */
     static final String DOMAIN = "sluice-warm-up";
 
+    /**
+     * Shapes of policy and request as real ones come: rules of five, one and two limits (a
+     * request meets one to seven of them), every header dialect, a body and extra headers; the JIT
+     * compiles for the shapes it has seen, and a shape first met by a real request sends the
+     * compiled code back to the interpreter while it recompiles (measured: the first real burst
+     * after a warm-up of one shape alone had the hot path's methods deoptimized under it).
+     */
     private static final String POLICY = """
             domains:
               sluice-warm-up:
@@ -58,6 +68,45 @@ final class WarmUp {
                       - {name: fw, algorithm: fixed_window, limit: 5, window: 1s, key: [k]}
                       - {name: sw, algorithm: sliding_window, limit: 5, window: 1s, key: [k]}
                       - {name: sh, algorithm: token_bucket, capacity: 1, refill: 1, shadow: true, key: [k]}
+                  - name: one
+                    limits:
+                      - {name: one, algorithm: token_bucket, capacity: 5, refill: 5, key: [o]}
+                  - name: two
+                    limits:
+                      - {name: two-fw, algorithm: fixed_window, limit: 5, window: 1s, key: [t]}
+                      - {name: two-sw, algorithm: sliding_window, limit: 5, window: 1s, key: [t, u]}
+              sluice-warm-up-x:
+                response:
+                  headers: x-ratelimit
+                  body: '{"error": "rate limited", "retry_after": ${retry_after}, "limit": "${name}"}'
+                  content_type: application/json
+                  extra_headers: {X-Warm-Used: "${used}"}
+                rules:
+                  - name: one
+                    limits:
+                      - {name: one, algorithm: token_bucket, capacity: 5, refill: 5, key: [o]}
+                  - name: two
+                    limits:
+                      - {name: two-tb, algorithm: token_bucket, capacity: 5, refill: 5, key: [t]}
+                      - {name: two-fw, algorithm: fixed_window, limit: 5, window: 1s, key: [k]}
+              sluice-warm-up-i:
+                response:
+                  headers: x-ratelimit-interval
+                  retry_after: false
+                rules:
+                  - name: one
+                    limits:
+                      - {name: one, algorithm: fixed_window, limit: 5, window: 1s, key: [o]}
+                  - name: two
+                    limits:
+                      - {name: two-lb, algorithm: leaky_bucket, capacity: 5, leak: 5, leak_period: 1s, key: [t]}
+                      - {name: two-sw, algorithm: sliding_window, limit: 5, window: 1s, key: [k]}
+              sluice-warm-up-late-1:
+                rules:
+                  - {name: late, limits: [{name: late, algorithm: token_bucket, capacity: 5, refill: 5, key: [k]}]}
+              sluice-warm-up-late-2:
+                rules:
+                  - {name: late, limits: [{name: late, algorithm: token_bucket, capacity: 5, refill: 5, key: [k]}]}
             """;
 
     /**
@@ -83,7 +132,7 @@ final class WarmUp {
      * server builder on a free loopback port); gives up after {@code timeoutMillis}.
      */
     static void run(DecisionEngine engine, Runnable sweep, Clock clock, NettyServerBuilder loopback, EventLoops loops, int decisions,
-                    long timeoutMillis, boolean metered, double nearLimit) {
+                    long timeoutMillis, boolean metered, double nearLimit, boolean topKeys) {
         if (decisions <= 0) {
             return;
         }
@@ -97,8 +146,12 @@ final class WarmUp {
         // registry of the same kind that nobody scrapes, so that code is compiled before the first
         // real request and the node's metrics count real decisions alone.
         PrometheusMeterRegistry registry = metered ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
-        DecisionPath path = new DecisionPath(() -> policies, engine, clock, 100_000,
-                registry == null ? DecisionMetrics.OFF : new DecisionMetrics(registry, nearLimit), DecisionTracing.OFF);
+        // Built as the node's own path is (its policies read through the same lambda, top keys counted
+        // where the node counts them, in a sketch of its own), so the code compiled here is for the
+        // types real requests meet.
+        DecisionPath path = new DecisionPath(current(new AtomicReference<>(policies)), engine, clock, 100_000,
+                registry == null ? DecisionMetrics.OFF : new DecisionMetrics(registry, nearLimit), DecisionTracing.OFF,
+                topKeys ? new TopKeys() : TopKeys.OFF);
         RpcMetrics rpc = registry == null ? RpcMetrics.OFF : new RpcMetrics(registry);
         long t0 = System.nanoTime();
         Server server = null;
@@ -114,7 +167,14 @@ final class WarmUp {
             // background, and a node that has made the decisions may not yet make them fast.
             int settled = 0;
             long burstNanos = Long.MAX_VALUE;
+            int bursts = 0;
             while (settled < SETTLED_BURSTS && System.nanoTime() < deadline) {
+                if (bursts < LATE.length) {
+                    RateLimiterGrpc.newBlockingStub(channel).withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                            .acquire(AcquireRequest.newBuilder().setDomain(LATE[bursts]).putDescriptors("k", "late").build());
+                    done++;
+                }
+                bursts++;
                 long b0 = System.nanoTime();
                 done += unary(channel, BURST, deadline) + stream(channel, BURST, deadline);
                 burstNanos = System.nanoTime() - b0;
@@ -151,8 +211,49 @@ final class WarmUp {
         }
     }
 
-    private static AcquireRequest request(int i) {
-        return AcquireRequest.newBuilder().setDomain(DOMAIN).putDescriptors("k", "w" + (i & (KEYS - 1))).build();
+    /**
+     * The policies in force, read through one lambda for the node's path and the warm-up's: a
+     * lambda of its own here made the compiled {@code DecisionPath.admit} meet a class it had not
+     * seen at the first real request, and start over.
+     */
+    static Supplier<Policies> current(AtomicReference<Policies> policies) {
+        return policies::get;
+    }
+
+    private static final String[] DOMAINS = {DOMAIN, DOMAIN + "-x", DOMAIN + "-i"};
+
+    /**
+     * Domains first asked for once the path is compiled, one before each of the first bursts: the
+     * first request of a domain takes branches no later one does (its metrics and top-keys
+     * counters are made), and compiled code that has never seen them traps back to the
+     * interpreter there. Met here, they are compiled in before the first real domain's request.
+     */
+    private static final String[] LATE = {DOMAIN + "-late-1", DOMAIN + "-late-2"};
+
+    /** Request ids, as the Java client gives every request: unique within this warm-up, and its node's start. */
+    private static final String IDS = "sluice-warm-up-" + Long.toHexString(System.nanoTime()) + "-";
+    private static final AtomicLong REQUESTS = new AtomicLong();
+
+    /**
+     * The {@code i}th request: each domain in turn; one, two or three descriptors; a request id on
+     * three of four (the Java client sends one, other callers may not); the cost given on half.
+     */
+    private static AcquireRequest request(long i) {
+        String key = "w" + (i & (KEYS - 1));
+        AcquireRequest.Builder b = AcquireRequest.newBuilder().setDomain(DOMAINS[(int) (i % DOMAINS.length)]);
+        switch ((int) ((i >> 2) & 3)) {
+            case 0 -> b.putDescriptors("k", key);
+            case 1 -> b.putDescriptors("o", key);
+            case 2 -> b.putDescriptors("t", key).putDescriptors("u", "a");
+            default -> b.putDescriptors("k", key).putDescriptors("o", key);
+        }
+        if ((i & 3) != 3) {
+            b.setRequestId(IDS + REQUESTS.incrementAndGet());
+        }
+        if ((i & 16) == 0) {
+            b.setCost(1);
+        }
+        return b.build();
     }
 
     private static long unary(ManagedChannel channel, int n, long deadline) throws InterruptedException {
@@ -190,7 +291,7 @@ final class WarmUp {
         for (int i = 0; done < n && System.nanoTime() < deadline; i++) {
             AcquireBatchRequest.Builder b = AcquireBatchRequest.newBuilder();
             for (int j = 0; j < 50; j++) {
-                b.addRequests(request(i * 50 + j));
+                b.addRequests(request((long) i * 50 + j));
             }
             done += stub.withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).acquireBatch(b.build())
                     .getResultsCount();
@@ -220,10 +321,13 @@ final class WarmUp {
                 ended.countDown();
             }
         });
-        for (long sent = 0; sent < n; sent += 20) {
+        // Messages of one request (as a caller sends them one at a time), of two, and of twenty.
+        int[] sizes = {1, 2, 20};
+        for (long sent = 0, k = 0; sent < n; k++) {
+            int size = sizes[(int) (k % sizes.length)];
             StreamRequests.Builder m = StreamRequests.newBuilder();
-            for (int j = 0; j < 20; j++) {
-                m.addRequests(StreamRequest.newBuilder().setId(sent + j).setRequest(request((int) (sent + j))));
+            for (int j = 0; j < size; j++, sent++) {
+                m.addRequests(StreamRequest.newBuilder().setId(sent).setRequest(request(sent)));
             }
             out.onNext(m.build());
         }

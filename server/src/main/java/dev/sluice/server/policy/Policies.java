@@ -1,5 +1,7 @@
 package dev.sluice.server.policy;
 
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -13,7 +15,9 @@ public final class Policies {
     private final String text;
 
     Policies(Map<String, Domain> domains, CallerPatterns admins, String source, String version, String text) {
-        this.domains = Map.copyOf(domains);
+        // One class of map however many domains there are (Map.copyOf's differs for one), so the
+        // lookup the node's warm-up compiled is the one every policy file's requests take.
+        this.domains = new HashMap<>(domains);
         this.admins = admins;
         this.source = source;
         this.version = version;
@@ -31,7 +35,7 @@ public final class Policies {
     }
 
     public Set<String> domainNames() {
-        return domains.keySet();
+        return Collections.unmodifiableSet(domains.keySet());
     }
 
     /** Where the policies came from: a file name, or {@code bundled demo}. */
