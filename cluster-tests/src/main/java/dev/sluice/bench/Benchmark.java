@@ -21,13 +21,16 @@ import java.util.concurrent.ForkJoinPool;
  *
  * <pre>
  * mvn -q -DskipTests package && java -jar cluster-tests/target/sluice-bench.jar [options]
- *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (20; 40 with several nodes)
+ *   --seconds N       measured seconds per run (15)      --warmup N   warm-up seconds per run (30; 40 with several nodes)
  *   --outstanding N   closed-loop calls in flight (64)   --keys N     buckets, uniform (10000)
  *   --targets LIST    noop,sluice,envoy,client,client-hot,client-calls,stream,batch,redis,bucket4j,hot,open,memory,zipf (all but zipf)
  *   --nodes LIST      Sluice nodes (1,3): a phase each; phases of several nodes measure sluice, client, batch
  *                     and bucket4j on as many members, rows named e.g. sluice@3      --out DIR    results
  *   --batch N         requests per AcquireBatch (100)    --cost N     units each decision spends (1)
  *   --metrics on|off  the nodes serve Prometheus metrics, each on a port of its own (on, as nodes run by default)
+ *   --windows N       measured windows per closed-loop run, one after the other after one warm-up (1); the
+ *                     later ones are rows of their own (mode closed(64)#2), each set against the first:
+ *                     was the warm-up long enough?
  * </pre>
  */
 public final class Benchmark {
@@ -46,6 +49,15 @@ public final class Benchmark {
                     match: {kind: {present: false}}
                     limits: [{name: load, algorithm: token_bucket, capacity: 1000000000, refill: 1000000, refill_period: 1s, key: [k]}]
             """ + ClientTarget.LEASED_RULE;
+
+    /** Measured windows per closed-loop run ({@code --windows}). */
+    private static int windows = 1;
+
+    /** The later windows of the runs measured so far, added to the results after each phase. */
+    private static final List<Run.Result> LATER_WINDOWS = new ArrayList<>();
+
+    /** How far a later window's decisions a second may be from the first's and still count as the same figure. */
+    private static final double SAME_WITHIN = 0.10;
 
     private Benchmark() {
     }
@@ -85,9 +97,10 @@ public final class Benchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "20", "outstanding", "64", "keys", "10000",
+        Map<String, String> opt = new LinkedHashMap<>(Map.of("seconds", "15", "warmup", "30", "outstanding", "64", "keys", "10000",
                 "targets", "noop,sluice,envoy,client,client-hot,client-calls,stream,batch,redis,bucket4j,hot,open,memory", "nodes", "1,3", "out", "cluster-tests/target/bench",
                 "batch", "100", "cost", "1", "metrics", "on"));
+        opt.put("windows", "1");
         if (args.length % 2 != 0) {
             usage("option " + args[args.length - 1] + " has no value");
         }
@@ -99,8 +112,9 @@ public final class Benchmark {
         }
         double seconds = seconds(opt, "seconds", 1);
         double warmup = seconds(opt, "warmup", 0);
-        // Several node JVMs sharing a small machine are still compiling after 20 s: they get at
-        // least 40, unless told otherwise.
+        // One node measured 11 % more in a second window after a 20 s warm-up, within 8 % after 30
+        // (--windows 2); several node JVMs sharing a small machine are still compiling after 20 s:
+        // they get at least 40, unless told otherwise.
         double severalWarmup = List.of(args).contains("--warmup") ? warmup : Math.max(warmup, 40);
         int outstanding = whole(opt, "outstanding", 1);
         int keys = whole(opt, "keys", 1);
@@ -110,6 +124,7 @@ public final class Benchmark {
             nodeCounts.add(whole(one, "nodes", 1));
         }
         int batch = whole(opt, "batch", 1);
+        windows = whole(opt, "windows", 1);
         // Every bucket holds 10^9 units and refills 10^6 a second: at the hot key's rate, a cost
         // above about 50 empties it within a few minutes, and the run measures denials from then on.
         int cost = whole(opt, "cost", 1);
@@ -285,6 +300,8 @@ public final class Benchmark {
                 }
                 Procs.stopAll();
             }
+            results.addAll(LATER_WINDOWS);
+            LATER_WINDOWS.clear();
             if (nodes > 1) {
                 for (int i = phaseStart; i < results.size(); i++) {
                     results.set(i, results.get(i).named(results.get(i).target() + "@" + nodes));
@@ -370,6 +387,11 @@ public final class Benchmark {
                 seconds, warmup);
         Run.Result r = Run.closedLoop(t, keys, keysName, outstanding, warmup, seconds);
         System.out.print(Report.table(List.of(r), null));
+        for (int w = 2; w <= windows; w++) {
+            Run.Result later = Run.closedLoop(t, keys, keysName, outstanding, 0, seconds).window(w);
+            System.out.print(Report.table(List.of(later), null));
+            LATER_WINDOWS.add(later);
+        }
         return r;
     }
 
@@ -416,7 +438,7 @@ public final class Benchmark {
         // Scaling out: the rows of each several-node phase against the one-node rows and Bucket4j on as many members.
         for (Run.Result r : results) {
             int at = r.target().lastIndexOf('@');
-            if (at < 0 || !r.mode().startsWith("closed")) {
+            if (at < 0 || !r.mode().startsWith("closed") || r.mode().contains("#")) {
                 continue;
             }
             String base = r.target().substring(0, at);
@@ -433,6 +455,27 @@ public final class Benchmark {
             } else if (base.equals("sluice")) {
                 ratio("sluice unary " + n + " nodes / bucket4j " + n, r, peer, 1.0);
             }
+        }
+        laterWindows(results);
+    }
+
+    /** Each later window against the first window of its run: the same figure within {@link #SAME_WITHIN}, or the warm-up was short. */
+    private static void laterWindows(List<Run.Result> results) {
+        for (Run.Result later : results) {
+            int hash = later.mode().indexOf('#');
+            if (hash < 0) {
+                continue;
+            }
+            String closed = later.mode().substring(0, hash);
+            Run.Result first = results.stream().filter(r -> r.target().equals(later.target()) && r.keys().equals(later.keys())
+                    && r.mode().equals(closed)).findFirst().orElse(null);
+            if (first == null) {
+                continue;
+            }
+            double d = later.decisionsPerSecond() / first.decisionsPerSecond() - 1;
+            System.out.printf("  %-36s %+8.1f %%   target: within %.0f %% of the first %s%n",
+                    later.target() + " window " + later.mode().substring(hash + 1) + " / first", 100 * d, 100 * SAME_WITHIN,
+                    Math.abs(d) <= SAME_WITHIN ? "met" : "NOT met");
         }
     }
 

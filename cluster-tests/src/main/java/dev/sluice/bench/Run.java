@@ -25,6 +25,12 @@ final class Run {
                     p999Micros, maxMicros, targetCpuSeconds, generatorCpuSeconds, offeredPerSecond);
         }
 
+        /** This result as the {@code w}th measured window of its run: mode {@code closed(64)#2}. */
+        Result window(int w) {
+            return new Result(target, mode + "#" + w, keys, seconds, calls, decisions, allowed, errors, decisionsPerSecond,
+                    p50Micros, p99Micros, p999Micros, maxMicros, targetCpuSeconds, generatorCpuSeconds, offeredPerSecond);
+        }
+
         double targetCpuMicrosPerDecision() {
             return decisions == 0 ? Double.NaN : targetCpuSeconds * 1e6 / decisions;
         }
