@@ -125,7 +125,7 @@ public final class SluiceNode implements AutoCloseable {
             this.engine = new DecisionEngine(store, threads.followUps());
             this.metrics = settings.metricsPort() == 0 ? null : new NodeMetrics();
             this.tracing = Tracing.of(settings, hazelcast.getCluster().getLocalMember().getAddress().toString());
-            this.path = new DecisionPath(WarmUp.current(policies), engine, effective.clock(), settings.maxInFlight(),
+            this.path = new DecisionPath(DecisionPath.policiesOf(policies), engine, effective.clock(), settings.maxInFlight(),
                     metrics == null ? DecisionMetrics.OFF : new DecisionMetrics(metrics.registry(), settings.nearLimit()),
                     tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()), settings.topKeys() ? topKeys : TopKeys.OFF);
             RpcMetrics rpc = metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry());

@@ -32,7 +32,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -149,7 +148,7 @@ final class WarmUp {
         // Built as the node's own path is (its policies read through the same lambda, top keys counted
         // where the node counts them, in a sketch of its own), so the code compiled here is for the
         // types real requests meet.
-        DecisionPath path = new DecisionPath(current(new AtomicReference<>(policies)), engine, clock, 100_000,
+        DecisionPath path = new DecisionPath(DecisionPath.policiesOf(new AtomicReference<>(policies)), engine, clock, 100_000,
                 registry == null ? DecisionMetrics.OFF : new DecisionMetrics(registry, nearLimit), DecisionTracing.OFF,
                 topKeys ? new TopKeys() : TopKeys.OFF);
         RpcMetrics rpc = registry == null ? RpcMetrics.OFF : new RpcMetrics(registry);
@@ -209,15 +208,6 @@ final class WarmUp {
                 registry.close();
             }
         }
-    }
-
-    /**
-     * The policies in force, read through one lambda for the node's path and the warm-up's: a
-     * lambda of its own here made the compiled {@code DecisionPath.admit} meet a class it had not
-     * seen at the first real request, and start over.
-     */
-    static Supplier<Policies> current(AtomicReference<Policies> policies) {
-        return policies::get;
     }
 
     private static final String[] DOMAINS = {DOMAIN, DOMAIN + "-x", DOMAIN + "-i"};

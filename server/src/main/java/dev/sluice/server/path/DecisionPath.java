@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -57,6 +58,15 @@ public final class DecisionPath {
     private final LongAdder overloaded = new LongAdder();
     /** Decisions the store could not make, by why. */
     private final LongAdder[] storeFailures = new LongAdder[StoreException.Kind.values().length];
+
+    /**
+     * The policies in {@code current}, read through one lambda for every path built with it (the
+     * node's and its warm-up's): a supplier of another class met by the compiled {@link #admit}
+     * sends it back to the interpreter, as a lambda of the warm-up's own did at the first real request.
+     */
+    public static Supplier<Policies> policiesOf(AtomicReference<Policies> current) {
+        return current::get;
+    }
 
     public DecisionPath(Supplier<Policies> policies, DecisionEngine engine, Clock clock, int maxInFlight) {
         this(policies, engine, clock, maxInFlight, DecisionMetrics.OFF, DecisionTracing.OFF);
