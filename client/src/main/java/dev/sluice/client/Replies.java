@@ -19,10 +19,12 @@ final class Replies {
     private final FailureMode failureMode;
     private final LongSupplier nanoTime;
     private final long deadlineNanos;
+    private final Routes routes;
     /** Where retries are sent: the client's transport, set once it is made. */
     private volatile Transport transport;
 
-    Replies(DenialCache denials, Retries retries, FailureMode failureMode, LongSupplier nanoTime, long deadlineNanos) {
+    Replies(DenialCache denials, Retries retries, FailureMode failureMode, LongSupplier nanoTime, long deadlineNanos, Routes routes) {
+        this.routes = routes;
         this.denials = denials;
         this.retries = retries;
         this.failureMode = failureMode;
@@ -36,6 +38,7 @@ final class Replies {
 
     /** The node decided. */
     void answered(Attempt a, AcquireResponse response, long sentAt) {
+        routes.learned(a.request(), response);
         AcquireResult answer = AcquireResult.from(response, a.proto().getRequestId());
         if (answer.denied() && !a.request().isDryRun()) {
             denials.remember(a.request(), answer, sentAt);

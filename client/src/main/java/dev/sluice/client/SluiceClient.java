@@ -4,6 +4,8 @@ import dev.sluice.api.v1.AcquireRequest;
 import io.grpc.stub.StreamObserver;
 import io.grpc.Status;
 import dev.sluice.api.v1.LeaseStatus;
+import dev.sluice.api.v1.PartitionsRequest;
+import dev.sluice.api.v1.PartitionsResponse;
 import dev.sluice.api.v1.RenewResponse;
 import dev.sluice.api.v1.RenewRequest;
 import dev.sluice.api.v1.ReleaseResponse;
@@ -52,8 +54,9 @@ import java.util.function.LongSupplier;
  * }</pre>
  *
  * <p>Every call has a deadline (50 ms unless configured) and a fresh request id, so retries of
- * the same call are never counted twice. Calls are spread round-robin over every node the
- * targets resolve to; nodes are re-resolved every few seconds and after failures. A transport
+ * the same call are never counted twice. Each request goes to the node owning its bucket once the
+ * client has learned where that is ({@link Builder#routing}), else to the next node in turn, over
+ * every node the targets resolve to; nodes are re-resolved every few seconds and after failures. A transport
  * failure never throws from {@link #acquire}: the {@link FailureMode} answers instead. Denials
  * are remembered locally for exactly as long as the server said to wait. Under load, requests
  * that find several calls already on the wire go together in one {@code AcquireBatch} call, each
@@ -79,6 +82,8 @@ public final class SluiceClient implements AutoCloseable {
     private final Replies replies;
     /** How attempts travel: streams, batched calls or calls, as the builder chose. */
     private final Transport transport;
+    /** Which node owns which request's bucket, for sending requests there. */
+    private final Routes routes;
     private final Set<CompletableFuture<AcquireResult>> outstanding = ConcurrentHashMap.newKeySet();
     /** Leases for hot keys, or {@code null} when the builder did not ask for them. */
     private final HotLeases hot;
@@ -101,9 +106,10 @@ public final class SluiceClient implements AutoCloseable {
                 targets.add(NodesResolver.Target.parse(t));
             }
             this.resolvers = new NodesResolver.Factory(targets, b.lookup, timer, b.refreshInterval);
+            NodePicker.register();
             NettyChannelBuilder channelBuilder = NettyChannelBuilder.forTarget("sluice:///nodes")
                     .nameResolverFactory(resolvers)
-                    .defaultLoadBalancingPolicy("round_robin")
+                    .defaultLoadBalancingPolicy(NodePicker.POLICY)
                     .disableRetry()
                     // A connection a network fault left dead (no reset, packets dropped) is found in
                     // 5 + 2 s and its node's requests go to the others; without it they would wait
@@ -123,15 +129,21 @@ public final class SluiceClient implements AutoCloseable {
         RateLimiterGrpc.RateLimiterStub stub = rawStub.withExecutor(b.executor != null ? b.executor : IoThreads.EXECUTOR);
         this.deadlineNanos = b.deadline.toNanos();
         this.denials = new DenialCache(nanoTime, b.denialCache ? b.maxCachedDenials : 0);
-        this.replies = new Replies(denials, new Retries(b.retry, timer, nanoTime), b.failureMode, nanoTime, deadlineNanos);
-        UnaryCalls unary = new UnaryCalls(stub, replies, nanoTime);
+        this.routes = new Routes(ownsChannel ? b.routedRequests : 0);
+        this.replies = new Replies(denials, new Retries(b.retry, timer, nanoTime), b.failureMode, nanoTime, deadlineNanos, routes);
+        UnaryCalls unary = new UnaryCalls(stub, replies, nanoTime, routes);
         Transport calls = b.callsBeforeBatching == 0 ? unary
                 : new BatchedCalls(stub, unary, replies, nanoTime, b.callsBeforeBatching, b.maxBatch);
         // Deadlines of requests on a stream are checked this often: a twentieth of the deadline, 1 to 5 ms.
         long sweep = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.MILLISECONDS.toNanos(5), deadlineNanos / 20));
         this.transport = b.streaming
-                ? new Streams(stub, replies, calls, timer, nanoTime, this::nodeCount, sweep, b.requestsPerStream) : calls;
+                ? new Streams(stub, replies, calls, timer, nanoTime, this::nodeCount, sweep, b.requestsPerStream, routes) : calls;
         replies.retryOn(transport);
+        if (ownsChannel && b.routedRequests > 0) {
+            timer.execute(this::askPartitions);
+            long every = b.refreshInterval.toNanos();
+            timer.scheduleWithFixedDelay(this::askPartitions, every, every, TimeUnit.NANOSECONDS);
+        }
         this.hot = b.hotKeyRate <= 0 ? null : new HotLeases(new HotLeases.Calls() {
             @Override
             public void lease(LeaseRequest request, CompletableFuture<LeaseResponse> done) {
@@ -144,6 +156,33 @@ public final class SluiceClient implements AutoCloseable {
                 tried((s, answer) -> s.settle(request, answer), 1, done, Math.max(deadlineNanos, LEASE_CALL_NANOS));
             }
         }, b.hotKeyRate, b.hotKeyLease, nanoTime, timer, requestIds);
+    }
+
+    /** Asks a node which node owns which partition, for {@link Routes}; a node that does not know the call turns routing off. */
+    private void askPartitions() {
+        NodesResolver resolver = resolvers.last();
+        if (closed || resolver == null) {
+            return;
+        }
+        rawStub.withDeadlineAfter(PARTITIONS_CALL_NANOS, TimeUnit.NANOSECONDS).partitions(PartitionsRequest.getDefaultInstance(),
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(PartitionsResponse table) {
+                        routes.table(table, resolver.addresses());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        if (Status.fromThrowable(t).getCode() == Status.Code.UNIMPLEMENTED) {
+                            routes.off();
+                        }
+                        // Otherwise the table stays as it was until the next refresh.
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
     }
 
     /** An observer that completes {@code done} with the one answer of a unary call. */
@@ -246,6 +285,7 @@ public final class SluiceClient implements AutoCloseable {
                 .setCost(request.cost())
                 .setDryRun(request.isDryRun())
                 .setRequestId(requestIds.next())
+                .setRouteHint(routes.wantsHint(request))
                 .build();
         CompletableFuture<AcquireResult> result = new CompletableFuture<>();
         if (closed) {
@@ -328,6 +368,9 @@ public final class SluiceClient implements AutoCloseable {
 
     /** The deadline of a hot key's Lease and of the Settle giving back its rest: calls no request waits for. */
     static final long LEASE_CALL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** How long the client waits for a node's partition table. */
+    static final long PARTITIONS_CALL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Makes an idempotent call, again after a pause while no node answers, up to {@value #IDEMPOTENT_TRIES} times. */
     private <A> void tried(java.util.function.BiConsumer<RateLimiterGrpc.RateLimiterStub, StreamObserver<A>> call, int attempt,
@@ -481,8 +524,29 @@ public final class SluiceClient implements AutoCloseable {
         private String bearerToken;
         private double hotKeyRate;
         private Duration hotKeyLease = Duration.ofMillis(250);
+        private int routedRequests = 50_000;
 
         private Builder() {
+        }
+
+        /**
+         * Sends each request to the node owning its first bucket (default on, for up to 50,000
+         * requests): the node that decides it then holds the bucket and no call between members
+         * is needed. The client learns a request's partition from the answer to its first asking
+         * (until then it goes to whichever node is next) and which node owns which partition from the
+         * nodes, again every {@link #refreshInterval}. It keeps the partitions of at most
+         * {@code requests} combinations of domain, descriptors and cost, the least recently asked
+         * dropped first (about 200 bytes each with one or two descriptors); 0 turns routing off.
+         * A stale table costs a request one more hop inside the cluster, never a wrong answer. Only
+         * for the client's own channel ({@link #targets}); with {@link #channel}, requests go where
+         * that channel sends them.
+         */
+        public Builder routing(int requests) {
+            if (requests < 0) {
+                throw new IllegalArgumentException("routing must not be negative, got " + requests);
+            }
+            this.routedRequests = requests;
+            return this;
         }
 
         /**

@@ -11,7 +11,9 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 
+import java.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,9 +28,10 @@ import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * Requests carried on long-lived {@code AcquireStream} calls: a few streams on the client's
- * channel (as many as there are nodes, since the channel's round robin opens each new call on the
- * next node), each answer matched to its request by id. Requests asked for on one of the
+ * Requests carried on long-lived {@code AcquireStream} calls, each answer matched to its request
+ * by id: a request whose bucket's owner {@link Routes} knows goes on a stream opened on that node
+ * (one per node); any other on one of a few streams on whichever node is next (as many as there
+ * are nodes, since the channel opens each new call on the next node in turn). Requests asked for on one of the
  * channel's I/O threads (from answer callbacks, which run there) go out together, in one message,
  * once that thread has finished delivering the answers it read; requests asked for on any other
  * thread go out at once, with any that are waiting. A stream that
@@ -56,6 +59,9 @@ final class Streams implements Transport {
     private final IntSupplier nodes;
     private final long sweepNanos;
     private final int requestsPerStream;
+    private final Routes routes;
+    /** Streams opened on the node owning the buckets of the requests sent on them, by node. */
+    private volatile Map<SocketAddress, Lane> routed = Map.of();
     private final AtomicLong ids = new AtomicLong();
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicBoolean sweeping = new AtomicBoolean();
@@ -71,7 +77,8 @@ final class Streams implements Transport {
      * @param requestsPerStream requests a stream carries before it is retired and replaced
      */
     Streams(RateLimiterGrpc.RateLimiterStub stub, Replies replies, Transport fallback, ScheduledExecutorService timer,
-            LongSupplier nanoTime, IntSupplier nodes, long sweepNanos, int requestsPerStream) {
+            LongSupplier nanoTime, IntSupplier nodes, long sweepNanos, int requestsPerStream, Routes routes) {
+        this.routes = routes;
         this.stub = stub;
         this.replies = replies;
         this.fallback = fallback;
@@ -99,7 +106,8 @@ final class Streams implements Transport {
                 fallback.send(attempt);
                 return;
             }
-            if (lane().write(ids.incrementAndGet(), w, attempt.proto())) {
+            SocketAddress node = routes.nodeFor(attempt);
+            if ((node == null ? lane() : lane(node)).write(ids.incrementAndGet(), w, attempt.proto())) {
                 if (sweeping.compareAndSet(false, true)) {
                     scheduleSweep();
                 }
@@ -109,7 +117,28 @@ final class Streams implements Transport {
         replies.failed(attempt, Status.UNAVAILABLE.withDescription("the stream to the node failed as it opened"));
     }
 
-    /** A working stream, opening one where there is none or where one has broken. */
+    /** A working stream opened on {@code node}, opening one where there is none or where it has broken. */
+    private Lane lane(SocketAddress node) {
+        Lane l = routed.get(node);
+        if (l != null && !l.broken) {
+            return l;
+        }
+        synchronized (this) {
+            l = routed.get(node);
+            if (l == null || l.broken) {
+                if (l != null && !l.waiting.isEmpty()) {
+                    retired.add(l);
+                }
+                Map<SocketAddress, Lane> next = new HashMap<>(routed);
+                l = new Lane(node);
+                next.put(node, l);
+                routed = Map.copyOf(next);
+            }
+            return l;
+        }
+    }
+
+    /** A working stream on whichever node is next, opening one where there is none or where one has broken. */
     private Lane lane() {
         List<Lane> current = lanes;
         int wanted = Math.min(MAX_STREAMS, Math.max(1, nodes.getAsInt()));
@@ -127,11 +156,11 @@ final class Streams implements Transport {
                     if (!old.waiting.isEmpty()) {
                         retired.add(old);
                     }
-                    renewed.set(i, new Lane());
+                    renewed.set(i, new Lane(null));
                 }
             }
             while (renewed.size() < wanted) {
-                renewed.add(new Lane());
+                renewed.add(new Lane(null));
             }
             lanes = List.copyOf(renewed);
             return renewed.get(Math.floorMod(next.getAndIncrement(), renewed.size()));
@@ -153,6 +182,9 @@ final class Streams implements Transport {
         for (Lane lane : lanes) {
             any |= lane.expire(now);
         }
+        for (Lane lane : routed.values()) {
+            any |= lane.expire(now);
+        }
         for (Lane lane : retired) {
             if (lane.expire(now)) {
                 any = true;
@@ -167,6 +199,12 @@ final class Streams implements Transport {
         sweeping.set(false);
         // A request sent while this sweep was finding nothing must still be swept.
         for (Lane lane : lanes) {
+            if (!lane.waiting.isEmpty() && sweeping.compareAndSet(false, true)) {
+                scheduleSweep();
+                return;
+            }
+        }
+        for (Lane lane : routed.values()) {
             if (!lane.waiting.isEmpty() && sweeping.compareAndSet(false, true)) {
                 scheduleSweep();
                 return;
@@ -188,6 +226,9 @@ final class Streams implements Transport {
         for (Lane lane : lanes) {
             lane.end();
         }
+        for (Lane lane : routed.values()) {
+            lane.end();
+        }
     }
 
     private record Waiting(Attempt attempt, long sentAt) {
@@ -206,8 +247,9 @@ final class Streams implements Transport {
         private boolean writeQueued;
         volatile boolean broken;
 
-        Lane() {
-            stub.acquireStream(this);
+        /** @param node the node to open the stream on while its connection is ready; {@code null}: whichever is next */
+        Lane(SocketAddress node) {
+            (node == null ? stub : stub.withOption(NodePicker.NODE, node)).acquireStream(this);
         }
 
         @Override

@@ -5,17 +5,23 @@ import dev.sluice.api.v1.RateLimiterGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
+import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
-/** Each attempt as an {@code Acquire} call of its own, with the time left before its deadline as the call's deadline. */
+/**
+ * Each attempt as an {@code Acquire} call of its own, with the time left before its deadline as the
+ * call's deadline, on the node owning its bucket where {@link Routes} knows it.
+ */
 final class UnaryCalls implements Transport {
 
     private final RateLimiterGrpc.RateLimiterStub stub;
     private final Replies replies;
     private final LongSupplier nanoTime;
+    private final Routes routes;
 
-    UnaryCalls(RateLimiterGrpc.RateLimiterStub stub, Replies replies, LongSupplier nanoTime) {
+    UnaryCalls(RateLimiterGrpc.RateLimiterStub stub, Replies replies, LongSupplier nanoTime, Routes routes) {
+        this.routes = routes;
         this.stub = stub;
         this.replies = replies;
         this.nanoTime = nanoTime;
@@ -34,7 +40,8 @@ final class UnaryCalls implements Transport {
             return;
         }
         long sentAt = nanoTime.getAsLong();
-        stub.withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquire(a.proto(), new StreamObserver<>() {
+        SocketAddress node = routes.nodeFor(a);
+        (node == null ? stub : stub.withOption(NodePicker.NODE, node)).withDeadlineAfter(left, TimeUnit.NANOSECONDS).acquire(a.proto(), new StreamObserver<>() {
             @Override
             public void onNext(AcquireResponse response) {
                 replies.answered(a, response, sentAt);

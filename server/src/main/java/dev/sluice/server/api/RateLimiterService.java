@@ -5,6 +5,8 @@ import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.AcquireResponse;
 import dev.sluice.api.v1.Decision;
 import dev.sluice.api.v1.LeaseStatus;
+import dev.sluice.api.v1.PartitionsRequest;
+import dev.sluice.api.v1.PartitionsResponse;
 import dev.sluice.api.v1.ReleaseRequest;
 import dev.sluice.api.v1.ReleaseResponse;
 import dev.sluice.api.v1.RenewRequest;
@@ -40,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,15 +69,23 @@ public final class RateLimiterService implements BindableService {
     private volatile boolean ending;
 
     private final RpcMetrics metrics;
+    /** The partition table Partitions answers, or {@code null} where the node has none to give. */
+    private final Supplier<PartitionsResponse> partitions;
 
     public RateLimiterService(DecisionPath path, EventLoops loops) {
         this(path, loops, RpcMetrics.OFF);
     }
 
     public RateLimiterService(DecisionPath path, EventLoops loops, RpcMetrics metrics) {
+        this(path, loops, metrics, null);
+    }
+
+    /** @param partitions the table {@code Partitions} answers; {@code null}: that call is UNIMPLEMENTED */
+    public RateLimiterService(DecisionPath path, EventLoops loops, RpcMetrics metrics, Supplier<PartitionsResponse> partitions) {
         this.path = path;
         this.loops = loops;
         this.metrics = metrics;
+        this.partitions = partitions;
         this.batcher = new TurnBatcher(path);
     }
 
@@ -111,7 +122,8 @@ public final class RateLimiterService implements BindableService {
                 .setSchemaDescriptor(RateLimiterGrpc.getServiceDescriptor().getSchemaDescriptor())
                 .addMethod(acquire).addMethod(batch).addMethod(stream)
                 .addMethod(RateLimiterGrpc.getReleaseMethod()).addMethod(RateLimiterGrpc.getRenewMethod())
-                .addMethod(RateLimiterGrpc.getSettleMethod()).addMethod(RateLimiterGrpc.getLeaseMethod()).build();
+                .addMethod(RateLimiterGrpc.getSettleMethod()).addMethod(RateLimiterGrpc.getLeaseMethod())
+                .addMethod(RateLimiterGrpc.getPartitionsMethod()).build();
         return ServerServiceDefinition.builder(service)
                 .addMethod(acquire, ServerCalls.asyncUnaryCall(this::acquire))
                 .addMethod(batch, ServerCalls.asyncUnaryCall(this::acquireBatch))
@@ -120,6 +132,7 @@ public final class RateLimiterService implements BindableService {
                 .addMethod(RateLimiterGrpc.getRenewMethod(), ServerCalls.asyncUnaryCall(this::renew))
                 .addMethod(RateLimiterGrpc.getSettleMethod(), ServerCalls.asyncUnaryCall(this::settle))
                 .addMethod(RateLimiterGrpc.getLeaseMethod(), ServerCalls.asyncUnaryCall(this::lease))
+                .addMethod(RateLimiterGrpc.getPartitionsMethod(), ServerCalls.asyncUnaryCall(this::partitions))
                 .build();
     }
 
@@ -250,6 +263,15 @@ public final class RateLimiterService implements BindableService {
                     send(observer, refusal != null ? null : settled(results), refusal);
                     metrics.answered(RpcMetrics.Rpc.SETTLE, started, refusal == null ? null : refusal.code().name());
                 }));
+    }
+
+    private void partitions(PartitionsRequest request, StreamObserver<PartitionsResponse> observer) {
+        if (partitions == null) {
+            observer.onError(io.grpc.Status.UNIMPLEMENTED.withDescription("this node gives no partition table").asRuntimeException());
+            return;
+        }
+        observer.onNext(partitions.get());
+        observer.onCompleted();
     }
 
     private void lease(LeaseRequest request, StreamObserver<LeaseResponse> observer) {

@@ -330,6 +330,11 @@ public final class DecisionEngine {
         };
     }
 
+    /** The partition the bucket named {@code key} lives in, or -1 where the store has none. */
+    public int partitionOf(String key) {
+        return buckets.partitionOf(key);
+    }
+
     /** Give-backs applied since this engine was made. */
     public long refunds() {
         return refundsApplied.sum();

@@ -114,6 +114,9 @@ final class NodeMetrics implements AutoCloseable {
                         "allowed_untracked", BucketBudget::untracked));
         FunctionCounter.builder("sluice.buckets.swept", stats, StoreStats::swept)
                 .description("idle buckets this member's sweeps removed").register(registry);
+        byLabel("sluice.decision.bucket.calls", "bucket calls of decisions this member started, by where the bucket's partition is"
+                        + " (remote: another member owns it; a client routing by partition makes nearly all owned)", "partition", stats,
+                Map.of("owned", s -> s.decisionCalls(true), "remote", s -> s.decisionCalls(false)));
         byLabel("sluice.partition.migrations", "partition replica migrations this member saw", "result", events,
                 Map.of("completed", ClusterEvents::migrations, "failed", ClusterEvents::failedMigrations));
         FunctionCounter.builder("sluice.partitions.lost", events, ClusterEvents::lostPartitions)

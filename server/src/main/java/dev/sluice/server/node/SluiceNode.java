@@ -62,6 +62,7 @@ public final class SluiceNode implements AutoCloseable {
     private final Server server;
     private final HealthStatusManager health;
     private final RateLimiterService service;
+    private final NodeDirectory directory;
     private final AtomicReference<Policies> policies;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ClusterEvents events = new ClusterEvents();
@@ -129,7 +130,8 @@ public final class SluiceNode implements AutoCloseable {
                     metrics == null ? DecisionMetrics.OFF : new DecisionMetrics(metrics.registry(), settings.nearLimit()),
                     tracing == null ? DecisionTracing.OFF : new DecisionTracing(tracing.tracer()), settings.topKeys() ? topKeys : TopKeys.OFF);
             RpcMetrics rpc = metrics == null ? RpcMetrics.OFF : new RpcMetrics(metrics.registry());
-            this.service = new RateLimiterService(path, EventLoops.of(threads.workers()), rpc);
+            this.directory = new NodeDirectory(hazelcast);
+            this.service = new RateLimiterService(path, EventLoops.of(threads.workers()), rpc, directory::table);
             LeakDetection.offUnlessAsked();
             boolean identified = tokens != null || (tls != null && tls.mutual());
             List<ServerInterceptor> interceptors = new ArrayList<>();
@@ -167,9 +169,7 @@ public final class SluiceNode implements AutoCloseable {
                 @Override
                 public ClusterAdmin.Report report() {
                     com.hazelcast.map.LocalMapStats stats = hazelcast.getMap(BucketStore.MAP_NAME).getLocalMapStats();
-                    String host = settings.host().equals("0.0.0.0") || settings.host().equals("::")
-                            ? hazelcast.getCluster().getLocalMember().getAddress().getHost() : settings.host();
-                    return new ClusterAdmin.Report(host + ":" + grpcServer.getPort(), state, NodeMetrics.ownedPartitions(hazelcast),
+                    return new ClusterAdmin.Report(advertisedHost() + ":" + grpcServer.getPort(), state, NodeMetrics.ownedPartitions(hazelcast),
                             stats.getOwnedEntryCount(), stats.getBackupEntryCount(), policies.get().version(),
                             hazelcast.getCluster().getClusterTime() - System.currentTimeMillis(),
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos), Main.version());
@@ -229,6 +229,8 @@ public final class SluiceNode implements AutoCloseable {
                 : null;
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        // Clients routing by partition send to this node from now on; before, they reached it only by round robin.
+        directory.publish(advertisedHost(), server.getPort());
         state = "SERVING";
         String security = (tls == null ? "plaintext" : tls.mutual() ? "TLS, client certificates required" : "TLS")
                 + (tokens != null ? ", bearer tokens" : "")
@@ -307,6 +309,12 @@ public final class SluiceNode implements AutoCloseable {
     }
 
     /** The port gRPC listens on (useful when started on port 0). */
+    /** The host other machines reach this node's gRPC on: the one it listens on, or its member address when it listens on all. */
+    private String advertisedHost() {
+        return settings.host().equals("0.0.0.0") || settings.host().equals("::")
+                ? hazelcast.getCluster().getLocalMember().getAddress().getHost() : settings.host();
+    }
+
     public int port() {
         return server.getPort();
     }

@@ -226,7 +226,8 @@ final class WarmUp {
 
     /**
      * The {@code i}th request: each domain in turn; one, two or three descriptors; a request id on
-     * three of four (the Java client sends one, other callers may not); the cost given on half.
+     * three of four (the Java client sends one, other callers may not); the cost given on half; a
+     * route hint asked on one of eight (the Java client asks on a request's first asking).
      */
     private static AcquireRequest request(long i) {
         String key = "w" + (i & (KEYS - 1));
@@ -242,6 +243,9 @@ final class WarmUp {
         }
         if ((i & 16) == 0) {
             b.setCost(1);
+        }
+        if ((i % 8) == 5) {
+            b.setRouteHint(true);
         }
         return b.build();
     }

@@ -107,6 +107,8 @@ public final class DecisionPath {
         private final Verdicts verdicts;
         /** The lease its concurrency limits' slots are held under when allowed, or {@code null} when none applies. */
         private final String leaseId;
+        /** Whether the answer names the partition of the first bucket (AcquireRequest.route_hint). */
+        private boolean routeHint;
         /** For a Lease: where its answer goes, and the longest it may be decided from; {@code null} for a decision. */
         private Leased units;
         private long unitsFor;
@@ -194,9 +196,11 @@ public final class DecisionPath {
             leaseId = requestId.isEmpty() ? RequestIds.fresh() : requestId;
             requestId = leaseId;
         }
-        return new Admitted(request.getDomain(), domain, descriptors,
+        Admitted admitted = new Admitted(request.getDomain(), domain, descriptors,
                 new DecisionEngine.Request(limits, cost, request.getDryRun(), RequestIds.of(caller.id(), requestId)), answer,
                 tracing.decision(trace, request.getDomain(), cost), leaseId);
+        admitted.routeHint = request.getRouteHint();
+        return admitted;
     }
 
     /** Why {@code caller} may not ask {@code domain} (named {@code name}, {@code null} when not served), or {@code null}. */
@@ -397,10 +401,19 @@ public final class DecisionPath {
                     if (a.leaseId != null && verdict.allowed()) {
                         response = response.toBuilder().setLeaseId(a.leaseId).build();
                     }
+                    if (a.routeHint) {
+                        response = withPartition(response, a.decision.limits());
+                    }
                     a.answer.accept(response, null);
                 }
             });
         }
+    }
+
+    /** {@code response} naming the partition of the first of {@code limits}' buckets, where there is one. */
+    private AcquireResponse withPartition(AcquireResponse response, List<AppliedLimit> limits) {
+        int partition = limits.isEmpty() ? -1 : engine.partitionOf(limits.get(0).bucketKey());
+        return partition < 0 ? response : response.toBuilder().setPartition(partition).build();
     }
 
     /** What a Lease hears: the answer (a template when granted), how long it may be decided from, or why there is none. */

@@ -65,7 +65,7 @@ public final class BucketStore implements Buckets, AutoCloseable {
     public BucketStore(HazelcastInstance hazelcast, boolean internals, Executor retries) {
         this.hazelcast = hazelcast;
         IMap<BucketKey, BucketRecord> map = hazelcast.getMap(MAP_NAME);
-        this.calls = MapCalls.of(map, internals);
+        this.calls = MapCalls.of(map, internals, stats());
         this.retries = retries;
         this.completions = calls.internals() ? null : AsyncCompletions.lease();
     }
@@ -155,6 +155,11 @@ public final class BucketStore implements Buckets, AutoCloseable {
         CompletableFuture<R> result = new CompletableFuture<>();
         calls.startHere(new Visit<>(key, processor, retriable, result::complete, result::completeExceptionally));
         return result;
+    }
+
+    @Override
+    public int partitionOf(String key) {
+        return hazelcast.getPartitionService().getPartition(BucketKey.of(key)).getPartitionId();
     }
 
     /** The member that owns the bucket named {@code key} now, or {@code null} while its partition has no owner. */

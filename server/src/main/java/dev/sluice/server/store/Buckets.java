@@ -63,4 +63,9 @@ public interface Buckets {
      * once however often it is asked (a retry answers {@link Settlement.Result#ALREADY_SETTLED}).
      */
     CompletableFuture<Settlement> settle(String key, Algorithm algorithm, long requestId, long actual);
+
+    /** The partition the bucket named {@code key} lives in, for clients that route by it; -1 for a store without partitions. */
+    default int partitionOf(String key) {
+        return -1;
+    }
 }

@@ -59,9 +59,9 @@ abstract class MapCalls {
     }
 
     /** Calls on {@code map}: through the member's internals when asked and the map is a member's, else the public API. */
-    static MapCalls of(IMap<BucketKey, BucketRecord> map, boolean internals) {
+    static MapCalls of(IMap<BucketKey, BucketRecord> map, boolean internals, StoreStats stats) {
         if (internals && map instanceof MapProxyImpl<BucketKey, BucketRecord> proxy) {
-            return new Internal(proxy);
+            return new Internal(proxy, stats);
         }
         return new PublicApi(map);
     }
@@ -120,8 +120,10 @@ abstract class MapCalls {
         private final IPartitionService partitions;
         /** The member's own setting, as {@link IMap#submitToKey} would use it. */
         private final boolean failOnIndeterminateState;
+        private final StoreStats stats;
 
-        Internal(MapProxyImpl<BucketKey, BucketRecord> proxy) {
+        Internal(MapProxyImpl<BucketKey, BucketRecord> proxy, StoreStats stats) {
+            this.stats = stats;
             this.proxy = proxy;
             this.engine = proxy.getNodeEngine();
             this.operations = (OperationServiceImpl) engine.getOperationService();
@@ -174,9 +176,11 @@ abstract class MapCalls {
                 c.keyData = serialization.toData(c.key);
                 c.partitionId = partitions.getPartitionId(c.keyData);
                 if (!partitions.isPartitionOwner(c.partitionId)) {
+                    stats.called(false);
                     startAsync(c);
                     continue;
                 }
+                stats.called(true);
                 int t = executor.getPartitionThreadId(c.partitionId);
                 if (byThread.get(t) == null) {
                     byThread.set(t, new ArrayList<>(calls.size()));

@@ -74,7 +74,7 @@ class MapCallsTest {
 
     private void startedTogetherCountExactly(boolean internals) throws Exception {
         HazelcastInstance member = members.get(0);
-        MapCalls calls = MapCalls.of(member.getMap(BucketStore.MAP_NAME), internals);
+        MapCalls calls = MapCalls.of(member.getMap(BucketStore.MAP_NAME), internals, new StoreStats());
         assertEquals(internals, calls.internals());
         String prefix = "spread-" + internals + "-" + System.nanoTime() + "-";
         int keys = 300;
@@ -109,7 +109,7 @@ class MapCallsTest {
     void aMemberThatHasStoppedFailsTheCallsAtOnce() {
         HazelcastInstance lone = TestMembers.cluster(TestNodes.uniqueCluster("map-calls-stopped"), CLOCK).get(0);
         IMap<BucketKey, BucketRecord> map = lone.getMap(BucketStore.MAP_NAME);
-        MapCalls calls = MapCalls.of(map, true);
+        MapCalls calls = MapCalls.of(map, true, new StoreStats());
         lone.getLifecycleService().terminate();
         Recorded call = new Recorded("after-stop");
         calls.startTogether(List.of(call));
