@@ -308,13 +308,13 @@ public final class SluiceNode implements AutoCloseable {
         return envoy.get();
     }
 
-    /** The port gRPC listens on (useful when started on port 0). */
     /** The host other machines reach this node's gRPC on: the one it listens on, or its member address when it listens on all. */
     private String advertisedHost() {
         return settings.host().equals("0.0.0.0") || settings.host().equals("::")
                 ? hazelcast.getCluster().getLocalMember().getAddress().getHost() : settings.host();
     }
 
+    /** The port gRPC listens on (useful when started on port 0). */
     public int port() {
         return server.getPort();
     }
