@@ -138,6 +138,12 @@ final class Run {
         }
     }
 
+    /** The most open-loop calls outstanding at once; past it, calls due are counted as errors, not sent. */
+    static final int MAX_PENDING = 20_000;
+
+    private static final IllegalStateException TOO_MANY_PENDING =
+            new IllegalStateException("not sent: " + MAX_PENDING + " calls already outstanding");
+
     static Result openLoop(Target target, Keys keys, String keysName, double callsPerSecond, double warmupSeconds, double seconds)
             throws InterruptedException {
         return measure(target, "open(" + Math.round(callsPerSecond * target.decisionsPerCall()) + "/s)", keysName,
@@ -150,7 +156,10 @@ final class Run {
      * then issues every call whose time has come; latency is measured from that due time, not
      * from when the generator got round to it (no coordinated omission). It never spins: at tens
      * of thousands of calls a second a spinning pacer keeps one of the machine's cores busy and
-     * starves the target it measures.
+     * starves the target it measures. A call that comes due while {@link #MAX_PENDING} are
+     * outstanding is not sent: it counts as an error at once, its latency how late it already is.
+     * Without that bound a target that falls behind makes the generator hold ever more calls, until
+     * it falls behind itself (a run here had it 33 s late and failing the next target's check).
      */
     private static void paced(Target target, Keys keys, double callsPerSecond, double seconds, Tally tally)
             throws InterruptedException {
@@ -167,6 +176,10 @@ final class Run {
             }
             for (long due = next; i < total && due <= now; due = start + ++i * interval) {
                 long dueAt = due;
+                if (pending.get() >= MAX_PENDING) {
+                    tally.answered(dueAt, null, TOO_MANY_PENDING);
+                    continue;
+                }
                 pending.incrementAndGet();
                 target.call(keys.next()).whenComplete((n, e) -> {
                     tally.answered(dueAt, n, e);
