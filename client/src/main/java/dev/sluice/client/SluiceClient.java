@@ -54,9 +54,9 @@ import java.util.function.LongSupplier;
  * }</pre>
  *
  * <p>Every call has a deadline (50 ms unless configured) and a fresh request id, so retries of
- * the same call are never counted twice. Each request goes to the node owning its bucket once the
- * client has learned where that is ({@link Builder#routing}), else to the next node in turn, over
- * every node the targets resolve to; nodes are re-resolved every few seconds and after failures. A transport
+ * the same call are never counted twice. Requests go to the next node in turn over every node the
+ * targets resolve to, or, with {@link Builder#routing}, to the node owning their bucket once the
+ * client has learned where that is; nodes are re-resolved every few seconds and after failures. A transport
  * failure never throws from {@link #acquire}: the {@link FailureMode} answers instead. Denials
  * are remembered locally for exactly as long as the server said to wait. Under load, requests
  * that find several calls already on the wire go together in one {@code AcquireBatch} call, each
@@ -524,15 +524,17 @@ public final class SluiceClient implements AutoCloseable {
         private String bearerToken;
         private double hotKeyRate;
         private Duration hotKeyLease = Duration.ofMillis(250);
-        private int routedRequests = 50_000;
+        private int routedRequests = 0;
 
         private Builder() {
         }
 
         /**
-         * Sends each request to the node owning its first bucket (default on, for up to 50,000
-         * requests): the node that decides it then holds the bucket and no call between members
-         * is needed. The client learns a request's partition from the answer to its first asking
+         * Sends each request to the node owning its first bucket (off unless set; 50,000 is a good
+         * start): the node that decides it then holds the bucket and no call between members is
+         * needed. Off by default for now: with it on, a client just built sends its first burst of
+         * requests more slowly (each first asking also learns its route), enough to miss the default
+         * deadline for some of 1,000 requests sent at once on a two-core machine. The client learns a request's partition from the answer to its first asking
          * (until then it goes to whichever node is next) and which node owns which partition from the
          * nodes, again every {@link #refreshInterval}. It keeps the partitions of at most
          * {@code requests} combinations of domain, descriptors and cost, the least recently asked

@@ -231,6 +231,9 @@ public final class SluiceNode implements AutoCloseable {
         health.setStatus(RateLimiterGrpc.SERVICE_NAME, ServingStatus.SERVING);
         // Clients routing by partition send to this node from now on; before, they reached it only by round robin.
         directory.publish(advertisedHost(), server.getPort());
+        // Built once here, so that the first Partitions call (a client asks as it is built, just before its
+        // first requests) does not load the table's classes on the event loop those requests arrive on.
+        directory.table();
         state = "SERVING";
         String security = (tls == null ? "plaintext" : tls.mutual() ? "TLS, client certificates required" : "TLS")
                 + (tokens != null ? ", bearer tokens" : "")
