@@ -164,25 +164,16 @@ public final class SluiceClient implements AutoCloseable {
         if (closed || resolver == null) {
             return;
         }
-        rawStub.withDeadlineAfter(PARTITIONS_CALL_NANOS, TimeUnit.NANOSECONDS).partitions(PartitionsRequest.getDefaultInstance(),
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(PartitionsResponse table) {
-                        routes.table(table, resolver.addresses());
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        if (Status.fromThrowable(t).getCode() == Status.Code.UNIMPLEMENTED) {
-                            routes.off();
-                        }
-                        // Otherwise the table stays as it was until the next refresh.
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
+        CompletableFuture<PartitionsResponse> answer = new CompletableFuture<>();
+        answer.whenComplete((table, failure) -> {
+            if (failure == null) {
+                routes.table(table, resolver.addresses());
+            } else if (Status.fromThrowable(failure).getCode() == Status.Code.UNIMPLEMENTED) {
+                routes.off();
+            }
+            // Otherwise the table stays as it was until the next refresh.
+        });
+        rawStub.withDeadlineAfter(PARTITIONS_CALL_NANOS, TimeUnit.NANOSECONDS).partitions(PartitionsRequest.getDefaultInstance(), observer(answer));
     }
 
     /** An observer that completes {@code done} with the one answer of a unary call. */

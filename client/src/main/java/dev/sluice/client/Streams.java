@@ -178,11 +178,9 @@ final class Streams implements Transport {
     /** Answers every request past its deadline; keeps sweeping while any request waits. */
     private void sweep() {
         long now = nanoTime.getAsLong();
+        List<Lane> live = live();
         boolean any = false;
-        for (Lane lane : lanes) {
-            any |= lane.expire(now);
-        }
-        for (Lane lane : routed.values()) {
+        for (Lane lane : live) {
             any |= lane.expire(now);
         }
         for (Lane lane : retired) {
@@ -198,13 +196,7 @@ final class Streams implements Transport {
         }
         sweeping.set(false);
         // A request sent while this sweep was finding nothing must still be swept.
-        for (Lane lane : lanes) {
-            if (!lane.waiting.isEmpty() && sweeping.compareAndSet(false, true)) {
-                scheduleSweep();
-                return;
-            }
-        }
-        for (Lane lane : routed.values()) {
+        for (Lane lane : live) {
             if (!lane.waiting.isEmpty() && sweeping.compareAndSet(false, true)) {
                 scheduleSweep();
                 return;
@@ -215,6 +207,13 @@ final class Streams implements Transport {
         }
     }
 
+    /** The lanes in use: the round-robin ones and those routed to a node. */
+    private List<Lane> live() {
+        List<Lane> live = new ArrayList<>(lanes);
+        live.addAll(routed.values());
+        return live;
+    }
+
     /** Whether a node has said it does not serve AcquireStream; attempts then go through the fallback. */
     boolean unsupported() {
         return unsupported;
@@ -223,10 +222,7 @@ final class Streams implements Transport {
     /** Ends every stream; requests still waiting are left to the client, which answers them itself. */
     @Override
     public void close() {
-        for (Lane lane : lanes) {
-            lane.end();
-        }
-        for (Lane lane : routed.values()) {
+        for (Lane lane : live()) {
             lane.end();
         }
     }
