@@ -113,9 +113,11 @@ public final class Benchmark {
         double seconds = seconds(opt, "seconds", 1);
         double warmup = seconds(opt, "warmup", 0);
         // One node measured 11 % more in a second window after a 20 s warm-up, within 8 % after 30
-        // (--windows 2); several node JVMs sharing a small machine are still compiling after 20 s:
-        // they get at least 40, unless told otherwise.
-        double severalWarmup = List.of(args).contains("--warmup") ? warmup : Math.max(warmup, 40);
+        // (--windows 2). Three node JVMs sharing two cores compile for longer: their C2 threads
+        // took 20-27 % of a core each until about 55 s after start, under 2 % after, and a first
+        // window after 40 s measured 28-119 % more CPU a decision than the next. They get at least
+        // 60, unless told otherwise.
+        double severalWarmup = List.of(args).contains("--warmup") ? warmup : Math.max(warmup, 60);
         int outstanding = whole(opt, "outstanding", 1);
         int keys = whole(opt, "keys", 1);
         List<Integer> nodeCounts = new ArrayList<>();
@@ -199,7 +201,7 @@ public final class Benchmark {
                     if (nodes > 1) {
                         a.addAll(List.of("--members", members));
                     }
-                    Process p = Procs.java("sluice-" + i, logs, jvm, "dev.sluice.server.node.Main", a);
+                    Process p = Procs.java("sluice-" + i, logs, share(jvm, nodes), "dev.sluice.server.node.Main", a);
                     procs.add(p);
                     pids.add(p.pid());
                 }
@@ -274,7 +276,7 @@ public final class Benchmark {
                 for (int i = 0; i < nodes; i++) {
                     ports.add(Procs.freePort());
                 }
-                List<String> flags = new ArrayList<>(jvm);
+                List<String> flags = new ArrayList<>(share(jvm, nodes));
                 flags.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=2");
                 List<Long> pids = new ArrayList<>();
                 List<Process> members = new ArrayList<>();
@@ -494,6 +496,21 @@ public final class Benchmark {
     }
 
     /** Starts the gRPC server that decides nothing, its log named {@code logName}, and a target calling it. */
+    /**
+     * The options for one of {@code nodes} JVMs sharing this machine: told its share of the cores
+     * ({@code -XX:ActiveProcessorCount}), as a container's CPU limit tells it, so each sizes its
+     * threads for what it gets rather than for the whole machine. Sluice nodes and Bucket4j's
+     * members alike; one JVM alone sees every core.
+     */
+    static List<String> share(List<String> jvm, int nodes) {
+        if (nodes == 1) {
+            return jvm;
+        }
+        List<String> shared = new ArrayList<>(jvm);
+        shared.add("-XX:ActiveProcessorCount=" + Math.max(1, Runtime.getRuntime().availableProcessors() / nodes));
+        return shared;
+    }
+
     private static GrpcTarget noopServer(String logName, Path logs, List<String> jvm, int keys, long cost) throws Exception {
         int port = Procs.freePort();
         Process p = Procs.java(logName, logs, jvm, NoopServer.class.getName(), List.of(Integer.toString(port)));

@@ -51,7 +51,11 @@ public final class MemberConfig {
         c.setProperty("hazelcast.partition.count", Integer.toString(s.partitionCount()));
         c.setProperty("hazelcast.io.input.thread.count", Integer.toString(Math.max(1, Math.min(3, cores / 2))));
         c.setProperty("hazelcast.io.output.thread.count", Integer.toString(Math.max(1, Math.min(3, cores / 2))));
-        c.setProperty("hazelcast.operation.thread.count", Integer.toString(Math.max(2, cores)));
+        // A partition thread per core, as Hazelcast sizes them, down to one: three nodes given one
+        // core each (on 2 shared cores) made a decision with 23 % less CPU with one partition thread
+        // each than with two (client path, four alternating runs, docs/performance.md), while one node
+        // on two cores made 10-30 % more with two than with one.
+        c.setProperty("hazelcast.operation.thread.count", Integer.toString(Math.max(1, cores)));
         c.setProperty("hazelcast.operation.generic.thread.count", Integer.toString(Math.max(1, cores / 2)));
         c.setProperty("hazelcast.event.thread.count", "1");
         // Answers from other members (a remote owner's result, a backup's acknowledgement) are
