@@ -15,12 +15,12 @@ final class Report {
 
     static String table(List<Run.Result> results, Run.Result baseline) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-20s %-16s %-8s %12s %9s %9s %9s %11s %11s %8s %7s%n", "target", "mode", "keys",
-                "decisions/s", "p50 us", "p99 us", "p999 us", "cpu us/dec", "gen us/dec", "errors", "ratio"));
+        b.append(String.format(Locale.ROOT, "%-20s %-16s %-8s %12s %9s %9s %9s %11s %11s %8s %6s %7s%n", "target", "mode", "keys",
+                "decisions/s", "p50 us", "p99 us", "p999 us", "cpu us/dec", "gen us/dec", "errors", "steal", "ratio"));
         for (Run.Result r : results) {
-            b.append(String.format(Locale.ROOT, "%-20s %-16s %-8s %12.0f %9.0f %9.0f %9.0f %11.1f %11.1f %8d %7s%n", r.target(),
+            b.append(String.format(Locale.ROOT, "%-20s %-16s %-8s %12.0f %9.0f %9.0f %9.0f %11.1f %11.1f %8d %5.0f%% %7s%n", r.target(),
                     r.mode(), r.keys(), r.decisionsPerSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(),
-                    r.targetCpuMicrosPerDecision(), r.generatorCpuMicrosPerDecision(), r.errors(),
+                    r.targetCpuMicrosPerDecision(), r.generatorCpuMicrosPerDecision(), r.errors(), 100 * r.stolenShare(),
                     baseline == null ? "" : String.format(Locale.ROOT, "%.2fx", r.decisionsPerSecond() / baseline.decisionsPerSecond())));
         }
         return b.toString();
@@ -43,12 +43,13 @@ final class Report {
                     "\n    {\"target\": %s, \"nodes\": %d, \"mode\": %s, \"keys\": %s, \"seconds\": %.2f, \"calls\": %d, \"decisions\": %d, "
                             + "\"allowed\": %d, \"errors\": %d, \"decisions_per_second\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
                             + "\"p999_us\": %.1f, \"max_us\": %.1f, \"target_cpu_seconds\": %.3f, \"generator_cpu_seconds\": %.3f, "
-                            + "\"target_cpu_seconds_per_million\": %.3f, \"offered_per_second\": %s}",
+                            + "\"target_cpu_seconds_per_million\": %.3f, \"offered_per_second\": %s, \"stolen_share\": %s}",
                     value(x.target()), x.target().contains("@") ? Integer.parseInt(x.target().substring(x.target().lastIndexOf('@') + 1)) : 1,
                     value(x.mode()), value(x.keys()), x.seconds(), x.calls(), x.decisions(), x.allowed(),
                     x.errors(), x.decisionsPerSecond(), x.p50Micros(), x.p99Micros(), x.p999Micros(), x.maxMicros(),
                     x.targetCpuSeconds(), x.generatorCpuSeconds(), x.targetCpuMicrosPerDecision(),
-                    Double.isNaN(x.offeredPerSecond()) ? "null" : String.format(Locale.ROOT, "%.0f", x.offeredPerSecond())));
+                    Double.isNaN(x.offeredPerSecond()) ? "null" : String.format(Locale.ROOT, "%.0f", x.offeredPerSecond()),
+                    Double.isNaN(x.stolenShare()) ? "null" : String.format(Locale.ROOT, "%.3f", x.stolenShare())));
         }
         b.append("\n  ]\n}\n");
         Files.createDirectories(file.getParent());

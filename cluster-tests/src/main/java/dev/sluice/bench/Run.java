@@ -17,18 +17,19 @@ final class Run {
 
     record Result(String target, String mode, String keys, double seconds, long calls, long decisions, long allowed,
                   long errors, double decisionsPerSecond, double p50Micros, double p99Micros, double p999Micros,
-                  double maxMicros, double targetCpuSeconds, double generatorCpuSeconds, double offeredPerSecond) {
+                  double maxMicros, double targetCpuSeconds, double generatorCpuSeconds, double offeredPerSecond,
+                  double stolenShare) {
 
         /** The same result under another target name (a row of the several-node phase). */
         Result named(String name) {
             return new Result(name, mode, keys, seconds, calls, decisions, allowed, errors, decisionsPerSecond, p50Micros, p99Micros,
-                    p999Micros, maxMicros, targetCpuSeconds, generatorCpuSeconds, offeredPerSecond);
+                    p999Micros, maxMicros, targetCpuSeconds, generatorCpuSeconds, offeredPerSecond, stolenShare);
         }
 
         /** This result as the {@code w}th measured window of its run: mode {@code closed(64)#2}. */
         Result window(int w) {
             return new Result(target, mode + "#" + w, keys, seconds, calls, decisions, allowed, errors, decisionsPerSecond,
-                    p50Micros, p99Micros, p999Micros, maxMicros, targetCpuSeconds, generatorCpuSeconds, offeredPerSecond);
+                    p50Micros, p99Micros, p999Micros, maxMicros, targetCpuSeconds, generatorCpuSeconds, offeredPerSecond, stolenShare);
         }
 
         double targetCpuMicrosPerDecision() {
@@ -79,13 +80,16 @@ final class Run {
         long generator = ProcessHandle.current().pid();
         double cpu0 = Cpu.seconds(target.pids());
         double gen0 = Cpu.seconds(generator);
+        double[] machine0 = Cpu.machine();
         long t0 = System.nanoTime();
         drive.run(seconds, tally);
         double elapsed = (System.nanoTime() - t0) / 1e9;
         double cpu = Cpu.seconds(target.pids()) - cpu0;
         double gen = Cpu.seconds(generator) - gen0;
+        double[] machine = Cpu.machine();
+        double stolen = (machine[1] - machine0[1]) / (machine[0] - machine0[0]);
         return result(target, mode, keysName, elapsed, tally.calls().sum(), tally.allowed().sum(), tally.errors().sum(),
-                tally.latencies().getIntervalHistogram(), cpu, gen, offered);
+                tally.latencies().getIntervalHistogram(), cpu, gen, offered, stolen);
     }
 
     /**
@@ -194,11 +198,11 @@ final class Run {
     }
 
     private static Result result(Target target, String mode, String keys, double elapsed, long calls, long allowed, long errors,
-                                 Histogram h, double cpu, double gen, double offered) {
+                                 Histogram h, double cpu, double gen, double offered, double stolen) {
         long decisions = calls * target.decisionsPerCall();
         return new Result(target.name(), mode, keys, elapsed, calls, decisions, allowed, errors, decisions / elapsed,
                 h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue(), cpu, gen,
-                offered);
+                offered, stolen);
     }
 
 }
