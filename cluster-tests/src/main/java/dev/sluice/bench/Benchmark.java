@@ -495,14 +495,13 @@ public final class Benchmark {
                 b.targetCpuMicrosPerDecision(), a.targetCpuMicrosPerDecision() <= b.targetCpuMicrosPerDecision() ? "met" : "NOT met");
     }
 
-    /** Starts the gRPC server that decides nothing, its log named {@code logName}, and a target calling it. */
     /**
      * The options for one of {@code nodes} JVMs sharing this machine: told its share of the cores
      * ({@code -XX:ActiveProcessorCount}), as a container's CPU limit tells it, so each sizes its
      * threads for what it gets rather than for the whole machine. Sluice nodes and Bucket4j's
      * members alike; one JVM alone sees every core.
      */
-    static List<String> share(List<String> jvm, int nodes) {
+    private static List<String> share(List<String> jvm, int nodes) {
         if (nodes == 1) {
             return jvm;
         }
@@ -511,6 +510,7 @@ public final class Benchmark {
         return shared;
     }
 
+    /** Starts the gRPC server that decides nothing, its log named {@code logName}, and a target calling it. */
     private static GrpcTarget noopServer(String logName, Path logs, List<String> jvm, int keys, long cost) throws Exception {
         int port = Procs.freePort();
         Process p = Procs.java(logName, logs, jvm, NoopServer.class.getName(), List.of(Integer.toString(port)));
