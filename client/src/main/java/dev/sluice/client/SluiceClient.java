@@ -527,8 +527,8 @@ public final class SluiceClient implements AutoCloseable {
          * requests more slowly (each first asking also learns its route), enough to miss the default
          * deadline for some of 1,000 requests sent at once on a two-core machine. The client learns
          * a request's partition from the answer to its first asking (until then it goes to whichever
-         * node is next) and which node owns which partition from the
-         * nodes, again every {@link #refreshInterval}. It keeps the partitions of at most
+         * node is next) and which node owns which partition from the nodes, again every
+         * {@link #refreshInterval}. It keeps the partitions of at most
          * {@code requests} combinations of domain, descriptors and cost, the least recently asked
          * dropped first (about 200 bytes each with one or two descriptors); 0 turns routing off.
          * A stale table costs a request one more hop inside the cluster, never a wrong answer. Only
