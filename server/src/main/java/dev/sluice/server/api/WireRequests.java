@@ -7,6 +7,7 @@ import com.google.protobuf.WireFormat;
 import dev.sluice.api.v1.AcquireBatchRequest;
 import dev.sluice.api.v1.AcquireRequest;
 import dev.sluice.api.v1.StreamRequests;
+import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
 
@@ -270,10 +272,30 @@ final class WireRequests {
         };
     }
 
-    /** Reads a whole message into memory: the bytes are needed again when the fast path refuses them. */
+    /**
+     * Reads a whole message into memory: the bytes are needed again when the fast path refuses them.
+     * gRPC's streams know their length ({@code available()} is what is left): the message is read
+     * into an array of its size. {@code readAllBytes} would first fill an 8 KiB buffer, then copy:
+     * for a request of a hundred bytes, 8 KiB allocated and zeroed each time, about 3 % of a unary
+     * node's CPU (async-profiler, one node). A stream that may say less than it holds is read to its
+     * end after that.
+     */
     static byte[] bytes(InputStream stream) {
         try {
-            return stream.readAllBytes();
+            int known = stream instanceof KnownLength ? stream.available() : 0;
+            if (known <= 0) {
+                return stream.readAllBytes();
+            }
+            byte[] bytes = stream.readNBytes(known);
+            int next = stream.read();
+            if (next < 0) {
+                return bytes;
+            }
+            byte[] rest = stream.readAllBytes();
+            byte[] all = Arrays.copyOf(bytes, bytes.length + 1 + rest.length);
+            all[bytes.length] = (byte) next;
+            System.arraycopy(rest, 0, all, bytes.length + 1, rest.length);
+            return all;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
