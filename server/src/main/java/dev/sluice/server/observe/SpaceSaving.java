@@ -76,7 +76,7 @@ final class SpaceSaving {
         } else {
             // Take the smallest counter over: the new key may have been counted in it all along.
             c = heap[0];
-            delete(keys[c], hashes[c]);
+            delete(c);
             slot = find(key, h);
             errors[c] = counts[c];
             counts[c]++;
@@ -131,9 +131,15 @@ final class SpaceSaving {
         }
     }
 
-    /** Removes {@code key} from the table, shifting back the entries after it so that every one stays reachable. */
-    private void delete(String key, int h) {
-        int i = find(key, h);
+    /**
+     * Removes counter {@code c} from the table, shifting back the entries after it so that every one
+     * stays reachable. It is found by its number, from its key's home slot: its key is not read.
+     */
+    private void delete(int c) {
+        int i = hashes[c] & mask;
+        while (table[i] != c + 1) {
+            i = (i + 1) & mask;
+        }
         table[i] = 0;
         int j = i;
         while (true) {
