@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 /** A message's bytes are read whole, whatever length its stream says it has. */
 class WireRequestsTest {
 
-    /** A stream that says it knows its length, and says {@code said}. */
+    /** A stream that says it knows its length: {@code said} (at most what is left) when first asked, what is left after. */
     private static final class Known extends ByteArrayInputStream implements KnownLength {
         private int said;
 
