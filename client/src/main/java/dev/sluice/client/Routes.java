@@ -6,7 +6,9 @@ import dev.sluice.api.v1.PartitionsResponse;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -108,6 +110,17 @@ final class Routes {
     void off() {
         off = true;
         owners = new SocketAddress[0];
+    }
+
+    /** The nodes requests are routed to now: those owning a partition in the newest table that the client reaches. */
+    Set<SocketAddress> nodes() {
+        Set<SocketAddress> nodes = new HashSet<>();
+        for (SocketAddress a : owners) {
+            if (a != null) {
+                nodes.add(a);
+            }
+        }
+        return nodes;
     }
 
     /** Whether requests are routed now (a table is known and routing is on). */

@@ -23,6 +23,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 
 import java.net.InetAddress;
+import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -158,6 +159,11 @@ public final class SluiceClient implements AutoCloseable {
         }, b.hotKeyRate, b.hotKeyLease, nanoTime, timer, requestIds);
     }
 
+    /** The nodes this client holds a routed stream to: none without streams. */
+    Set<SocketAddress> routedStreamNodes() {
+        return transport instanceof Streams streams ? streams.routedNodes() : Set.of();
+    }
+
     /** Asks a node which node owns which partition, for {@link Routes}; a node that does not know the call turns routing off. */
     private void askPartitions() {
         NodesResolver resolver = resolvers.last();
@@ -170,8 +176,12 @@ public final class SluiceClient implements AutoCloseable {
                 routes.table(table, resolver.addresses());
             } else if (Status.fromThrowable(failure).getCode() == Status.Code.UNIMPLEMENTED) {
                 routes.off();
+            } else {
+                return; // the table stays as it was until the next refresh
             }
-            // Otherwise the table stays as it was until the next refresh.
+            if (transport instanceof Streams streams) {
+                streams.routeOnlyTo(routes.nodes());
+            }
         });
         rawStub.withDeadlineAfter(PARTITIONS_CALL_NANOS, TimeUnit.NANOSECONDS).partitions(PartitionsRequest.getDefaultInstance(), observer(answer));
     }

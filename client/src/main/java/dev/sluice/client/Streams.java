@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -67,7 +68,7 @@ final class Streams implements Transport {
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile List<Lane> lanes = List.of();
     /** Streams replaced while requests still wait on them: swept until those are answered. */
-    private final java.util.Set<Lane> retired = ConcurrentHashMap.newKeySet();
+    private final Set<Lane> retired = ConcurrentHashMap.newKeySet();
     /** Set once a node has said it does not serve AcquireStream. */
     private volatile boolean unsupported;
 
@@ -136,6 +137,42 @@ final class Streams implements Transport {
             }
             return l;
         }
+    }
+
+    /**
+     * Keeps routed streams to the nodes in {@code nodes} alone: the stream to a node that no longer
+     * owns a partition the client routes to (it left, or the client reaches it no more) is ended
+     * and forgotten, so that a client outliving many nodes (every rolling restart gives pods new
+     * addresses) neither holds their streams open nor sweeps them. The node answers what it has
+     * read before the stream ends; the rest is sent again, as from a retired stream.
+     */
+    void routeOnlyTo(Set<SocketAddress> nodes) {
+        if (nodes.containsAll(routed.keySet())) {
+            return;
+        }
+        synchronized (this) {
+            Map<SocketAddress, Lane> kept = new HashMap<>();
+            for (Map.Entry<SocketAddress, Lane> e : routed.entrySet()) {
+                if (nodes.contains(e.getKey())) {
+                    kept.put(e.getKey(), e.getValue());
+                    continue;
+                }
+                Lane gone = e.getValue();
+                gone.end();
+                if (!gone.waiting.isEmpty()) {
+                    retired.add(gone);
+                    if (sweeping.compareAndSet(false, true)) {
+                        scheduleSweep();
+                    }
+                }
+            }
+            routed = Map.copyOf(kept);
+        }
+    }
+
+    /** The nodes a routed stream is open to (or was, until it broke and nothing was sent there since). */
+    Set<SocketAddress> routedNodes() {
+        return routed.keySet();
     }
 
     /** A working stream on whichever node is next, opening one where there is none or where one has broken. */
