@@ -1,12 +1,20 @@
 package dev.sluice.client;
 
 import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
 import io.grpc.ConnectivityStateInfo;
 import io.grpc.EquivalentAddressGroup;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.LoadBalancer;
 import io.grpc.LoadBalancerProvider;
 import io.grpc.LoadBalancerRegistry;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 
 import java.net.SocketAddress;
@@ -19,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The client channel's load balancing: a connection to every node the resolver names, and each
@@ -38,6 +47,36 @@ final class NodePicker extends LoadBalancer {
 
     /** The node a call should go to, when its connection is ready. */
     static final CallOptions.Key<SocketAddress> NODE = CallOptions.Key.create("sluice-node");
+
+    /** Where a call asking for a node landed: set, when the call's answer headers come, to the node it runs on. */
+    static final CallOptions.Key<AtomicReference<SocketAddress>> LANDED = CallOptions.Key.create("sluice-landed");
+
+    /**
+     * Tells a call that carries {@link #LANDED} which node it landed on: a call asking for a node
+     * whose connection was not ready runs on another, and one long-lived (a stream) would stay there.
+     */
+    static final ClientInterceptor LANDING = new ClientInterceptor() {
+        @Override
+        public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+            AtomicReference<SocketAddress> landed = options.getOption(LANDED);
+            ClientCall<Q, A> call = next.newCall(method, options);
+            if (landed == null) {
+                return call;
+            }
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
+                @Override
+                public void start(Listener<A> listener, Metadata headers) {
+                    super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                        @Override
+                        public void onHeaders(Metadata answerHeaders) {
+                            landed.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+                            super.onHeaders(answerHeaders);
+                        }
+                    }, headers);
+                }
+            };
+        }
+    };
 
     private static boolean registered;
 

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -48,6 +49,9 @@ final class Streams implements Transport {
 
     /** Most streams, however many nodes there are. */
     static final int MAX_STREAMS = 16;
+
+    /** How long a routed stream that landed on another node than its own is kept before it is opened again. */
+    static final long MISPLACED_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Most requests in one message. */
     static final int MAX_PER_MESSAGE = 256;
@@ -80,7 +84,7 @@ final class Streams implements Transport {
     Streams(RateLimiterGrpc.RateLimiterStub stub, Replies replies, Transport fallback, ScheduledExecutorService timer,
             LongSupplier nanoTime, IntSupplier nodes, long sweepNanos, int requestsPerStream, Routes routes) {
         this.routes = routes;
-        this.stub = stub;
+        this.stub = stub.withInterceptors(NodePicker.LANDING);
         this.replies = replies;
         this.fallback = fallback;
         this.timer = timer;
@@ -118,17 +122,24 @@ final class Streams implements Transport {
         replies.failed(attempt, Status.UNAVAILABLE.withDescription("the stream to the node failed as it opened"));
     }
 
-    /** A working stream opened on {@code node}, opening one where there is none or where it has broken. */
+    /**
+     * A working stream opened on {@code node}, opening one where there is none, where it has broken,
+     * or where it landed on another node (the node's connection was not ready when it opened) at
+     * least {@link #MISPLACED_NANOS} ago.
+     */
     private Lane lane(SocketAddress node) {
         Lane l = routed.get(node);
-        if (l != null && !l.broken) {
+        if (l != null && !l.broken && !l.misplaced()) {
             return l;
         }
         synchronized (this) {
             l = routed.get(node);
-            if (l == null || l.broken) {
-                if (l != null && !l.waiting.isEmpty()) {
-                    retired.add(l);
+            if (l == null || l.broken || l.misplaced()) {
+                if (l != null) {
+                    l.end(); // a misplaced one: the node it landed on answers what it read, the rest is sent again
+                    if (!l.waiting.isEmpty()) {
+                        retired.add(l);
+                    }
                 }
                 Map<SocketAddress, Lane> next = new HashMap<>(routed);
                 l = new Lane(node);
@@ -280,9 +291,22 @@ final class Streams implements Transport {
         private boolean writeQueued;
         volatile boolean broken;
 
+        /** The node a routed stream is for ({@code null} for a round-robin one), when it opened, and where it landed. */
+        private final SocketAddress node;
+        private final long openedAt;
+        private final AtomicReference<SocketAddress> landed = new AtomicReference<>();
+
         /** @param node the node to open the stream on while its connection is ready; {@code null}: whichever is next */
         Lane(SocketAddress node) {
-            (node == null ? stub : stub.withOption(NodePicker.NODE, node)).acquireStream(this);
+            this.node = node;
+            this.openedAt = nanoTime.getAsLong();
+            (node == null ? stub : stub.withOption(NodePicker.NODE, node).withOption(NodePicker.LANDED, landed)).acquireStream(this);
+        }
+
+        /** A routed stream the node's answers showed to run on another node, opened long enough ago to open again. */
+        boolean misplaced() {
+            SocketAddress on = landed.get();
+            return node != null && on != null && !on.equals(node) && nanoTime.getAsLong() - openedAt >= MISPLACED_NANOS;
         }
 
         @Override

@@ -10,6 +10,7 @@ import dev.sluice.api.v1.StreamRequest;
 import dev.sluice.api.v1.StreamRequests;
 import dev.sluice.api.v1.StreamResponse;
 import dev.sluice.api.v1.StreamResponses;
+import dev.sluice.server.testing.Ports;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -28,9 +29,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Routed streams over real sockets, two stand-in nodes serving a partition table the test changes:
- * a stream opened to the owner of a partition is ended once the newest table names that node no
- * more, and the requests of that partition are answered from the nodes left.
+ * Routed streams over real sockets, two stand-in nodes serving a partition table the test sets: a
+ * stream opened to the owner of a partition is ended once the newest table names that node no more,
+ * and the requests of that partition are answered from the nodes left; one opened while its node was
+ * down (so running on another node) is opened again on it once it is up.
  */
 class RoutedStreamsTest {
 
@@ -116,7 +118,11 @@ class RoutedStreamsTest {
     }
 
     private static Server serve(Node node) throws Exception {
-        return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(node).build().start();
+        return serve(node, 0);
+    }
+
+    private static Server serve(Node node, int port) throws Exception {
+        return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(node).build().start();
     }
 
     private AcquireResult ask(int k) throws Exception {
@@ -167,4 +173,41 @@ class RoutedStreamsTest {
         assertEquals(openOnB - 1, nodeB.open.size(), "streams open on B");
     }
 
+    @Test
+    void aStreamRoutedToANodeNotReadyWhenItOpenedIsOpenedAgainOnItOnceItIs() throws Exception {
+        AtomicReference<PartitionsResponse> shared = new AtomicReference<>();
+        Node nodeA = new Node(shared);
+        Node nodeB = new Node(shared);
+        a = serve(nodeA);
+        int portB = Ports.free(); // B is not up yet
+        List<Integer> ports = List.of(a.getPort(), portB);
+        InetSocketAddress addressB = new InetSocketAddress("127.0.0.1", portB);
+        shared.set(table(ports, 0, 1)); // even requests' partition on A, odd on B
+        client = SluiceClient.builder().targets(ports.stream().map(p -> "127.0.0.1:" + p).toList()).streaming(true).routing(1000)
+                .refreshInterval(Duration.ofMillis(100)).deadline(Duration.ofSeconds(10)).denialCache(false).build();
+
+        // Request 1 is routed to B, whose connection is not ready: its stream opens on A instead.
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertEquals(AcquireResult.Source.SERVER, ask(1).source());
+            assertEquals(Set.of(addressB), client.routedStreamNodes());
+        });
+        long onA = nodeA.seen.size();
+        ask(1);
+        assertEquals(onA + 1, nodeA.seen.size(), "request 1 answered by A while B is down");
+
+        // B comes up: its requests reach it, on a stream opened again, and A sees them no more.
+        b = serve(nodeB, portB);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            long onB = nodeB.seen.size();
+            assertEquals(AcquireResult.Source.SERVER, ask(1).source());
+            assertEquals(onB + 1, nodeB.seen.size(), "request 1 reaches B");
+        });
+        onA = nodeA.seen.size();
+        for (int i = 0; i < 20; i++) {
+            AcquireResult r = ask(1);
+            assertEquals(AcquireResult.Source.SERVER, r.source(), r.toString());
+            assertEquals(1, r.limits().get(0).remaining());
+        }
+        assertEquals(onA, nodeA.seen.size(), "request 1 goes to B alone");
+    }
 }
