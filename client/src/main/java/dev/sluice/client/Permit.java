@@ -1,15 +1,20 @@
 package dev.sluice.client;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The answer to an {@link Acquire} of a request that holds slots of a concurrency limit ("at most
  * 5 exports running per organisation"), for use in try-with-resources: closing it gives the slots
- * back (a {@code Release}, retried until a node answers; releasing twice gives back once). Asked
- * to, it renews its lease while held, for work that outlasts one lease. When not {@link #allowed()},
- * closing does nothing: write the denial with {@link AcquireResult#writeTo}.
+ * back (a {@code Release}, retried until a node answers; releasing twice gives back once) and
+ * waits for a node to say so, up to the client's deadline. Asked to, it renews its lease while
+ * held, for work that outlasts one lease. When not {@link #allowed()}, closing does nothing: write
+ * the denial with {@link AcquireResult#writeTo}.
  *
  * <pre>{@code
  * try (Permit p = sluice.acquirePermit(Acquire.domain("exports").with("org", org))) {
@@ -79,7 +84,14 @@ public final class Permit implements AutoCloseable {
         return result.allowed() && !result.leaseId().isEmpty();
     }
 
-    /** Gives the slots back, without waiting for the node's answer; once, however often it is called. */
+    /**
+     * Gives the slots back, once however often it is called, and waits for a node to say so, up to
+     * the client's deadline: an acquire made after {@code close()} returns finds them free (the
+     * release and that acquire may go to different nodes, on different calls). Past the deadline,
+     * or when closed on one of the client's I/O threads (which deliver the answer, so must not wait
+     * for it), it returns and the release goes on being tried; one that never lands is made good by
+     * the lease running out.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -89,8 +101,19 @@ public final class Permit implements AutoCloseable {
         if (r != null) {
             r.cancel(false);
         }
-        if (holdsLease()) {
-            client.releaseAsync(request, result.leaseId());
+        if (!holdsLease()) {
+            return;
+        }
+        CompletableFuture<Boolean> released = client.releaseAsync(request, result.leaseId());
+        if (IoThreads.currentEventLoop() != null) {
+            return;
+        }
+        try {
+            released.get(client.deadlineNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // Still tried meanwhile, or never to land: the lease running out gives the slots back.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

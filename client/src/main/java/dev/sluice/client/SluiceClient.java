@@ -434,6 +434,11 @@ public final class SluiceClient implements AutoCloseable {
         return timer;
     }
 
+    /** How long a request may take, from when it is asked. */
+    long deadlineNanos() {
+        return deadlineNanos;
+    }
+
     /**
      * The generated gRPC stub on this client's channel, for callers who want the protocol itself
      * (every field of {@code sluice.v1}). Calls made through it get none of this client's

@@ -5,6 +5,8 @@ import dev.sluice.server.testing.TestNodes;
 import dev.sluice.server.time.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +28,10 @@ class ClientAgainstNodesTest {
                 rules:
                   - name: per-user
                     limits: [{name: per-user, algorithm: token_bucket, capacity: 1000000, refill: 1000, key: [user]}]
+              exports:
+                rules:
+                  - name: one-at-a-time
+                    limits: [{name: one, algorithm: concurrency, limit: 1, lease: 1h, key: [org]}]
             """;
 
     private final List<SluiceNode> nodes = new ArrayList<>();
@@ -61,6 +67,22 @@ class ClientAgainstNodesTest {
         try (SluiceClient alone = SluiceClient.builder().target("127.0.0.1:" + nobody).awaitConnection(Duration.ofMillis(200)).build()) {
             assertTrue(((io.grpc.ManagedChannel) alone.rawStub().getChannel()).getState(false) != io.grpc.ConnectivityState.READY);
             assertTrue(alone.acquire(Acquire.domain("d").with("k", "v")).failure().isPresent(), "the failure mode answers");
+        }
+    }
+
+    @ParameterizedTest(name = "streaming {0}")
+    @ValueSource(booleans = {true, false})
+    void aSlotGivenBackByClosingAPermitIsFreeForTheNextAcquire(boolean streaming) {
+        start(3, streaming);
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.nodes().size() == 3);
+        // One slot, taken and given back in turn by one caller: each acquire comes after the close
+        // before it returned, so each finds the slot free (the release and the next acquire go to
+        // different nodes, on different calls; a lease of an hour never frees it by itself).
+        for (int i = 0; i < 100; i++) {
+            try (Permit p = client.acquirePermit(Acquire.domain("exports").with("org", "o"))) {
+                assertEquals(AcquireResult.Source.SERVER, p.result().source(), "acquire " + i + ": " + p.result());
+                assertTrue(p.allowed(), "acquire " + i + " after the close before it: " + p.result());
+            }
         }
     }
 
