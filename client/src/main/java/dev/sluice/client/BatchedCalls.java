@@ -89,7 +89,7 @@ final class BatchedCalls implements Transport {
         List<Attempt> live = new ArrayList<>(batch.size());
         AcquireBatchRequest.Builder request = AcquireBatchRequest.newBuilder();
         for (Attempt a : batch) {
-            long l = replies.timeLeft(a);
+            long l = replies.attemptTimeLeft(a);
             if (l >= 0) {
                 left = Math.min(left, l);
                 live.add(a);

@@ -54,13 +54,23 @@ final class Replies {
             case INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, FAILED_PRECONDITION, UNIMPLEMENTED, UNAUTHENTICATED,
                  PERMISSION_DENIED -> a.result().completeExceptionally(
                     new SluiceClientException(status.getCode().name(), String.valueOf(status.getDescription())));
-            case UNAVAILABLE -> {
-                String noRetry = retries.retry(a, transport);
-                if (noRetry != null) {
-                    a.result().complete(fail(describe(status) + noRetry).withRequestId(a.proto().getRequestId()));
+            case UNAVAILABLE -> retry(a, status);
+            // An attempt past its own timeout while the request still has time (SluiceClient.Builder.attemptTimeout).
+            case DEADLINE_EXCEEDED -> {
+                if (a.timesOutFirst() && a.deadline() - nanoTime.getAsLong() > 0) {
+                    retry(a, status);
+                } else {
+                    a.result().complete(fail(describe(status)).withRequestId(a.proto().getRequestId()));
                 }
             }
             default -> a.result().complete(fail(describe(status)).withRequestId(a.proto().getRequestId()));
+        }
+    }
+
+    private void retry(Attempt a, Status status) {
+        String noRetry = retries.retry(a, transport);
+        if (noRetry != null) {
+            a.result().complete(fail(describe(status) + noRetry).withRequestId(a.proto().getRequestId()));
         }
     }
 
@@ -82,6 +92,19 @@ final class Replies {
             return -1;
         }
         return left;
+    }
+
+    /**
+     * Time left for {@code a} as an attempt: before its own timeout, if it has one, else before its
+     * deadline; when the deadline has passed, {@code a} is answered as expired and -1 returned.
+     */
+    long attemptTimeLeft(Attempt a) {
+        long now = nanoTime.getAsLong();
+        if (a.deadline() - now <= 0) {
+            expired(a);
+            return -1;
+        }
+        return Math.max(1, Math.min(a.deadline(), a.tryBy()) - now);
     }
 
     /** The failure mode's answer, saying why. */

@@ -16,11 +16,14 @@ final class Retries {
     private final RetryPolicy policy;
     private final ScheduledExecutorService timer;
     private final LongSupplier nanoTime;
+    /** How long each attempt may wait for its node. */
+    private final long attemptNanos;
 
-    Retries(RetryPolicy policy, ScheduledExecutorService timer, LongSupplier nanoTime) {
+    Retries(RetryPolicy policy, ScheduledExecutorService timer, LongSupplier nanoTime, long attemptNanos) {
         this.policy = policy;
         this.timer = timer;
         this.nanoTime = nanoTime;
+        this.attemptNanos = attemptNanos;
     }
 
     /**
@@ -34,10 +37,11 @@ final class Retries {
         }
         long ceiling = policy.backoffCeilingNanos(n);
         long wait = ceiling == 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling + 1);
-        if (nanoTime.getAsLong() + wait >= attempt.deadline()) {
+        long now = nanoTime.getAsLong();
+        if (now + wait >= attempt.deadline()) {
             return "; no time left to retry within the deadline";
         }
-        Attempt next = attempt.next();
+        Attempt next = attempt.next(now + wait + attemptNanos);
         try {
             timer.schedule(() -> transport.send(next), wait, TimeUnit.NANOSECONDS);
             return null;

@@ -76,6 +76,8 @@ public final class SluiceClient implements AutoCloseable {
     private final RateLimiterGrpc.RateLimiterStub rawStub;
     private final ScheduledExecutorService timer;
     private final long deadlineNanos;
+    /** How long each attempt of a request may wait for its node: the deadline, unless {@link Builder#attemptTimeout} says less. */
+    private final long attemptNanos;
     private final DenialCache denials;
     private final LongSupplier nanoTime;
     private final NodesResolver.Factory resolvers;
@@ -129,9 +131,11 @@ public final class SluiceClient implements AutoCloseable {
                 : RateLimiterGrpc.newStub(channel).withCallCredentials(new BearerToken(b.bearerToken));
         RateLimiterGrpc.RateLimiterStub stub = rawStub.withExecutor(b.executor != null ? b.executor : IoThreads.EXECUTOR);
         this.deadlineNanos = b.deadline.toNanos();
+        this.attemptNanos = b.attemptTimeout == null ? deadlineNanos : Math.min(deadlineNanos, b.attemptTimeout.toNanos());
         this.denials = new DenialCache(nanoTime, b.denialCache ? b.maxCachedDenials : 0);
         this.routes = new Routes(ownsChannel ? b.routedRequests : 0);
-        this.replies = new Replies(denials, new Retries(b.retry, timer, nanoTime), b.failureMode, nanoTime, deadlineNanos, routes);
+        this.replies = new Replies(denials, new Retries(b.retry, timer, nanoTime, attemptNanos), b.failureMode, nanoTime, deadlineNanos,
+                routes);
         UnaryCalls unary = new UnaryCalls(stub, replies, nanoTime, routes);
         Transport calls = b.callsBeforeBatching == 0 ? unary
                 : new BatchedCalls(stub, unary, replies, nanoTime, b.callsBeforeBatching, b.maxBatch);
@@ -300,7 +304,7 @@ public final class SluiceClient implements AutoCloseable {
                 hot.observed(request, r);
             }
         });
-        transport.send(new Attempt(request, proto, start + deadlineNanos, 1, result));
+        transport.send(new Attempt(request, proto, start + deadlineNanos, start + attemptNanos, 1, result));
         return result;
     }
 
@@ -513,6 +517,7 @@ public final class SluiceClient implements AutoCloseable {
         private final List<String> targets = new ArrayList<>();
         private ManagedChannel channel;
         private Duration deadline = Duration.ofMillis(50);
+        private Duration attemptTimeout;
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private FailureMode failureMode = FailureMode.FAIL_OPEN;
         private boolean denialCache = true;
@@ -677,6 +682,22 @@ public final class SluiceClient implements AutoCloseable {
                 throw new IllegalArgumentException("deadline must be positive, got " + deadline);
             }
             this.deadline = deadline;
+            return this;
+        }
+
+        /**
+         * How long each attempt of a request waits for its node before it is tried again, as a
+         * failed one is (another node where the channel reaches several, the same request id, so a
+         * request the slow node did apply is not counted twice), while the {@link #retryPolicy} has
+         * attempts left and the deadline time (default: none shorter than the deadline). A stream
+         * on which an attempt timed out takes no more requests: the next go on a new one. For a node
+         * that stalls (a long pause, a host gone quiet) while others answer: say 20 ms of a 50 ms deadline.
+         */
+        public Builder attemptTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("attemptTimeout must be positive, got " + timeout);
+            }
+            this.attemptTimeout = timeout;
             return this;
         }
 

@@ -416,12 +416,21 @@ final class Streams implements Transport {
             return left;
         }
 
-        /** Answers the requests past their deadline; true while any still waits. */
+        /**
+         * Answers the requests past their deadline, and gives those past their attempt's own timeout
+         * back to be tried again (this stream then takes no more: its node may have stalled); true
+         * while any still waits.
+         */
         boolean expire(long now) {
             for (Map.Entry<Long, Waiting> e : waiting.entrySet()) {
                 Waiting w = e.getValue();
-                if (w.deadline() - now <= 0 && waiting.remove(e.getKey(), w)) {
-                    replies.expired(w.attempt());
+                if (w.deadline() - now <= 0) {
+                    if (waiting.remove(e.getKey(), w)) {
+                        replies.expired(w.attempt());
+                    }
+                } else if (w.attempt().tryBy() - now <= 0 && waiting.remove(e.getKey(), w)) {
+                    end();
+                    replies.failed(w.attempt(), Status.DEADLINE_EXCEEDED.withDescription("no answer on the stream within the attempt timeout"));
                 }
             }
             return !waiting.isEmpty();

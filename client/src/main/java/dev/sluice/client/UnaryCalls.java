@@ -34,7 +34,7 @@ final class UnaryCalls implements Transport {
 
     /** Sends {@code a}; {@code done} runs once the call is over, whatever its end. */
     void send(Attempt a, Runnable done) {
-        long left = replies.timeLeft(a);
+        long left = replies.attemptTimeLeft(a);
         if (left < 0) {
             done.run();
             return;

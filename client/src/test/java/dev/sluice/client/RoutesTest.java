@@ -31,7 +31,7 @@ class RoutesTest {
     }
 
     private static Attempt first(Acquire a) {
-        return new Attempt(a, AcquireRequest.getDefaultInstance(), 0, 1, new CompletableFuture<>());
+        return new Attempt(a, AcquireRequest.getDefaultInstance(), 0, 0, 1, new CompletableFuture<>());
     }
 
     private static AcquireResponse naming(int partition) {
@@ -55,7 +55,7 @@ class RoutesTest {
         assertEquals(A, routes.nodeFor(first(user(2))));
         assertNull(routes.nodeFor(first(user(3))), "a partition without an owner");
         assertTrue(routes.wantsHint(user(4)));
-        assertNull(routes.nodeFor(first(user(1)).next()), "a retry goes to whichever node is next");
+        assertNull(routes.nodeFor(first(user(1)).next(0)), "a retry goes to whichever node is next");
         assertNull(routes.nodeFor(first(user(1).cost(2))), "another cost is another request to learn");
     }
 

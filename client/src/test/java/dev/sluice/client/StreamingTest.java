@@ -222,6 +222,60 @@ class StreamingTest {
     }
 
     @Test
+    void anAttemptPastItsOwnTimeoutIsSentAgainOnANewStreamWithItsId() throws Exception {
+        // Stream 0 reads and never answers (a node that stalled); the others answer.
+        StreamServer server = new StreamServer() {
+            @Override
+            void onRequest(int n, int i, StreamRequest r, StreamObserver<StreamResponse> out) {
+                if (n > 0) {
+                    out.onNext(answer(r));
+                }
+            }
+        };
+        String name = InProcessServerBuilder.generateName();
+        grpc = InProcessServerBuilder.forName(name).addService(server).build().start();
+        channel = InProcessChannelBuilder.forName(name).build();
+        try (SluiceClient c = SluiceClient.builder().channel(channel).deadline(Duration.ofSeconds(20)).attemptTimeout(Duration.ofMillis(100))
+                .nanoTime(now::get).streaming(true).build()) {
+            List<CompletableFuture<AcquireResult>> results = ask(c, 3);
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.seen.size() == 3);
+            assertTrue(results.stream().noneMatch(CompletableFuture::isDone), "unanswered within their attempt's timeout");
+            now.addAndGet(Duration.ofMillis(150).toNanos());
+            assertEachHasItsOwnAnswer(results);
+        }
+        assertTrue(server.streams.get() >= 2, "a new stream carried the second attempts");
+        assertEquals(6, server.seen.size());
+        assertEquals(3, server.seen.stream().map(AcquireRequest::getRequestId).distinct().count(), "each sent again with its id");
+    }
+
+    @Test
+    void aCallPastItsAttemptTimeoutIsMadeAgainWithItsId() throws Exception {
+        // The first call is never answered (a node that stalled); the next is.
+        AtomicInteger calls = new AtomicInteger();
+        StreamServer server = new StreamServer() {
+            @Override
+            public void acquire(AcquireRequest request, StreamObserver<AcquireResponse> observer) {
+                seen.add(request);
+                if (calls.getAndIncrement() > 0) {
+                    observer.onNext(response(request));
+                    observer.onCompleted();
+                }
+            }
+        };
+        String name = InProcessServerBuilder.generateName();
+        grpc = InProcessServerBuilder.forName(name).addService(server).build().start();
+        channel = InProcessChannelBuilder.forName(name).build();
+        try (SluiceClient c = SluiceClient.builder().channel(channel).deadline(Duration.ofSeconds(20)).attemptTimeout(Duration.ofMillis(200))
+                .nanoTime(now::get).streaming(false).build()) {
+            AcquireResult r = c.acquireAsync(Acquire.domain("d").with("k", "7")).get(10, TimeUnit.SECONDS);
+            assertEquals(AcquireResult.Source.SERVER, r.source(), r.toString());
+            assertEquals(7, r.limits().get(0).remaining());
+        }
+        assertEquals(2, server.seen.size());
+        assertEquals(server.seen.get(0).getRequestId(), server.seen.get(1).getRequestId(), "made again with its id");
+    }
+
+    @Test
     void theRequestsOfABrokenStreamAreSentAgainOnANewOneWithTheirIds() throws Exception {
         StreamServer server = new StreamServer() {
             @Override
