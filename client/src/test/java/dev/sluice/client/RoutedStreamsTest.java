@@ -129,6 +129,29 @@ class RoutedStreamsTest {
         return client.acquireAsync(Acquire.domain("d").with("k", Integer.toString(k))).get(10, TimeUnit.SECONDS);
     }
 
+    /** A client of both nodes on streams, routing, asking for the table every 100 ms. */
+    private static SluiceClient routingClient(List<Integer> ports) {
+        return SluiceClient.builder().targets(ports.stream().map(p -> "127.0.0.1:" + p).toList()).streaming(true).routing(1000)
+                .refreshInterval(Duration.ofMillis(100)).deadline(Duration.ofSeconds(10)).denialCache(false).build();
+    }
+
+    /** Asks request 1 until the client holds a routed stream to {@code node} alone. */
+    private void awaitRoutedTo(InetSocketAddress node) {
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertEquals(AcquireResult.Source.SERVER, ask(1).source());
+            assertEquals(Set.of(node), client.routedStreamNodes());
+        });
+    }
+
+    /** Asks request 1 twenty times: each answered by a stand-in node (which answers remaining = k, 1). */
+    private void askRequestOneTwentyTimes() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            AcquireResult r = ask(1);
+            assertEquals(AcquireResult.Source.SERVER, r.source(), r.toString());
+            assertEquals(1, r.limits().get(0).remaining());
+        }
+    }
+
     @Test
     void theStreamToANodeNoLongerInTheTableIsEndedAndItsRequestsGoToTheNodesLeft() throws Exception {
         AtomicReference<PartitionsResponse> shared = new AtomicReference<>();
@@ -140,14 +163,10 @@ class RoutedStreamsTest {
         InetSocketAddress addressA = new InetSocketAddress("127.0.0.1", a.getPort());
         InetSocketAddress addressB = new InetSocketAddress("127.0.0.1", b.getPort());
         shared.set(table(ports, 0, 1)); // even requests' partition on A, odd on B
-        client = SluiceClient.builder().targets(ports.stream().map(p -> "127.0.0.1:" + p).toList()).streaming(true).routing(1000)
-                .refreshInterval(Duration.ofMillis(100)).deadline(Duration.ofSeconds(10)).denialCache(false).build();
+        client = routingClient(ports);
 
         // Once the client has the table and request 1's partition, request 1 goes to B on a stream of its own.
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            assertEquals(AcquireResult.Source.SERVER, ask(1).source());
-            assertEquals(Set.of(addressB), client.routedStreamNodes());
-        });
+        awaitRoutedTo(addressB);
         int openOnB = nodeB.open.size();
         long onA = nodeA.seen.size();
         for (int i = 0; i < 20; i++) {
@@ -158,17 +177,10 @@ class RoutedStreamsTest {
         // B leaves the table (it owns nothing now): the client ends the stream it opened to B for
         // routing, and routes request 1 to A; B's other streams (the round-robin ones) stay.
         shared.set(table(ports, 0, 0));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            assertEquals(AcquireResult.Source.SERVER, ask(1).source());
-            assertEquals(Set.of(addressA), client.routedStreamNodes());
-        });
+        awaitRoutedTo(addressA);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(openOnB - 1, nodeB.open.size(), "streams open on B"));
         long onB = nodeB.seen.size();
-        for (int i = 0; i < 20; i++) {
-            AcquireResult r = ask(1);
-            assertEquals(AcquireResult.Source.SERVER, r.source(), r.toString());
-            assertEquals(1, r.limits().get(0).remaining());
-        }
+        askRequestOneTwentyTimes();
         assertEquals(onB, nodeB.seen.size(), "routed, request 1 goes to A alone");
         assertEquals(openOnB - 1, nodeB.open.size(), "streams open on B");
     }
@@ -183,14 +195,10 @@ class RoutedStreamsTest {
         List<Integer> ports = List.of(a.getPort(), portB);
         InetSocketAddress addressB = new InetSocketAddress("127.0.0.1", portB);
         shared.set(table(ports, 0, 1)); // even requests' partition on A, odd on B
-        client = SluiceClient.builder().targets(ports.stream().map(p -> "127.0.0.1:" + p).toList()).streaming(true).routing(1000)
-                .refreshInterval(Duration.ofMillis(100)).deadline(Duration.ofSeconds(10)).denialCache(false).build();
+        client = routingClient(ports);
 
         // Request 1 is routed to B, whose connection is not ready: its stream opens on A instead.
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            assertEquals(AcquireResult.Source.SERVER, ask(1).source());
-            assertEquals(Set.of(addressB), client.routedStreamNodes());
-        });
+        awaitRoutedTo(addressB);
         long onA = nodeA.seen.size();
         ask(1);
         assertEquals(onA + 1, nodeA.seen.size(), "request 1 answered by A while B is down");
@@ -203,11 +211,7 @@ class RoutedStreamsTest {
             assertEquals(onB + 1, nodeB.seen.size(), "request 1 reaches B");
         });
         onA = nodeA.seen.size();
-        for (int i = 0; i < 20; i++) {
-            AcquireResult r = ask(1);
-            assertEquals(AcquireResult.Source.SERVER, r.source(), r.toString());
-            assertEquals(1, r.limits().get(0).remaining());
-        }
+        askRequestOneTwentyTimes();
         assertEquals(onA, nodeA.seen.size(), "request 1 goes to B alone");
     }
 }
